@@ -1,0 +1,176 @@
+//! Generation-checked handles: a `u64` names a slot in a sharded table plus the slot's
+//! generation and the handle's kind, so stale, reused, forged or wrong-kind handles are
+//! detected instead of dereferenced. Retired slots are reused first-in first-out and only
+//! once enough are free, so a just-ended span or closed tracer is still recognized as such.
+
+use parking_lot::Mutex;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+const SHARDS: usize = 16;
+const INDEX_BITS: u32 = 28;
+const SHARD_BITS: u32 = 4;
+const GEN_BITS: u32 = 24;
+/// Retired slots kept recognizable per shard before any is reused.
+const MIN_FREE_BEFORE_REUSE: usize = 256;
+
+/// Which table a handle belongs to (its top byte).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Kind {
+    Tracer = 1,
+    Span = 2,
+}
+
+struct Slot<T> {
+    generation: u32,
+    retired: bool,
+    value: Option<T>,
+}
+
+struct Shard<T> {
+    slots: Vec<Slot<T>>,
+    free: VecDeque<u32>,
+}
+
+pub struct HandleTable<T> {
+    kind: Kind,
+    shards: Vec<Mutex<Shard<T>>>,
+    next_shard: AtomicUsize,
+}
+
+impl<T> HandleTable<T> {
+    pub fn new(kind: Kind) -> Self {
+        HandleTable {
+            kind,
+            shards: (0..SHARDS)
+                .map(|_| {
+                    Mutex::new(Shard {
+                        slots: Vec::new(),
+                        free: VecDeque::new(),
+                    })
+                })
+                .collect(),
+            next_shard: AtomicUsize::new(0),
+        }
+    }
+
+    /// Stores `value`; returns its handle, or `None` when the table is full.
+    pub fn insert(&self, value: T) -> Option<u64> {
+        let shard_no = self.next_shard.fetch_add(1, Ordering::Relaxed) % SHARDS;
+        let mut shard = self.shards[shard_no].lock();
+        let index = if shard.free.len() > MIN_FREE_BEFORE_REUSE {
+            let index = shard.free.pop_front()?;
+            let slot = &mut shard.slots[index as usize];
+            slot.generation = (slot.generation + 1) & ((1 << GEN_BITS) - 1);
+            slot.retired = false;
+            slot.value = Some(value);
+            index
+        } else {
+            let index = u32::try_from(shard.slots.len()).ok().filter(|i| *i < (1 << INDEX_BITS))?;
+            shard.slots.push(Slot {
+                generation: 0,
+                retired: false,
+                value: Some(value),
+            });
+            index
+        };
+        let generation = shard.slots[index as usize].generation;
+        Some(self.encode(shard_no, index, generation))
+    }
+
+    /// Runs `f` on the value of a valid handle (live or retired-but-not-reused), under the
+    /// slot's shard lock: keep `f` short.
+    pub fn with<R>(&self, handle: u64, f: impl FnOnce(&mut T, bool) -> R) -> Option<R> {
+        let (shard_no, index, generation) = self.decode(handle)?;
+        let mut shard = self.shards[shard_no].lock();
+        let slot = shard.slots.get_mut(index as usize)?;
+        if slot.generation != generation {
+            return None;
+        }
+        let retired = slot.retired;
+        slot.value.as_mut().map(|v| f(v, retired))
+    }
+
+    /// Marks a handle retired: its value stays readable until the slot is reused.
+    /// Returns false for an invalid or already retired handle.
+    pub fn retire(&self, handle: u64) -> bool {
+        let Some((shard_no, index, generation)) = self.decode(handle) else {
+            return false;
+        };
+        let mut shard = self.shards[shard_no].lock();
+        let Some(slot) = shard.slots.get_mut(index as usize) else {
+            return false;
+        };
+        if slot.generation != generation || slot.retired {
+            return false;
+        }
+        slot.retired = true;
+        shard.free.push_back(index);
+        true
+    }
+
+    /// Visits every live (not retired) value.
+    pub fn for_each_live(&self, mut f: impl FnMut(&T)) {
+        for shard in &self.shards {
+            let shard = shard.lock();
+            for slot in shard.slots.iter().filter(|s| !s.retired) {
+                if let Some(v) = &slot.value {
+                    f(v);
+                }
+            }
+        }
+    }
+
+    fn encode(&self, shard: usize, index: u32, generation: u32) -> u64 {
+        ((self.kind as u64) << 56)
+            | ((generation as u64) << (INDEX_BITS + SHARD_BITS))
+            | ((shard as u64) << INDEX_BITS)
+            | index as u64
+    }
+
+    fn decode(&self, handle: u64) -> Option<(usize, u32, u32)> {
+        if (handle >> 56) as u8 != self.kind as u8 {
+            return None;
+        }
+        let index = (handle & ((1 << INDEX_BITS) - 1)) as u32;
+        let shard = ((handle >> INDEX_BITS) & ((1 << SHARD_BITS) - 1)) as usize;
+        let generation = ((handle >> (INDEX_BITS + SHARD_BITS)) & ((1 << GEN_BITS) - 1)) as u32;
+        Some((shard, index, generation))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_and_wrong_kind_handles_are_rejected() {
+        let t: HandleTable<u32> = HandleTable::new(Kind::Span);
+        let h = t.insert(7).unwrap();
+        assert_eq!(t.with(h, |v, retired| (*v, retired)), Some((7, false)));
+        assert!(t.retire(h));
+        assert!(!t.retire(h));
+        assert_eq!(t.with(h, |v, retired| (*v, retired)), Some((7, true)));
+        let other: HandleTable<u32> = HandleTable::new(Kind::Tracer);
+        assert_eq!(other.with(h, |v, _| *v), None);
+        assert_eq!(t.with(0, |v, _| *v), None);
+        assert_eq!(t.with(h ^ (1 << 40), |v, _| *v), None);
+        assert_eq!(t.with(h + 12345, |v, _| *v), None);
+    }
+
+    #[test]
+    fn reused_slots_invalidate_old_handles() {
+        let t: HandleTable<u32> = HandleTable::new(Kind::Span);
+        let first = t.insert(0).unwrap();
+        t.retire(first);
+        let mut handles = Vec::new();
+        for i in 0..(SHARDS * (MIN_FREE_BEFORE_REUSE + 2)) as u32 {
+            let h = t.insert(i).unwrap();
+            t.retire(h);
+            handles.push(h);
+        }
+        // The first slot has been reused by now, so its old handle is stale.
+        assert_eq!(t.with(first, |v, _| *v), None);
+    }
+}

@@ -1,0 +1,65 @@
+//! Session entry points: create a session (one per request on a shared tracer), enrich one.
+
+use super::strings::{optional, required, write_out};
+use super::tracer::open_tracer;
+use super::{guard, hh_error, hh_status, hh_tracer};
+use std::ffi::c_char;
+
+/// Starts a new session on `tracer` and writes its id (36 characters and a NUL) to
+/// `out_session_id` (`buf_len >= HH_SESSION_ID_BUF_LEN`). Never waits for the network: the id
+/// is made here and `POST /session/start` runs in the background, reaching the server before
+/// the session's spans. `options_json`: NULL or an object with any of `session_name`,
+/// `session_id` (a UUID), `inputs`, `metadata`, `user_properties` (objects), `source`,
+/// `skip_api_call` (with `session_id`: no REST call). Thread-safe: many threads may create
+/// sessions on one tracer at once.
+///
+/// # Safety
+/// `options_json` is NULL or NUL-terminated; `out_session_id` is writable for `buf_len` bytes;
+/// `err` is NULL or writable.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn hh_session_create(
+    tracer: hh_tracer,
+    options_json: *const c_char,
+    out_session_id: *mut c_char,
+    buf_len: usize,
+    err: *mut hh_error,
+) -> hh_status {
+    guard(err, || {
+        if out_session_id.is_null() || buf_len < super::status::HH_SESSION_ID_BUF_LEN {
+            return Err(crate::Error::new(
+                crate::ErrorKind::BufferTooSmall,
+                "out_session_id needs HH_SESSION_ID_BUF_LEN (37) bytes",
+            ));
+        }
+        // SAFETY: NULL or NUL-terminated per this function's contract.
+        let options = unsafe { optional(options_json, "options_json") }?;
+        let sid = open_tracer(tracer)?.create_session(options)?;
+        // SAFETY: buffer checked above; writable per the contract.
+        unsafe { write_out(&sid, out_session_id, buf_len, std::ptr::null_mut()) }
+    })
+}
+
+/// Enriches a session (`PUT /events`, in the background): `session_id` NULL means the
+/// tracer's default session. `enrichment_json` is an object with any of `metadata`, `inputs`
+/// (sent as `metadata.inputs`), `outputs`, `metrics`, `feedback`, `config`,
+/// `user_properties`, `duration`; other keys join `metadata`. Nothing is sent when all are
+/// empty. Invalid JSON sends nothing. Thread-safe.
+///
+/// # Safety
+/// `session_id` is NULL or NUL-terminated; `enrichment_json` is NUL-terminated; `err` is NULL
+/// or writable.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn hh_session_enrich(
+    tracer: hh_tracer,
+    session_id: *const c_char,
+    enrichment_json: *const c_char,
+    err: *mut hh_error,
+) -> hh_status {
+    guard(err, || {
+        // SAFETY: NULL or NUL-terminated per this function's contract.
+        let (sid, json) = unsafe { (optional(session_id, "session_id")?, required(enrichment_json, "enrichment_json")?) };
+        open_tracer(tracer)?.enrich_session(sid, json)
+    })
+}

@@ -1,0 +1,350 @@
+//! Span entry points: start, enrich, typed setters, record error, end, inject.
+
+use super::handles::{HandleTable, Kind};
+use super::strings::{non_null, optional, required, write_out};
+use super::tracer::open_tracer;
+use super::{guard, hh_error, hh_event_type, hh_namespace, hh_span, hh_status, hh_tracer};
+use crate::enrich;
+use crate::error::{Error, ErrorKind, Result};
+use crate::span::{ActiveSpan, SpanRef};
+use crate::tracer::TracerInner;
+use once_cell::sync::Lazy;
+use opentelemetry::KeyValue;
+use std::ffi::c_char;
+use std::sync::Arc;
+
+/// Detect the event type from the span name and attributes (spec 4.4).
+pub const HH_EVENT_DEFAULT: hh_event_type = 0;
+/// An LLM call.
+pub const HH_EVENT_MODEL: hh_event_type = 1;
+/// A tool, retrieval or any other step.
+pub const HH_EVENT_TOOL: hh_event_type = 2;
+/// A chain or agent grouping other steps.
+pub const HH_EVENT_CHAIN: hh_event_type = 3;
+
+/// The key is used as given.
+pub const HH_NS_NONE: hh_namespace = 0;
+/// `honeyhive_inputs.<key>`
+pub const HH_NS_INPUTS: hh_namespace = 1;
+/// `honeyhive_outputs.<key>`
+pub const HH_NS_OUTPUTS: hh_namespace = 2;
+/// `honeyhive_metadata.<key>`
+pub const HH_NS_METADATA: hh_namespace = 3;
+/// `honeyhive_metrics.<key>`
+pub const HH_NS_METRICS: hh_namespace = 4;
+/// `honeyhive_feedback.<key>`
+pub const HH_NS_FEEDBACK: hh_namespace = 5;
+/// `honeyhive_config.<key>`
+pub const HH_NS_CONFIG: hh_namespace = 6;
+/// `honeyhive_user_properties.<key>`
+pub const HH_NS_USER_PROPERTIES: hh_namespace = 7;
+
+/// A span handle's slot.
+pub(crate) enum SpanSlot {
+    Active(Box<ActiveSpan>),
+    Ended { reference: SpanRef, tracer: Arc<TracerInner> },
+    Remote { reference: SpanRef, tracer: Arc<TracerInner> },
+}
+
+impl SpanSlot {
+    fn reference(&self) -> &SpanRef {
+        match self {
+            SpanSlot::Active(s) => s.reference(),
+            SpanSlot::Ended { reference, .. } | SpanSlot::Remote { reference, .. } => reference,
+        }
+    }
+    fn tracer(&self) -> &Arc<TracerInner> {
+        match self {
+            SpanSlot::Active(s) => s.tracer(),
+            SpanSlot::Ended { tracer, .. } | SpanSlot::Remote { tracer, .. } => tracer,
+        }
+    }
+}
+
+pub(crate) static SPANS: Lazy<HandleTable<SpanSlot>> = Lazy::new(|| HandleTable::new(Kind::Span));
+
+fn invalid_span() -> Error {
+    Error::new(ErrorKind::InvalidHandle, "not a valid span handle (stale, reused, or another kind)")
+}
+
+/// Runs `f` on a live span; ended spans give `HH_ERR_SPAN_ENDED`.
+fn with_active(handle: hh_span, f: impl FnOnce(&mut ActiveSpan) -> Result<()>) -> Result<()> {
+    SPANS
+        .with(handle, |slot, _| match slot {
+            SpanSlot::Active(s) => f(s),
+            SpanSlot::Ended { .. } => Err(Error::new(ErrorKind::SpanEnded, "the span has already ended")),
+            SpanSlot::Remote { .. } => Err(Error::arg("a remote parent context cannot be changed")),
+        })
+        .unwrap_or_else(|| Err(invalid_span()))
+}
+
+fn event_type_name(t: hh_event_type) -> Result<Option<&'static str>> {
+    match t {
+        HH_EVENT_DEFAULT => Ok(None),
+        HH_EVENT_MODEL => Ok(Some("model")),
+        HH_EVENT_TOOL => Ok(Some("tool")),
+        HH_EVENT_CHAIN => Ok(Some("chain")),
+        _ => Err(Error::arg(format!("unknown event type {t}"))),
+    }
+}
+
+/// Starts a span on `tracer`.
+/// - `name`: required, non-empty; names over 1024 bytes are truncated.
+/// - `event_type`: an `HH_EVENT_*` value (`HH_EVENT_DEFAULT` detects it from the name).
+/// - `parent`: 0 for a root span, or a span handle (live or recently ended, of any tracer), or
+///   a remote parent from `hh_tracer_extract`. The child joins the parent's trace.
+/// - `session_id`: NULL to inherit the parent's session (a root span takes the tracer's
+///   default session), or a session id from `hh_session_create`.
+/// - `attributes_json`: NULL or a JSON object of initial attributes.
+///
+/// On success writes the handle to `*out_span`; end it with `hh_span_end`. A span excluded by
+/// `span_name_filters` still gets a handle (so children can name it) but is not exported.
+/// Thread-safe; never waits for the network.
+///
+/// # Safety
+/// `name` is NUL-terminated; `session_id` and `attributes_json` are NULL or NUL-terminated;
+/// `out_span` is writable; `err` is NULL or writable.
+#[no_mangle]
+#[must_use]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn hh_span_start(
+    tracer: hh_tracer,
+    name: *const c_char,
+    event_type: hh_event_type,
+    parent: hh_span,
+    session_id: *const c_char,
+    attributes_json: *const c_char,
+    out_span: *mut hh_span,
+    err: *mut hh_error,
+) -> hh_status {
+    guard(err, || {
+        non_null(out_span, "out_span")?;
+        // SAFETY: NUL-terminated (or NULL where allowed) per this function's contract.
+        let (name, session, attrs) = unsafe {
+            (
+                required(name, "name")?,
+                optional(session_id, "session_id")?,
+                optional(attributes_json, "attributes_json")?,
+            )
+        };
+        let event_type = event_type_name(event_type)?;
+        let session = match session {
+            Some(s) => Some(
+                crate::config::canonical_session_id(s).ok_or_else(|| Error::arg("session_id is not a UUID"))?,
+            ),
+            None => None,
+        };
+        let attributes = match attrs {
+            Some(json) => enrich::initial_attributes(json)?,
+            None => Vec::new(),
+        };
+        let parent_ref = if parent == 0 {
+            None
+        } else {
+            Some(SPANS.with(parent, |slot, _| slot.reference().clone()).ok_or_else(invalid_span)?)
+        };
+        let t = open_tracer(tracer)?;
+        let span = t.start_span(name, event_type, parent_ref.as_ref(), session.as_deref(), attributes)?;
+        let handle = SPANS
+            .insert(SpanSlot::Active(Box::new(span)))
+            .ok_or_else(|| Error::new(ErrorKind::LimitExceeded, "too many live spans"))?;
+        // SAFETY: checked non-NULL; writable per the contract.
+        unsafe { *out_span = handle };
+        Ok(())
+    })
+}
+
+/// Enriches a span with JSON in the reference `enrich_span` namespaces: `inputs`, `outputs`,
+/// `metadata`, `metrics`, `feedback`, `config`, `user_properties` (objects, flattened to
+/// `honeyhive_<ns>.<dotted.path>` with numbers and booleans keeping their type), `error`
+/// (string), `event_type` ("model"/"tool"/"chain"); other top-level keys go to `metadata`.
+/// All or nothing: on any error nothing is applied. `HH_ERR_SPAN_ENDED` after the span ended.
+/// Thread-safe.
+///
+/// # Safety
+/// `enrichment_json` is NUL-terminated; `err` is NULL or writable.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn hh_span_enrich(span: hh_span, enrichment_json: *const c_char, err: *mut hh_error) -> hh_status {
+    guard(err, || {
+        // SAFETY: NUL-terminated per this function's contract.
+        let json = unsafe { required(enrichment_json, "enrichment_json") }?;
+        let attributes = enrich::span_enrichment(json)?;
+        with_active(span, |s| s.set_attributes(attributes))
+    })
+}
+
+fn namespaced_key(ns: hh_namespace, key: &str) -> Result<String> {
+    if key.is_empty() || key.len() > crate::limits::MAX_KEY_BYTES {
+        return Err(Error::arg("attribute key must be 1..=1024 bytes"));
+    }
+    let prefix = match ns {
+        HH_NS_NONE => return Ok(key.to_string()),
+        n if (1..=7).contains(&n) => enrich::NAMESPACES[(n - 1) as usize].1,
+        _ => return Err(Error::arg(format!("unknown namespace {ns}"))),
+    };
+    Ok(format!("{prefix}.{key}"))
+}
+
+/// Shared body of the typed setters.
+///
+/// # Safety
+/// `key` is NUL-terminated.
+unsafe fn set_typed(span: hh_span, ns: hh_namespace, key: *const c_char, value: impl FnOnce() -> Result<opentelemetry::Value>) -> hh_status {
+    guard(std::ptr::null_mut(), || {
+        // SAFETY: forwarded from the setter's contract.
+        let key = unsafe { required(key, "key") }?;
+        let kv = KeyValue::new(namespaced_key(ns, key)?, value()?);
+        with_active(span, |s| s.set_attribute(kv))
+    })
+}
+
+/// Sets one string attribute: `key` under namespace `ns` (an `HH_NS_*` value). Values over
+/// 1 MiB are truncated. Hot-path alternative to `hh_span_enrich`. Thread-safe.
+///
+/// # Safety
+/// `key` and `value` are NUL-terminated.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn hh_span_set_str(span: hh_span, ns: hh_namespace, key: *const c_char, value: *const c_char) -> hh_status {
+    // SAFETY: forwarded from this function's contract.
+    unsafe {
+        set_typed(span, ns, key, || {
+            let v = required(value, "value")?;
+            Ok(crate::limits::truncate_utf8(v, crate::limits::MAX_ATTRIBUTE_VALUE_BYTES)
+                .to_string()
+                .into())
+        })
+    }
+}
+
+/// Sets one integer attribute (see `hh_span_set_str`). Thread-safe.
+///
+/// # Safety
+/// `key` is NUL-terminated.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn hh_span_set_i64(span: hh_span, ns: hh_namespace, key: *const c_char, value: i64) -> hh_status {
+    // SAFETY: forwarded from this function's contract.
+    unsafe { set_typed(span, ns, key, || Ok(value.into())) }
+}
+
+/// Sets one floating-point attribute (see `hh_span_set_str`). Thread-safe.
+///
+/// # Safety
+/// `key` is NUL-terminated.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn hh_span_set_f64(span: hh_span, ns: hh_namespace, key: *const c_char, value: f64) -> hh_status {
+    // SAFETY: forwarded from this function's contract.
+    unsafe { set_typed(span, ns, key, || Ok(value.into())) }
+}
+
+/// Sets one boolean attribute (see `hh_span_set_str`). Thread-safe.
+///
+/// # Safety
+/// `key` is NUL-terminated.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn hh_span_set_bool(span: hh_span, ns: hh_namespace, key: *const c_char, value: bool) -> hh_status {
+    // SAFETY: forwarded from this function's contract.
+    unsafe { set_typed(span, ns, key, || Ok(value.into())) }
+}
+
+/// Records an error on the span: an `exception` event, status ERROR "<type>: <message>", and
+/// the attributes `honeyhive_error` and `honeyhive_error_type`. `error_type` may be NULL
+/// ("Error"). Thread-safe.
+///
+/// # Safety
+/// `error_type` is NULL or NUL-terminated; `message` is NUL-terminated.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn hh_span_record_error(span: hh_span, error_type: *const c_char, message: *const c_char) -> hh_status {
+    guard(std::ptr::null_mut(), || {
+        // SAFETY: NUL-terminated (or NULL for error_type) per this function's contract.
+        let (t, m) = unsafe { (optional(error_type, "error_type")?, required(message, "message")?) };
+        with_active(span, |s| s.record_error(t, m))
+    })
+}
+
+/// Ends a span and hands it to the export pipeline (never waits for the network, except in
+/// `disable_batch` mode); or releases a remote parent from `hh_tracer_extract`. Idempotent:
+/// ending an ended span returns `HH_OK`. The handle stays usable as a parent for a while
+/// (`HH_ERR_INVALID_HANDLE` once its slot is reused). `HH_ERR_TRACER_CLOSED` if the tracer was
+/// closed first (the span is then dropped and counted). Thread-safe.
+#[no_mangle]
+#[must_use]
+pub extern "C" fn hh_span_end(span: hh_span) -> hh_status {
+    guard(std::ptr::null_mut(), || {
+        let taken = SPANS
+            .with(span, |slot, _| match slot {
+                SpanSlot::Active(_) => {
+                    let ended = SpanSlot::Ended {
+                        reference: slot.reference().clone(),
+                        tracer: slot.tracer().clone(),
+                    };
+                    match std::mem::replace(slot, ended) {
+                        SpanSlot::Active(s) => Some(s),
+                        _ => None,
+                    }
+                }
+                SpanSlot::Ended { .. } | SpanSlot::Remote { .. } => None,
+            })
+            .ok_or_else(invalid_span)?;
+        SPANS.retire(span);
+        match taken {
+            Some(active) => active.end().map(|_| ()),
+            None => Ok(()),
+        }
+    })
+}
+
+/// Writes the span's W3C context: `traceparent` (55 characters and a NUL; `traceparent_len >=
+/// HH_TRACEPARENT_BUF_LEN`) and `baggage` (session_id, project, source, and evaluation ids).
+/// `*baggage_len`, when not NULL, receives the baggage length without the NUL, also with
+/// `HH_ERR_BUFFER_TOO_SMALL`, so the caller can retry with a larger buffer. Works on live,
+/// recently ended and remote spans. Thread-safe.
+///
+/// # Safety
+/// `traceparent` is writable for `traceparent_len` bytes, `baggage` for `baggage_buf_len`
+/// bytes; `baggage_len` is NULL or writable.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn hh_span_inject(
+    span: hh_span,
+    traceparent: *mut c_char,
+    traceparent_len: usize,
+    baggage: *mut c_char,
+    baggage_buf_len: usize,
+    baggage_len: *mut usize,
+) -> hh_status {
+    guard(std::ptr::null_mut(), || {
+        let (tp, bag) = SPANS
+            .with(span, |slot, _| crate::propagation::inject(&slot.tracer().config, slot.reference()))
+            .ok_or_else(invalid_span)?;
+        // SAFETY: forwarded from this function's contract.
+        unsafe {
+            write_out(&bag, baggage, baggage_buf_len, baggage_len)?;
+            write_out(&tp, traceparent, traceparent_len, std::ptr::null_mut())
+        }
+    })
+}
+
+/// Copies the span's session id and a NUL into `buf` (`HH_SESSION_ID_BUF_LEN` bytes suffice
+/// for ids made by this library); `*out_len` as in `hh_tracer_session_id`.
+/// `HH_ERR_INVALID_ARGUMENT` when the span has no session. Thread-safe.
+///
+/// # Safety
+/// `buf` is writable for `buf_len` bytes; `out_len` is NULL or writable.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn hh_span_session_id(span: hh_span, buf: *mut c_char, buf_len: usize, out_len: *mut usize) -> hh_status {
+    guard(std::ptr::null_mut(), || {
+        let session = SPANS
+            .with(span, |slot, _| slot.reference().session.clone())
+            .ok_or_else(invalid_span)?
+            .ok_or_else(|| Error::arg("the span has no session"))?;
+        // SAFETY: forwarded from this function's contract.
+        unsafe { write_out(&session, buf, buf_len, out_len) }
+    })
+}

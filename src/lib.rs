@@ -1,0 +1,25 @@
+//! libhoneyhive: HoneyHive tracing for C, C++, Go and Ruby applications.
+//!
+//! The core (this crate's modules outside `ffi`) knows nothing of C: configuration, tracers,
+//! sessions, spans, enrichment, propagation and export. `ffi` is the C ABI over it.
+
+pub mod config;
+pub mod enrich;
+pub mod error;
+pub mod event_type;
+pub mod export;
+pub mod ffi;
+pub mod limits;
+pub mod log;
+pub mod propagation;
+pub mod runtime;
+pub mod session;
+pub mod span;
+pub mod stats;
+pub mod tracer;
+
+pub use config::Config;
+pub use error::{Error, ErrorKind, Result};
+pub use span::{ActiveSpan, SpanRef};
+pub use stats::StatsSnapshot;
+pub use tracer::{Tracer, VERSION};

@@ -1,0 +1,95 @@
+//! The one background runtime of the process: a fixed number of threads, whatever the number of
+//! tracers, doing all network and file I/O. It is rebuilt in a forked child (the parent's
+//! threads do not exist there) on first use after the fork.
+
+use once_cell::sync::Lazy;
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Worker threads of the shared runtime: export and REST I/O are not CPU-bound.
+const WORKER_THREADS: usize = 1;
+/// Blocking-pool threads (DNS resolution, file exports).
+const BLOCKING_THREADS: usize = 1;
+
+/// Bumped in a forked child by the fork hook; everything bound to a runtime compares against it.
+static FORK_GENERATION: AtomicU64 = AtomicU64::new(0);
+
+/// A runtime and the HTTP client bound to it (connection pools do not survive a fork either).
+pub struct Shared {
+    pub handle: tokio::runtime::Handle,
+    pub http: reqwest::Client,
+    pub generation: u64,
+    // Kept alive for the process; never dropped in a child where its threads are gone.
+    _runtime: Arc<tokio::runtime::Runtime>,
+}
+
+static SHARED: Lazy<Mutex<Option<Arc<Shared>>>> = Lazy::new(|| Mutex::new(None));
+
+/// The current fork generation (cheap: one atomic load).
+pub fn generation() -> u64 {
+    FORK_GENERATION.load(Ordering::Acquire)
+}
+
+/// Called in the child right after `fork()`: the parent's runtime threads are gone.
+pub fn note_fork_in_child() {
+    FORK_GENERATION.fetch_add(1, Ordering::AcqRel);
+    // The lock may have been held by a parent thread at fork time; never wait on it here.
+    // A fresh mutex replaces it on next use (see `shared`).
+    if let Some(mut guard) = SHARED.try_lock() {
+        if let Some(old) = guard.take() {
+            // Its threads do not exist in this process: dropping would try to join them.
+            std::mem::forget(old);
+        }
+    }
+}
+
+/// The runtime for the current process, created on first use (or first use after a fork).
+pub fn shared() -> std::io::Result<Arc<Shared>> {
+    let generation = generation();
+    let mut guard = SHARED.lock();
+    if let Some(s) = guard.as_ref() {
+        if s.generation == generation {
+            return Ok(s.clone());
+        }
+        if let Some(stale) = guard.take() {
+            std::mem::forget(stale);
+        }
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(WORKER_THREADS)
+        .max_blocking_threads(BLOCKING_THREADS)
+        .thread_name("honeyhive-io")
+        .enable_all()
+        .build()?;
+    let http = {
+        let _enter = runtime.enter();
+        build_http_client().map_err(std::io::Error::other)?
+    };
+    let shared = Arc::new(Shared {
+        handle: runtime.handle().clone(),
+        http,
+        generation,
+        _runtime: Arc::new(runtime),
+    });
+    *guard = Some(shared.clone());
+    Ok(shared)
+}
+
+fn build_http_client() -> Result<reqwest::Client, String> {
+    use rustls_platform_verifier::BuilderVerifierExt;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS setup: {e}"))?
+        .with_platform_verifier()
+        .map_err(|e| format!("TLS certificate verifier: {e}"))?
+        .with_no_client_auth();
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .pool_idle_timeout(std::time::Duration::from_secs(30))
+        .pool_max_idle_per_host(4)
+        .no_proxy()
+        .build()
+        .map_err(|e| format!("HTTP client: {e}"))
+}

@@ -1,0 +1,57 @@
+//! Per-tracer counters, updated with relaxed atomics (they are reports, not synchronization).
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub spans_started: AtomicU64,
+    pub spans_ended: AtomicU64,
+    pub spans_exported: AtomicU64,
+    pub spans_dropped: AtomicU64,
+    pub export_requests: AtomicU64,
+    pub export_failures: AtomicU64,
+    pub export_retries: AtomicU64,
+    pub rest_calls: AtomicU64,
+    pub rest_failures: AtomicU64,
+}
+
+/// A point-in-time copy of the counters.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct StatsSnapshot {
+    pub spans_started: u64,
+    pub spans_ended: u64,
+    pub spans_exported: u64,
+    pub spans_dropped: u64,
+    pub export_requests: u64,
+    pub export_failures: u64,
+    pub export_retries: u64,
+    pub rest_calls: u64,
+    pub rest_failures: u64,
+    pub queue_len: u64,
+}
+
+impl Stats {
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Relaxed);
+    }
+
+    /// Everything that was not delivered: dropped spans and failed REST calls.
+    pub fn losses(&self) -> u64 {
+        self.spans_dropped.load(Relaxed) + self.rest_failures.load(Relaxed)
+    }
+
+    pub fn snapshot(&self, queue_len: usize) -> StatsSnapshot {
+        StatsSnapshot {
+            spans_started: self.spans_started.load(Relaxed),
+            spans_ended: self.spans_ended.load(Relaxed),
+            spans_exported: self.spans_exported.load(Relaxed),
+            spans_dropped: self.spans_dropped.load(Relaxed),
+            export_requests: self.export_requests.load(Relaxed),
+            export_failures: self.export_failures.load(Relaxed),
+            export_retries: self.export_retries.load(Relaxed),
+            rest_calls: self.rest_calls.load(Relaxed),
+            rest_failures: self.rest_failures.load(Relaxed),
+            queue_len: queue_len as u64,
+        }
+    }
+}

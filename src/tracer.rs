@@ -1,0 +1,413 @@
+//! A tracer: one configuration, its own OTel provider and export pipeline, its default session.
+//! Tracers share nothing but the process-wide runtime.
+
+use crate::config::{Config, ExporterKind};
+use crate::error::{Error, ErrorKind, Result};
+use crate::export::json::JsonStyle;
+use crate::export::rest::Rest;
+use crate::export::{FlushError, Pipeline, Sink};
+use crate::log::Logger;
+use crate::span::{ActiveSpan, SpanRef};
+use crate::stats::{Stats, StatsSnapshot};
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry::{Key, KeyValue, StringValue, Value};
+use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, SpanData, SpanLimits};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+const CLIENT_PACKAGE: &str = "libhoneyhive";
+
+static NEXT_TRACER_ID: AtomicU64 = AtomicU64::new(1);
+
+/// The shared state of one tracer. Spans hold an `Arc` of it.
+#[derive(Debug)]
+pub struct TracerInner {
+    pub id: u64,
+    pub config: Config,
+    pub(crate) sdk: SdkTracer,
+    provider: SdkTracerProvider,
+    pub(crate) pipeline: Arc<Pipeline>,
+    pub(crate) stats: Arc<Stats>,
+    pub(crate) log: Arc<Logger>,
+    pub(crate) default_session: Option<Arc<str>>,
+    /// Attributes stamped on every span besides the session ones (project, source, evaluation).
+    pub(crate) stamped: Vec<KeyValue>,
+    closed: AtomicBool,
+}
+
+/// A handle to a tracer; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Tracer {
+    pub(crate) inner: Arc<TracerInner>,
+}
+
+/// Hands ended spans from the SDK to our pipeline.
+#[derive(Debug)]
+struct Processor(Arc<Pipeline>);
+
+impl opentelemetry_sdk::trace::SpanProcessor for Processor {
+    fn on_start(&self, _span: &mut opentelemetry_sdk::trace::Span, _cx: &opentelemetry::Context) {}
+    fn on_end(&self, span: SpanData) {
+        self.0.push(span);
+    }
+    fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult {
+        Ok(())
+    }
+    fn shutdown_with_timeout(&self, _timeout: Duration) -> opentelemetry_sdk::error::OTelSdkResult {
+        Ok(())
+    }
+}
+
+/// Applies `span_name_filters`: a filtered span is never recorded, so never exported; its
+/// children are judged on their own names (spec 6.7). Upstream sampling flags are not
+/// followed: a HoneyHive session is recorded whole.
+#[derive(Debug, Clone)]
+struct NameFilterSampler(crate::config::SpanNameFilters);
+
+impl opentelemetry_sdk::trace::ShouldSample for NameFilterSampler {
+    fn should_sample(
+        &self,
+        parent_context: Option<&opentelemetry::Context>,
+        _trace_id: opentelemetry::trace::TraceId,
+        name: &str,
+        _span_kind: &opentelemetry::trace::SpanKind,
+        _attributes: &[KeyValue],
+        _links: &[opentelemetry::trace::Link],
+    ) -> opentelemetry_sdk::trace::SamplingResult {
+        use opentelemetry::trace::TraceContextExt;
+        use opentelemetry_sdk::trace::{SamplingDecision, SamplingResult};
+        let decision = if self.0.allows(name) {
+            SamplingDecision::RecordAndSample
+        } else {
+            SamplingDecision::Drop
+        };
+        SamplingResult {
+            decision,
+            attributes: Vec::new(),
+            trace_state: parent_context
+                .map(|cx| cx.span().span_context().trace_state().clone())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+impl Tracer {
+    /// Creates a tracer and starts its default session. Never waits for the network.
+    pub fn new(config: Config) -> Result<Tracer> {
+        let id = NEXT_TRACER_ID.fetch_add(1, Ordering::Relaxed);
+        let secrets = config.secrets().into_iter().map(String::from).collect();
+        let log = Arc::new(Logger::new(config.verbose, id, secrets));
+        let stats = Arc::new(Stats::default());
+        let headers = base_headers(&config)?;
+        warn_plain_http(&config, &log);
+
+        let rest = config.rest_enabled().then(|| {
+            let mut h = headers.clone();
+            h.insert(reqwest::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            h.insert(reqwest::header::ACCEPT, HeaderValue::from_static("application/json"));
+            Arc::new(Rest::new(
+                config.server_url.clone(),
+                h,
+                config.api_timeout,
+                stats.clone(),
+                log.clone(),
+            ))
+        });
+        let sink = make_sink(&config, headers)?;
+        let pipeline = Pipeline::new(
+            config.batch.clone(),
+            config.disable_batch,
+            sink,
+            resource(&config),
+            stats.clone(),
+            log.clone(),
+            rest,
+        );
+
+        let mut builder = SdkTracerProvider::builder()
+            .with_span_processor(Processor(pipeline.clone()))
+            .with_span_limits(SpanLimits {
+                max_attributes_per_span: crate::limits::MAX_ATTRIBUTES_PER_SPAN,
+                max_events_per_span: crate::limits::MAX_EVENTS_PER_SPAN,
+                max_links_per_span: crate::limits::MAX_LINKS_PER_SPAN,
+                ..SpanLimits::default()
+            });
+        builder = builder.with_sampler(NameFilterSampler(config.span_name_filters.clone()));
+        let provider = builder.build();
+        let sdk = provider.tracer(format!("honeyhive.{id}"));
+
+        let default_session = if config.skip_backend_session_creation && config.session_id.is_none() {
+            None
+        } else if config.exporter == ExporterKind::HoneyHive || config.session_id.is_some() {
+            Some(Arc::<str>::from(
+                config.session_id.clone().unwrap_or_else(new_session_id),
+            ))
+        } else {
+            // Local and generic OTLP exporters still group spans into a session.
+            Some(Arc::<str>::from(new_session_id()))
+        };
+        let stamped = stamped_attributes(&config);
+
+        let inner = Arc::new(TracerInner {
+            id,
+            config,
+            sdk,
+            provider,
+            pipeline,
+            stats,
+            log,
+            default_session,
+            stamped,
+            closed: AtomicBool::new(false),
+        });
+        let tracer = Tracer { inner };
+        if let Some(sid) = tracer.inner.default_session.clone() {
+            if !tracer.inner.config.skip_backend_session_creation {
+                tracer.start_default_session(&sid);
+            }
+        }
+        tracer.inner.log.debug(|| {
+            format!(
+                "tracer ready: exporter {:?}, session {:?}, source {:?}",
+                tracer.inner.config.exporter, tracer.inner.default_session, tracer.inner.config.source
+            )
+        });
+        Ok(tracer)
+    }
+
+    pub fn id(&self) -> u64 {
+        self.inner.id
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The tracer's default session id (absent only with skip_backend_session_creation and no id).
+    pub fn session_id(&self) -> Option<&str> {
+        self.inner.default_session.as_deref()
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.inner.is_closed()
+    }
+
+    pub fn stats(&self) -> StatsSnapshot {
+        self.inner.stats.snapshot(self.inner.pipeline.queue_len())
+    }
+
+    /// Waits up to `timeout` until everything that ended before the call is delivered.
+    pub fn flush(&self, timeout: Duration) -> Result<()> {
+        if self.inner.is_closed() {
+            return Err(Error::new(ErrorKind::TracerClosed, "tracer is closed"));
+        }
+        flush_result(self.inner.pipeline.flush(timeout))
+    }
+
+    /// Flushes, stops export and marks the tracer closed. Idempotent.
+    pub fn close(&self, timeout: Duration) -> Result<()> {
+        if self.inner.closed.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let result = flush_result(self.inner.pipeline.shutdown(timeout));
+        let _ = self.inner.provider.shutdown_with_timeout(Duration::from_millis(10));
+        result
+    }
+
+    /// Starts a span. `parent` may be a live, ended or remote span of any tracer.
+    pub fn start_span(
+        &self,
+        name: &str,
+        event_type: Option<&str>,
+        parent: Option<&SpanRef>,
+        session_id: Option<&str>,
+        attributes: Vec<KeyValue>,
+    ) -> Result<ActiveSpan> {
+        if self.inner.is_closed() {
+            return Err(Error::new(ErrorKind::TracerClosed, "tracer is closed"));
+        }
+        let session: Option<Arc<str>> = match session_id {
+            Some(s) => Some(Arc::from(s)),
+            None => parent
+                .and_then(|p| p.session.clone())
+                .or_else(|| self.inner.default_session.clone()),
+        };
+        ActiveSpan::start(self.inner.clone(), name, event_type, parent, session, attributes)
+    }
+
+    fn start_default_session(&self, session_id: &str) {
+        let c = &self.inner.config;
+        let mut session = serde_json::Map::new();
+        if let Some(p) = &c.project {
+            session.insert("project".into(), p.clone().into());
+        }
+        session.insert("session_name".into(), c.session_name.clone().into());
+        session.insert("source".into(), c.source.clone().into());
+        session.insert("session_id".into(), session_id.into());
+        if let Some(inputs) = &c.inputs {
+            session.insert("inputs".into(), inputs.clone());
+        }
+        let mut metadata = match &c.metadata {
+            Some(serde_json::Value::Object(m)) => m.clone(),
+            _ => serde_json::Map::new(),
+        };
+        if c.is_evaluation {
+            for (k, v) in [("run_id", &c.run_id), ("dataset_id", &c.dataset_id), ("datapoint_id", &c.datapoint_id)] {
+                if let Some(v) = v {
+                    metadata.insert(k.into(), v.clone().into());
+                }
+            }
+        }
+        if !metadata.is_empty() {
+            session.insert("metadata".into(), metadata.into());
+        }
+        self.inner.pipeline.rest_call(
+            reqwest::Method::POST,
+            "/session/start",
+            serde_json::json!({ "session": session }),
+            session_id,
+        );
+    }
+}
+
+impl TracerInner {
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+}
+
+fn flush_result(r: std::result::Result<(), FlushError>) -> Result<()> {
+    match r {
+        Ok(()) => Ok(()),
+        Err(FlushError::Timeout) => Err(Error::new(ErrorKind::Timeout, "flush did not finish within the timeout")),
+        Err(FlushError::Lost) => Err(Error::new(
+            ErrorKind::ExportFailed,
+            "some spans or session calls were not delivered (see stats)",
+        )),
+        Err(FlushError::Runtime) => Err(Error::new(ErrorKind::Internal, "background runtime unavailable")),
+    }
+}
+
+/// A new client-side session id (UUID v4), so that nothing waits for the server (spec 2.7).
+pub fn new_session_id() -> String {
+    uuid::Uuid::new_v4().hyphenated().to_string()
+}
+
+/// Headers on every request: auth, `X-Source`, `hh-client-*` (spec 3.1) or the custom headers
+/// of generic OTLP mode. Built once, so invalid values fail at init.
+fn base_headers(c: &Config) -> Result<HeaderMap> {
+    let mut h = HeaderMap::new();
+    let value = |field: &str, v: &str| {
+        HeaderValue::from_str(v).map_err(|_| Error::config(field, "is not a valid HTTP header value"))
+    };
+    if c.exporter == ExporterKind::HoneyHive {
+        if let Some(key) = c.bearer_key() {
+            let mut v = value("api_key", &format!("Bearer {key}"))?;
+            v.set_sensitive(true);
+            h.insert(reqwest::header::AUTHORIZATION, v);
+        }
+        h.insert("x-source", value("source", &c.source)?);
+    }
+    h.insert("hh-client-version", HeaderValue::from_static(VERSION));
+    h.insert("hh-client-language", value("client_language", &c.client_language)?);
+    h.insert("hh-client-package", HeaderValue::from_static(CLIENT_PACKAGE));
+    h.insert(
+        reqwest::header::USER_AGENT,
+        value("client_language", &format!("{CLIENT_PACKAGE}/{VERSION} ({})", c.client_language))?,
+    );
+    for (k, v) in &c.headers {
+        let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| Error::config("headers", format!("invalid header name {k:?}")))?;
+        h.insert(name, value("headers", v)?);
+    }
+    Ok(h)
+}
+
+fn make_sink(c: &Config, mut headers: HeaderMap) -> Result<Sink> {
+    if c.test_mode {
+        return Ok(Sink::Discard);
+    }
+    Ok(match c.exporter {
+        ExporterKind::HoneyHive | ExporterKind::Otlp => {
+            let content_type = match c.protocol {
+                crate::config::Protocol::Json => "application/json",
+                crate::config::Protocol::Protobuf => "application/x-protobuf",
+            };
+            headers.insert(reqwest::header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+            Sink::Http {
+                url: c.traces_url().unwrap_or_default(),
+                headers,
+                protocol: c.protocol,
+                style: if c.exporter == ExporterKind::HoneyHive {
+                    JsonStyle::HoneyHive
+                } else {
+                    JsonStyle::Standard
+                },
+            }
+        }
+        ExporterKind::File => Sink::File(c.file_path.clone().unwrap_or_default()),
+        ExporterKind::Console => Sink::Console,
+    })
+}
+
+fn resource(c: &Config) -> Vec<KeyValue> {
+    vec![
+        KeyValue::new("service.name", c.service_name.clone()),
+        KeyValue::new("telemetry.sdk.name", CLIENT_PACKAGE),
+        KeyValue::new("telemetry.sdk.language", c.client_language.clone()),
+        KeyValue::new("telemetry.sdk.version", VERSION),
+    ]
+}
+
+/// Project, source, evaluation and experiment attributes stamped on every span (spec 4.1).
+fn stamped_attributes(c: &Config) -> Vec<KeyValue> {
+    let mut out = Vec::new();
+    let shared = |s: &str| Value::String(StringValue::from(Arc::<str>::from(s)));
+    if let Some(p) = c.project.as_deref().filter(|p| !p.is_empty()) {
+        let v = shared(p);
+        out.push(KeyValue::new(Key::from_static_str("honeyhive.project"), v.clone()));
+        out.push(KeyValue::new(
+            Key::from_static_str("traceloop.association.properties.project"),
+            v,
+        ));
+    }
+    let v = shared(&c.source);
+    out.push(KeyValue::new(Key::from_static_str("honeyhive.source"), v.clone()));
+    out.push(KeyValue::new(
+        Key::from_static_str("traceloop.association.properties.source"),
+        v,
+    ));
+    if c.is_evaluation {
+        for (k, v) in [
+            ("honeyhive_metadata.run_id", &c.run_id),
+            ("honeyhive_metadata.dataset_id", &c.dataset_id),
+            ("honeyhive_metadata.datapoint_id", &c.datapoint_id),
+        ] {
+            if let Some(v) = v {
+                out.push(KeyValue::new(Key::from_static_str(k), shared(v)));
+            }
+        }
+    }
+    for (k, v) in &c.experiment_metadata {
+        out.push(KeyValue::new(format!("honeyhive.experiment_metadata.{k}"), v.clone()));
+    }
+    out
+}
+
+/// Plain http:// to a host other than loopback sends the API key in the clear.
+fn warn_plain_http(c: &Config, log: &Logger) {
+    let url = match c.exporter {
+        ExporterKind::HoneyHive if !c.test_mode => c.server_url.as_str(),
+        ExporterKind::Otlp => c.otlp_endpoint.as_deref().unwrap_or(""),
+        _ => return,
+    };
+    let Some(rest) = url.strip_prefix("http://") else { return };
+    let host = rest.split(['/', '?']).next().unwrap_or("");
+    let host = host.rsplit_once(':').map_or(host, |(h, p)| if p.bytes().all(|b| b.is_ascii_digit()) { h } else { host });
+    let loopback = host == "localhost" || host == "[::1]" || host.starts_with("127.");
+    if !loopback {
+        log.warn(format!("exporting over plain http:// to {host}: data and credentials are not encrypted"));
+    }
+}
