@@ -1,0 +1,245 @@
+//! What the receiver records: requests, normalized spans, and the shared store
+//! (with wake-ups for waiters, both blocking and async).
+
+use std::collections::BTreeMap;
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// One span event, normalized from OTLP/JSON or OTLP/protobuf.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordedEvent {
+    pub name: String,
+    pub time_unix_nano: u64,
+    #[serde(default)]
+    pub attributes: Map<String, Value>,
+}
+
+/// One span, normalized from OTLP/JSON (either style) or OTLP/protobuf.
+///
+/// Attribute values: `stringValue` → JSON string, `intValue` → JSON integer,
+/// `doubleValue` → JSON float (so `as_i64()` is `None` for doubles; non-finite
+/// doubles become the strings `"NaN"`, `"inf"`, `"-inf"`), `boolValue` → bool,
+/// `arrayValue` → array, `kvlistValue` → object, `bytesValue` → base64 string,
+/// an empty value → null.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordedSpan {
+    /// 32 lowercase hex characters.
+    pub trace_id: String,
+    /// 16 lowercase hex characters.
+    pub span_id: String,
+    /// `None` for roots (null, empty, absent or all-zero parent id).
+    pub parent_span_id: Option<String>,
+    pub name: String,
+    /// Always the name form, e.g. `"SPAN_KIND_INTERNAL"`.
+    pub kind: String,
+    pub start_time_unix_nano: u64,
+    pub end_time_unix_nano: u64,
+    #[serde(default)]
+    pub attributes: Map<String, Value>,
+    #[serde(default)]
+    pub events: Vec<RecordedEvent>,
+    /// `"STATUS_CODE_UNSET"`, `"STATUS_CODE_OK"` or `"STATUS_CODE_ERROR"`.
+    pub status_code: String,
+    /// `None` when absent or empty.
+    pub status_message: Option<String>,
+    #[serde(default)]
+    pub resource: Map<String, Value>,
+    #[serde(default)]
+    pub scope_name: String,
+    /// `None` when absent or empty.
+    pub scope_version: Option<String>,
+}
+
+impl RecordedSpan {
+    /// The attribute `key`, if present.
+    pub fn attr(&self, key: &str) -> Option<&Value> {
+        self.attributes.get(key)
+    }
+
+    /// The attribute `key` if it is a string.
+    pub fn attr_str(&self, key: &str) -> Option<&str> {
+        self.attributes.get(key).and_then(Value::as_str)
+    }
+
+    /// The attribute `key` if it is an integer (never a double).
+    pub fn attr_i64(&self, key: &str) -> Option<i64> {
+        self.attributes.get(key).and_then(Value::as_i64)
+    }
+
+    /// The attribute `key` if it is a bool.
+    pub fn attr_bool(&self, key: &str) -> Option<bool> {
+        self.attributes.get(key).and_then(Value::as_bool)
+    }
+
+    /// True for root spans (no parent).
+    pub fn is_root(&self) -> bool {
+        self.parent_span_id.is_none()
+    }
+}
+
+/// One request as received (control requests under `/__hh/` are never recorded).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordedRequest {
+    /// Arrival order, starting at 1; keeps increasing across `reset()`.
+    pub seq: u64,
+    /// Wall clock when the request (headers and body) had been read.
+    pub time_unix_nano: u64,
+    pub method: String,
+    /// The path without the query string.
+    pub path: String,
+    /// The query string (without `?`), if any.
+    #[serde(default)]
+    pub query: Option<String>,
+    /// Lowercase header names; repeated headers joined with `", "`.
+    pub headers: BTreeMap<String, String>,
+    pub content_type: Option<String>,
+    /// Body length after de-chunking and gzip decoding.
+    pub body_len: u64,
+    /// The parsed body for JSON requests, else `None`.
+    pub body_json: Option<Value>,
+    /// `"json"` or `"protobuf"` for trace exports (`POST .../v1/traces`), else `None`.
+    pub otlp_format: Option<String>,
+    /// Decoded spans of a trace export (empty otherwise), in body order.
+    #[serde(default)]
+    pub spans: Vec<RecordedSpan>,
+    /// Why the body could not be decoded (gzip, JSON or OTLP), if it could not.
+    #[serde(default)]
+    pub decode_error: Option<String>,
+    /// Status answered; 0 when the connection was reset or never answered (hang).
+    pub response_status: u16,
+}
+
+impl RecordedRequest {
+    /// Header value by (case-insensitive) name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
+    }
+}
+
+pub(crate) fn now_unix_nano() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+#[derive(Default)]
+pub(crate) struct Inner {
+    next_seq: u64,
+    pub(crate) requests: Vec<RecordedRequest>,
+    pub(crate) span_count: usize,
+}
+
+impl Inner {
+    pub(crate) fn spans(&self) -> Vec<RecordedSpan> {
+        self.requests
+            .iter()
+            .flat_map(|r| r.spans.iter().cloned())
+            .collect()
+    }
+}
+
+/// Recorded requests plus wake-ups: a `Condvar` for blocking waiters and a
+/// `watch` channel for async ones (the binary's `/__hh/wait`).
+pub(crate) struct Store {
+    inner: Mutex<Inner>,
+    cond: Condvar,
+    changed: tokio::sync::watch::Sender<u64>,
+}
+
+impl Store {
+    pub(crate) fn new() -> Store {
+        Store {
+            inner: Mutex::new(Inner::default()),
+            cond: Condvar::new(),
+            changed: tokio::sync::watch::Sender::new(0),
+        }
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn wake(&self) {
+        self.cond.notify_all();
+        self.changed.send_modify(|v| *v = v.wrapping_add(1));
+    }
+
+    /// Assigns `seq`, stores the request and wakes waiters. Returns the stored copy.
+    pub(crate) fn record(&self, mut req: RecordedRequest) -> RecordedRequest {
+        {
+            let mut inner = self.lock();
+            inner.next_seq += 1;
+            req.seq = inner.next_seq;
+            inner.span_count += req.spans.len();
+            inner.requests.push(req.clone());
+        }
+        self.wake();
+        req
+    }
+
+    pub(crate) fn reset(&self) {
+        {
+            let mut inner = self.lock();
+            inner.requests.clear();
+            inner.span_count = 0;
+        }
+        self.wake();
+    }
+
+    /// Blocks until `done(inner)` or the timeout; returns `f(inner)` either way.
+    pub(crate) fn wait_blocking<T>(
+        &self,
+        timeout: Duration,
+        done: impl Fn(&Inner) -> bool,
+        f: impl FnOnce(&Inner) -> T,
+    ) -> T {
+        let deadline = Instant::now() + timeout;
+        let mut inner = self.lock();
+        loop {
+            if done(&inner) {
+                break;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            inner = match self.cond.wait_timeout(inner, deadline - now) {
+                Ok((g, _)) => g,
+                Err(e) => e.into_inner().0,
+            };
+        }
+        f(&inner)
+    }
+
+    /// Async version of [`Store::wait_blocking`].
+    pub(crate) async fn wait_async<T>(
+        &self,
+        timeout: Duration,
+        done: impl Fn(&Inner) -> bool,
+        f: impl FnOnce(&Inner) -> T,
+    ) -> T {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut rx = self.changed.subscribe();
+        loop {
+            let ok = {
+                let inner = self.lock();
+                done(&inner)
+            };
+            if ok {
+                break;
+            }
+            match tokio::time::timeout_at(deadline, rx.changed()).await {
+                Ok(Ok(())) => continue,
+                _ => break,
+            }
+        }
+        let inner = self.lock();
+        f(&inner)
+    }
+}
