@@ -173,7 +173,10 @@ impl Config {
         if let Some(k) = &ingestion_api_key {
             validate_ingestion_key(k)?;
         }
-        for (field, key) in [("api_key", &api_key), ("ingestion_api_key", &ingestion_api_key)] {
+        for (field, key) in [
+            ("api_key", &api_key),
+            ("ingestion_api_key", &ingestion_api_key),
+        ] {
             if let Some(k) = key {
                 validate_header_value(field, k)?;
             }
@@ -196,7 +199,10 @@ impl Config {
             .unwrap_or_else(program_name);
         let session_id = match src.string("session_id", &[])? {
             Some(s) => Some(canonical_session_id(&s).ok_or_else(|| {
-                Error::config("session_id", "is not a UUID (expected e.g. 6f1c...-...-... )")
+                Error::config(
+                    "session_id",
+                    "is not a UUID (expected e.g. 6f1c...-...-... )",
+                )
             })?),
             None => None,
         };
@@ -214,25 +220,30 @@ impl Config {
 
         let inputs = src.object("inputs")?;
         let metadata = src.object("metadata")?;
-        let disable_batch = src.boolean("disable_batch", &["HH_DISABLE_BATCH"])?.unwrap_or(false);
-        let test_mode = src.boolean("test_mode", &["HH_TEST_MODE"])?.unwrap_or(false);
+        let disable_batch = src
+            .boolean("disable_batch", &["HH_DISABLE_BATCH"])?
+            .unwrap_or(false);
+        let test_mode = src
+            .boolean("test_mode", &["HH_TEST_MODE"])?
+            .unwrap_or(false);
         let verbose = src.boolean("verbose", &["HH_VERBOSE"])?.unwrap_or(false);
-        let protocol = match src.string(
-            "otlp_protocol",
-            &["HH_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"],
-        )? {
-            None => Protocol::Json,
-            Some(p) => match p.as_str() {
-                "http/json" | "json" => Protocol::Json,
-                "http/protobuf" | "protobuf" => Protocol::Protobuf,
-                other => {
-                    return Err(Error::config(
+        let protocol =
+            match src.string(
+                "otlp_protocol",
+                &["HH_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"],
+            )? {
+                None => Protocol::Json,
+                Some(p) => match p.as_str() {
+                    "http/json" | "json" => Protocol::Json,
+                    "http/protobuf" | "protobuf" => Protocol::Protobuf,
+                    other => return Err(Error::config(
                         "otlp_protocol",
-                        format!("unknown protocol {other:?} (use \"http/json\" or \"http/protobuf\")"),
-                    ))
-                }
-            },
-        };
+                        format!(
+                            "unknown protocol {other:?} (use \"http/json\" or \"http/protobuf\")"
+                        ),
+                    )),
+                },
+            };
 
         let exporter = match src.string("exporter", &["HH_EXPORTER"])? {
             None => ExporterKind::HoneyHive,
@@ -244,24 +255,29 @@ impl Config {
                 other => {
                     return Err(Error::config(
                         "exporter",
-                        format!("unknown exporter {other:?} (use honeyhive, otlp, file or console)"),
+                        format!(
+                            "unknown exporter {other:?} (use honeyhive, otlp, file or console)"
+                        ),
                     ))
                 }
             },
         };
 
-        let otlp_endpoint = match src.string("otlp_endpoint", &["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"])? {
-            Some(u) => Some(normalize_url("otlp_endpoint", &u)?),
-            None => match env("OTEL_EXPORTER_OTLP_ENDPOINT").filter(|v| !v.trim().is_empty()) {
-                Some(base) => Some(format!(
-                    "{}/v1/traces",
-                    normalize_url("OTEL_EXPORTER_OTLP_ENDPOINT", &base)?
-                )),
-                None => None,
-            },
-        };
+        let otlp_endpoint =
+            match src.string("otlp_endpoint", &["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"])? {
+                Some(u) => Some(normalize_url("otlp_endpoint", &u)?),
+                None => match env("OTEL_EXPORTER_OTLP_ENDPOINT").filter(|v| !v.trim().is_empty()) {
+                    Some(base) => Some(format!(
+                        "{}/v1/traces",
+                        normalize_url("OTEL_EXPORTER_OTLP_ENDPOINT", &base)?
+                    )),
+                    None => None,
+                },
+            };
         let headers = src.headers()?;
-        let file_path = src.string("file_path", &["HH_EXPORT_FILE"])?.map(PathBuf::from);
+        let file_path = src
+            .string("file_path", &["HH_EXPORT_FILE"])?
+            .map(PathBuf::from);
 
         let skip_backend_session_creation = src
             .boolean("skip_backend_session_creation", &[])?
@@ -282,10 +298,16 @@ impl Config {
             None => match env("HH_API_TIMEOUT").filter(|v| !v.trim().is_empty()) {
                 Some(v) => {
                     let secs: f64 = v.trim().parse().map_err(|_| {
-                        Error::config("HH_API_TIMEOUT", format!("{v:?} is not a number of seconds"))
+                        Error::config(
+                            "HH_API_TIMEOUT",
+                            format!("{v:?} is not a number of seconds"),
+                        )
                     })?;
                     if !(secs.is_finite() && secs > 0.0 && secs < 86_400.0) {
-                        return Err(Error::config("HH_API_TIMEOUT", "must be between 0 and 86400 seconds"));
+                        return Err(Error::config(
+                            "HH_API_TIMEOUT",
+                            "must be between 0 and 86400 seconds",
+                        ));
                     }
                     Duration::from_secs_f64(secs)
                 }
@@ -312,31 +334,39 @@ impl Config {
                 .map_or(defaults.export_timeout, Duration::from_millis),
         };
         if batch.max_queue_size == 0 || batch.max_export_batch_size == 0 {
-            return Err(Error::config("max_queue_size", "queue and batch sizes must be at least 1"));
+            return Err(Error::config(
+                "max_queue_size",
+                "queue and batch sizes must be at least 1",
+            ));
         }
 
         let service_name = src
             .string("service_name", &["OTEL_SERVICE_NAME", "HH_SERVICE_NAME"])?
             .unwrap_or_else(|| format!("unknown_service:{}", program_name()));
-        let experiment_metadata = match env("HH_EXPERIMENT_METADATA").filter(|v| !v.trim().is_empty()) {
-            None => Vec::new(),
-            Some(text) => {
-                let value: Value = serde_json::from_str(&text)
-                    .map_err(|e| Error::config("HH_EXPERIMENT_METADATA", format!("invalid JSON: {e}")))?;
-                let Value::Object(map) = value else {
-                    return Err(Error::config("HH_EXPERIMENT_METADATA", "must be a JSON object"));
-                };
-                map.into_iter()
-                    .map(|(k, v)| {
-                        let text = match v {
-                            Value::String(s) => s,
-                            other => other.to_string(),
-                        };
-                        (k, text)
-                    })
-                    .collect()
-            }
-        };
+        let experiment_metadata =
+            match env("HH_EXPERIMENT_METADATA").filter(|v| !v.trim().is_empty()) {
+                None => Vec::new(),
+                Some(text) => {
+                    let value: Value = serde_json::from_str(&text).map_err(|e| {
+                        Error::config("HH_EXPERIMENT_METADATA", format!("invalid JSON: {e}"))
+                    })?;
+                    let Value::Object(map) = value else {
+                        return Err(Error::config(
+                            "HH_EXPERIMENT_METADATA",
+                            "must be a JSON object",
+                        ));
+                    };
+                    map.into_iter()
+                        .map(|(k, v)| {
+                            let text = match v {
+                                Value::String(s) => s,
+                                other => other.to_string(),
+                            };
+                            (k, text)
+                        })
+                        .collect()
+                }
+            };
 
         let config = Config {
             api_key: api_key.map(Secret),
@@ -458,7 +488,10 @@ pub fn parse_json(text: &str, what: &str) -> Result<Value> {
     // serde_json refuses nesting beyond 128 levels itself; that is our stack guard.
     let value: Value = serde_json::from_str(text).map_err(|e| {
         if e.to_string().contains("recursion limit") {
-            Error::limit(format!("{what}: JSON nested deeper than the limit of {}", limits::MAX_JSON_DEPTH))
+            Error::limit(format!(
+                "{what}: JSON nested deeper than the limit of {}",
+                limits::MAX_JSON_DEPTH
+            ))
         } else {
             Error::json(what, format!("invalid JSON: {e}"))
         }
@@ -510,9 +543,9 @@ impl Sources<'_> {
         match self.json.get(field) {
             Some(Value::Bool(b)) => Ok(Some(*b)),
             Some(Value::Null) | None => match self.env_first(env) {
-                Some((name, v)) => parse_bool(&v)
-                    .map(Some)
-                    .ok_or_else(|| Error::config(&name, format!("{v:?} is not a boolean (true/false)"))),
+                Some((name, v)) => parse_bool(&v).map(Some).ok_or_else(|| {
+                    Error::config(&name, format!("{v:?} is not a boolean (true/false)"))
+                }),
                 None => Ok(None),
             },
             Some(_) => Err(Error::config(field, "must be true or false")),
@@ -526,11 +559,9 @@ impl Sources<'_> {
                 .map(Some)
                 .ok_or_else(|| Error::config(field, "must be a non-negative integer")),
             Some(Value::Null) | None => match self.env_first(env) {
-                Some((name, v)) => v
-                    .trim()
-                    .parse::<u64>()
-                    .map(Some)
-                    .map_err(|_| Error::config(&name, format!("{v:?} is not a non-negative integer"))),
+                Some((name, v)) => v.trim().parse::<u64>().map(Some).map_err(|_| {
+                    Error::config(&name, format!("{v:?} is not a non-negative integer"))
+                }),
                 None => Ok(None),
             },
             Some(_) => Err(Error::config(field, "must be a non-negative integer")),
@@ -552,7 +583,10 @@ impl Sources<'_> {
             Some(Value::Object(map)) => {
                 for (k, v) in map {
                     let Value::String(v) = v else {
-                        return Err(Error::config("headers", format!("value of {k:?} must be a string")));
+                        return Err(Error::config(
+                            "headers",
+                            format!("value of {k:?} must be a string"),
+                        ));
                     };
                     out.push((k.clone(), v.clone()));
                 }
@@ -561,7 +595,10 @@ impl Sources<'_> {
                 if let Some((_, text)) = self.env_first(&["OTEL_EXPORTER_OTLP_HEADERS"]) {
                     for pair in text.split(',').filter(|p| !p.trim().is_empty()) {
                         let (k, v) = pair.split_once('=').ok_or_else(|| {
-                            Error::config("OTEL_EXPORTER_OTLP_HEADERS", "expected key=value pairs separated by ','")
+                            Error::config(
+                                "OTEL_EXPORTER_OTLP_HEADERS",
+                                "expected key=value pairs separated by ','",
+                            )
                         })?;
                         out.push((k.trim().to_string(), v.trim().to_string()));
                     }
@@ -570,8 +607,15 @@ impl Sources<'_> {
             Some(_) => return Err(Error::config("headers", "must be a JSON object of strings")),
         }
         for (k, v) in &out {
-            if k.is_empty() || !k.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
-                return Err(Error::config("headers", format!("invalid header name {k:?}")));
+            if k.is_empty()
+                || !k
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+            {
+                return Err(Error::config(
+                    "headers",
+                    format!("invalid header name {k:?}"),
+                ));
             }
             validate_header_value("headers", v)?;
         }
@@ -584,7 +628,10 @@ impl Sources<'_> {
             return Ok(SpanNameFilters::default());
         };
         let Value::Object(map) = v else {
-            return Err(Error::config(field, "must be an object with \"include\" and/or \"exclude\""));
+            return Err(Error::config(
+                field,
+                "must be an object with \"include\" and/or \"exclude\"",
+            ));
         };
         let mut filters = SpanNameFilters::default();
         for (key, list) in map {
@@ -602,14 +649,24 @@ impl Sources<'_> {
                     Value::Object(o) => {
                         let kind = o.get("type").and_then(Value::as_str).unwrap_or("prefix");
                         if kind != "prefix" {
-                            return Err(Error::config(field, format!("unsupported filter type {kind:?}")));
+                            return Err(Error::config(
+                                field,
+                                format!("unsupported filter type {kind:?}"),
+                            ));
                         }
                         o.get("value")
                             .and_then(Value::as_str)
-                            .ok_or_else(|| Error::config(field, "each filter needs a string \"value\""))?
+                            .ok_or_else(|| {
+                                Error::config(field, "each filter needs a string \"value\"")
+                            })?
                             .to_string()
                     }
-                    _ => return Err(Error::config(field, "filters are {\"type\":\"prefix\",\"value\":...}")),
+                    _ => {
+                        return Err(Error::config(
+                            field,
+                            "filters are {\"type\":\"prefix\",\"value\":...}",
+                        ))
+                    }
                 };
                 target.push(prefix);
             }
@@ -650,7 +707,10 @@ fn normalize_url(field: &str, url: &str) -> Result<String> {
 /// Rejects values that would allow header injection (CR, LF, other control characters).
 fn validate_header_value(field: &str, v: &str) -> Result<()> {
     if v.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
-        return Err(Error::config(field, "contains control characters (CR/LF are not allowed)"));
+        return Err(Error::config(
+            field,
+            "contains control characters (CR/LF are not allowed)",
+        ));
     }
     Ok(())
 }
@@ -662,7 +722,9 @@ fn validate_ingestion_key(k: &str) -> Result<()> {
         b.len() == 24 + 1 + 64
             && b[..24].iter().all(u8::is_ascii_alphanumeric)
             && b[24] == b'_'
-            && b[25..].iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-')
+            && b[25..]
+                .iter()
+                .all(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-')
     });
     if ok {
         Ok(())
@@ -693,13 +755,20 @@ mod tests {
     use std::collections::HashMap;
 
     fn resolve(json: &str, env: &[(&str, &str)]) -> Result<Config> {
-        let map: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::resolve(Some(json), &move |n| map.get(n).cloned())
     }
 
     #[test]
     fn explicit_beats_env_beats_default() {
-        let c = resolve(r#"{"api_key":"k1","source":"prod"}"#, &[("HH_API_KEY", "k2"), ("HH_SOURCE", "staging")]).unwrap();
+        let c = resolve(
+            r#"{"api_key":"k1","source":"prod"}"#,
+            &[("HH_API_KEY", "k2"), ("HH_SOURCE", "staging")],
+        )
+        .unwrap();
         assert_eq!(c.api_key.unwrap().expose(), "k1");
         assert_eq!(c.source, "prod");
         let c = resolve("{}", &[("HH_API_KEY", "k2")]).unwrap();
@@ -710,9 +779,17 @@ mod tests {
 
     #[test]
     fn url_env_alternates_and_trailing_slash() {
-        let c = resolve("{}", &[("HH_API_KEY", "k"), ("HONEYHIVE_SERVER_URL", "http://x:1/")]).unwrap();
+        let c = resolve(
+            "{}",
+            &[("HH_API_KEY", "k"), ("HONEYHIVE_SERVER_URL", "http://x:1/")],
+        )
+        .unwrap();
         assert_eq!(c.server_url, "http://x:1");
-        let c = resolve(r#"{"server_url":"http://a/"}"#, &[("HH_API_KEY", "k"), ("HH_API_URL", "http://b")]).unwrap();
+        let c = resolve(
+            r#"{"server_url":"http://a/"}"#,
+            &[("HH_API_KEY", "k"), ("HH_API_URL", "http://b")],
+        )
+        .unwrap();
         assert_eq!(c.server_url, "http://a");
         let e = resolve(r#"{"server_url":"ftp://a"}"#, &[("HH_API_KEY", "k")]).unwrap_err();
         assert!(e.message.contains("server_url"), "{}", e.message);
@@ -723,7 +800,10 @@ mod tests {
         for (json, field) in [
             (r#"{"api_key":"k","session_id":"nope"}"#, "session_id"),
             (r#"{"api_key":"k","otlp_protocol":"grpc"}"#, "otlp_protocol"),
-            (r#"{"api_key":"k","ingestion_api_key":"hh_ingst_short"}"#, "ingestion_api_key"),
+            (
+                r#"{"api_key":"k","ingestion_api_key":"hh_ingst_short"}"#,
+                "ingestion_api_key",
+            ),
             (r#"{"api_key":"k","source":"a\r\nX-Evil: 1"}"#, "source"),
             (r#"{"api_key":"k","bogus":1}"#, "bogus"),
             (r#"{"api_key":"k","disable_batch":"yes"}"#, "disable_batch"),
@@ -740,19 +820,34 @@ mod tests {
         let e = resolve("{}", &[]).unwrap_err();
         assert!(e.message.contains("HH_API_KEY"), "{}", e.message);
         assert!(resolve(r#"{"test_mode":true}"#, &[]).is_ok());
-        assert!(resolve("{}", &[("HH_EXPORTER", "file"), ("HH_EXPORT_FILE", "/tmp/x")]).is_ok());
+        assert!(resolve(
+            "{}",
+            &[("HH_EXPORTER", "file"), ("HH_EXPORT_FILE", "/tmp/x")]
+        )
+        .is_ok());
     }
 
     #[test]
     fn session_id_is_canonicalized() {
-        let c = resolve(r#"{"api_key":"k","session_id":"{AAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE}"}"#, &[]).unwrap();
-        assert_eq!(c.session_id.as_deref(), Some("aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"));
+        let c = resolve(
+            r#"{"api_key":"k","session_id":"{AAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE}"}"#,
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            c.session_id.as_deref(),
+            Some("aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee")
+        );
     }
 
     #[test]
     fn valid_ingestion_key_is_preferred() {
         let key = format!("hh_ingst_{}_{}", "a".repeat(24), "B-_".repeat(21) + "x");
-        let c = resolve(&format!(r#"{{"api_key":"k","ingestion_api_key":"{key}"}}"#), &[]).unwrap();
+        let c = resolve(
+            &format!(r#"{{"api_key":"k","ingestion_api_key":"{key}"}}"#),
+            &[],
+        )
+        .unwrap();
         assert_eq!(c.bearer_key(), Some(key.as_str()));
         assert!(!format!("{c:?}").contains(&key));
     }
@@ -773,7 +868,11 @@ mod tests {
 
     #[test]
     fn evaluation_turns_on_with_all_three_ids() {
-        let c = resolve(r#"{"api_key":"k","run_id":"r","dataset_id":"d","datapoint_id":"p"}"#, &[]).unwrap();
+        let c = resolve(
+            r#"{"api_key":"k","run_id":"r","dataset_id":"d","datapoint_id":"p"}"#,
+            &[],
+        )
+        .unwrap();
         assert!(c.is_evaluation);
         let c = resolve(r#"{"api_key":"k","run_id":"r"}"#, &[]).unwrap();
         assert!(!c.is_evaluation);
@@ -782,9 +881,18 @@ mod tests {
     #[test]
     fn json_limits() {
         let deep = "[".repeat(200) + &"]".repeat(200);
-        assert_eq!(parse_json(&deep, "x").unwrap_err().kind, crate::error::ErrorKind::LimitExceeded);
+        assert_eq!(
+            parse_json(&deep, "x").unwrap_err().kind,
+            crate::error::ErrorKind::LimitExceeded
+        );
         let deep = "[".repeat(70) + &"]".repeat(70);
-        assert_eq!(parse_json(&deep, "x").unwrap_err().kind, crate::error::ErrorKind::LimitExceeded);
-        assert_eq!(parse_json("{", "x").unwrap_err().kind, crate::error::ErrorKind::InvalidJson);
+        assert_eq!(
+            parse_json(&deep, "x").unwrap_err().kind,
+            crate::error::ErrorKind::LimitExceeded
+        );
+        assert_eq!(
+            parse_json("{", "x").unwrap_err().kind,
+            crate::error::ErrorKind::InvalidJson
+        );
     }
 }

@@ -46,7 +46,11 @@ pub fn span_enrichment(json: &str) -> Result<Vec<KeyValue>> {
                 Value::String(s) if EVENT_TYPES.contains(&s.as_str()) => {
                     out.push(KeyValue::new("honeyhive_event_type", s.clone()))
                 }
-                _ => return Err(Error::arg("enrichment: event_type must be \"model\", \"tool\" or \"chain\"")),
+                _ => {
+                    return Err(Error::arg(
+                        "enrichment: event_type must be \"model\", \"tool\" or \"chain\"",
+                    ))
+                }
             },
             "event_name" => match v {
                 Value::String(s) => out.push(KeyValue::new("honeyhive_event_name", clip(s))),
@@ -169,7 +173,12 @@ pub fn session_enrichment_body(session_id: &str, json: &str) -> Result<Option<Va
     let mut metadata = match map.get("metadata") {
         Some(Value::Object(m)) => m.clone(),
         None | Some(Value::Null) => Map::new(),
-        Some(_) => return Err(Error::json("session enrichment", "metadata must be an object")),
+        Some(_) => {
+            return Err(Error::json(
+                "session enrichment",
+                "metadata must be an object",
+            ))
+        }
     };
     if let Some(inputs) = map.get("inputs").filter(|v| !is_empty(v)) {
         metadata.insert("inputs".into(), inputs.clone());
@@ -179,17 +188,21 @@ pub fn session_enrichment_body(session_id: &str, json: &str) -> Result<Option<Va
     for (k, v) in &map {
         match k.as_str() {
             "metadata" | "inputs" => {}
-            "feedback" | "metrics" | "outputs" | "config" | "user_properties" => {
-                if !is_empty(v) {
-                    body.insert(k.clone(), v.clone());
-                }
+            "feedback" | "metrics" | "outputs" | "config" | "user_properties" if !is_empty(v) => {
+                body.insert(k.clone(), v.clone());
             }
+            "feedback" | "metrics" | "outputs" | "config" | "user_properties" => {}
             "duration" => match v {
                 Value::Number(_) => {
                     body.insert("duration".into(), v.clone());
                 }
                 Value::Null => {}
-                _ => return Err(Error::json("session enrichment", "duration must be a number")),
+                _ => {
+                    return Err(Error::json(
+                        "session enrichment",
+                        "duration must be a number",
+                    ))
+                }
             },
             // Unknown keys join metadata, as the reference's **kwargs do.
             _ if !v.is_null() => {
@@ -227,7 +240,8 @@ mod tests {
 
     #[test]
     fn spec_4_2_example_flattens_with_types() {
-        let a = attrs(r#"{"metadata":{"nested":{"x":1,"y":[1,2]},"f":1.5,"b":true,"n":null,"e":{}}}"#);
+        let a =
+            attrs(r#"{"metadata":{"nested":{"x":1,"y":[1,2]},"f":1.5,"b":true,"n":null,"e":{}}}"#);
         assert_eq!(
             a,
             vec![
@@ -242,11 +256,16 @@ mod tests {
 
     #[test]
     fn namespaces_error_event_type_and_extra_keys() {
-        let a = attrs(r#"{"inputs":{"q":"hi"},"metrics":{"score":0.5},"error":"boom","event_type":"model","custom":7}"#);
+        let a = attrs(
+            r#"{"inputs":{"q":"hi"},"metrics":{"score":0.5},"error":"boom","event_type":"model","custom":7}"#,
+        );
         assert!(a.contains(&("honeyhive_inputs.q".into(), OtelValue::String("hi".into()))));
         assert!(a.contains(&("honeyhive_metrics.score".into(), OtelValue::F64(0.5))));
         assert!(a.contains(&("honeyhive_error".into(), OtelValue::String("boom".into()))));
-        assert!(a.contains(&("honeyhive_event_type".into(), OtelValue::String("model".into()))));
+        assert!(a.contains(&(
+            "honeyhive_event_type".into(),
+            OtelValue::String("model".into())
+        )));
         assert!(a.contains(&("honeyhive_metadata.custom".into(), OtelValue::I64(7))));
     }
 
@@ -255,7 +274,10 @@ mod tests {
         assert!(span_enrichment(r#"{"event_type":"bogus"}"#).is_err());
         assert!(span_enrichment("[1]").is_err());
         assert!(span_enrichment("{").is_err());
-        let many: String = (0..2000).map(|i| format!("\"k{i}\":{i}")).collect::<Vec<_>>().join(",");
+        let many: String = (0..2000)
+            .map(|i| format!("\"k{i}\":{i}"))
+            .collect::<Vec<_>>()
+            .join(",");
         let e = span_enrichment(&format!("{{\"metadata\":{{{many}}}}}")).unwrap_err();
         assert_eq!(e.kind, crate::error::ErrorKind::LimitExceeded);
     }
@@ -267,7 +289,10 @@ mod tests {
             .into_iter()
             .map(|kv| kv.key.to_string())
             .collect();
-        assert_eq!(a, vec!["9x", "attr_9x", "custom.attr", "custom_attr", "plain"]);
+        assert_eq!(
+            a,
+            vec!["9x", "attr_9x", "custom.attr", "custom_attr", "plain"]
+        );
     }
 
     #[test]
@@ -283,6 +308,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(b, expected);
-        assert_eq!(session_enrichment_body("sid", r#"{"metadata":{}}"#).unwrap(), None);
+        assert_eq!(
+            session_enrichment_body("sid", r#"{"metadata":{}}"#).unwrap(),
+            None
+        );
     }
 }

@@ -3,9 +3,26 @@
 use opentelemetry::KeyValue;
 
 const MODEL_NAME_HINTS: [&str; 20] = [
-    "llm", "model", "gpt", "claude", "llama", "gemini", "mistral", "palm", "chat", "completion",
-    "generate", "inference", "openai", "anthropic", "bedrock", "google", "generativeai", "ai_",
-    "ml_", "nlp_",
+    "llm",
+    "model",
+    "gpt",
+    "claude",
+    "llama",
+    "gemini",
+    "mistral",
+    "palm",
+    "chat",
+    "completion",
+    "generate",
+    "inference",
+    "openai",
+    "anthropic",
+    "bedrock",
+    "google",
+    "generativeai",
+    "ai_",
+    "ml_",
+    "nlp_",
 ];
 
 const MODEL_ATTRIBUTE_KEYS: [&str; 13] = [
@@ -79,9 +96,24 @@ mod tests {
     fn detection_order() {
         assert_eq!(detect("openai.chat", &[]), "model");
         assert_eq!(detect("retrieve_docs", &[]), "tool");
-        assert_eq!(detect("x", &[KeyValue::new("gen_ai.operation.name", "invoke_agent")]), "chain");
-        assert_eq!(detect("x", &[KeyValue::new("openinference.span.kind", "LLM")]), "model");
-        assert_eq!(detect("x", &[KeyValue::new("gen_ai.request.model", "gpt-4")]), "model");
-        assert_eq!(detect("chat", &[KeyValue::new("honeyhive_event_type", "chain")]), "chain");
+        assert_eq!(
+            detect(
+                "x",
+                &[KeyValue::new("gen_ai.operation.name", "invoke_agent")]
+            ),
+            "chain"
+        );
+        assert_eq!(
+            detect("x", &[KeyValue::new("openinference.span.kind", "LLM")]),
+            "model"
+        );
+        assert_eq!(
+            detect("x", &[KeyValue::new("gen_ai.request.model", "gpt-4")]),
+            "model"
+        );
+        assert_eq!(
+            detect("chat", &[KeyValue::new("honeyhive_event_type", "chain")]),
+            "chain"
+        );
     }
 }

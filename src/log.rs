@@ -33,7 +33,10 @@ impl Logger {
         if n < MAX_WARNINGS || self.verbose {
             eprintln!("{} warning: {}", self.prefix, self.redact(msg.as_ref()));
             if n + 1 == MAX_WARNINGS && !self.verbose {
-                eprintln!("{} further warnings suppressed (set HH_VERBOSE=true to see all)", self.prefix);
+                eprintln!(
+                    "{} further warnings suppressed (set HH_VERBOSE=true to see all)",
+                    self.prefix
+                );
             }
         }
     }

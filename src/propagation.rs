@@ -1,9 +1,9 @@
 //! W3C trace context and baggage (spec 5): a span's context goes out as `traceparent` plus a
 //! `baggage` carrying session_id, project and source; coming in, it becomes a remote parent.
 
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::span::SpanRef;
-use crate::config::Config;
 use opentelemetry::baggage::BaggageExt;
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::TraceContextExt;
@@ -34,7 +34,11 @@ pub fn inject(c: &Config, span: &SpanRef) -> (String, String) {
     }
     put("source", &c.source);
     if c.is_evaluation {
-        for (k, v) in [("run_id", &c.run_id), ("dataset_id", &c.dataset_id), ("datapoint_id", &c.datapoint_id)] {
+        for (k, v) in [
+            ("run_id", &c.run_id),
+            ("dataset_id", &c.dataset_id),
+            ("datapoint_id", &c.datapoint_id),
+        ] {
             if let Some(v) = v {
                 put(k, v);
             }
@@ -66,7 +70,9 @@ pub fn extract(traceparent: &str, baggage: Option<&str>) -> Result<SpanRef> {
     let cx = BaggagePropagator::new().extract_with_context(&cx, &carrier);
     let sc = cx.span().span_context().clone();
     if !sc.is_valid() {
-        return Err(Error::arg("traceparent is not a valid W3C traceparent header"));
+        return Err(Error::arg(
+            "traceparent is not a valid W3C traceparent header",
+        ));
     }
     let bag = cx.baggage();
     let session = SESSION_KEYS

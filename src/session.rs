@@ -16,7 +16,8 @@ impl Tracer {
         if self.is_closed() {
             return Err(Error::new(ErrorKind::TracerClosed, "tracer is closed"));
         }
-        let opts = parse_object(options_json).map_err(|e| Error::new(e.kind, e.message.replace("config", "session options")))?;
+        let opts = parse_object(options_json)
+            .map_err(|e| Error::new(e.kind, e.message.replace("config", "session options")))?;
         let text = |k: &str| -> Result<Option<String>> {
             match opts.get(k) {
                 None | Some(Value::Null) => Ok(None),
@@ -30,13 +31,21 @@ impl Tracer {
                 None | Some(Value::Null) => Ok(None),
                 Some(Value::Object(o)) if o.is_empty() => Ok(None),
                 Some(v @ Value::Object(_)) => Ok(Some(v.clone())),
-                Some(_) => Err(Error::arg(format!("session option `{k}` must be an object"))),
+                Some(_) => Err(Error::arg(format!(
+                    "session option `{k}` must be an object"
+                ))),
             }
         };
         for k in opts.keys() {
             if !matches!(
                 k.as_str(),
-                "session_name" | "session_id" | "inputs" | "metadata" | "user_properties" | "source" | "skip_api_call"
+                "session_name"
+                    | "session_id"
+                    | "inputs"
+                    | "metadata"
+                    | "user_properties"
+                    | "source"
+                    | "skip_api_call"
             ) {
                 return Err(Error::arg(format!("unknown session option `{k}`")));
             }
@@ -49,10 +58,19 @@ impl Tracer {
         let skip = match opts.get("skip_api_call") {
             None | Some(Value::Null) => false,
             Some(Value::Bool(b)) => *b,
-            Some(_) => return Err(Error::arg("session option `skip_api_call` must be true or false")),
+            Some(_) => {
+                return Err(Error::arg(
+                    "session option `skip_api_call` must be true or false",
+                ))
+            }
         };
-        let (inputs, metadata, user_properties) = (object("inputs")?, object("metadata")?, object("user_properties")?);
-        let name = text("session_name")?.unwrap_or_else(|| format!("session-{}", &new_session_id()[..8]));
+        let (inputs, metadata, user_properties) = (
+            object("inputs")?,
+            object("metadata")?,
+            object("user_properties")?,
+        );
+        let name =
+            text("session_name")?.unwrap_or_else(|| format!("session-{}", &new_session_id()[..8]));
         let source = text("source")?.unwrap_or_else(|| self.config().source.clone());
 
         // skip_api_call only skips with a caller-given id (spec 2.6).
@@ -66,7 +84,11 @@ impl Tracer {
         session.insert("source".into(), source.into());
         session.insert("session_name".into(), name.into());
         session.insert("session_id".into(), session_id.clone().into());
-        for (k, v) in [("inputs", inputs), ("metadata", metadata), ("user_properties", user_properties)] {
+        for (k, v) in [
+            ("inputs", inputs),
+            ("metadata", metadata),
+            ("user_properties", user_properties),
+        ] {
             if let Some(v) = v {
                 session.insert(k.into(), v);
             }
@@ -87,7 +109,9 @@ impl Tracer {
             return Err(Error::new(ErrorKind::TracerClosed, "tracer is closed"));
         }
         let sid = match session_id {
-            Some(s) => canonical_session_id(s).ok_or_else(|| Error::arg("session_id is not a UUID"))?,
+            Some(s) => {
+                canonical_session_id(s).ok_or_else(|| Error::arg("session_id is not a UUID"))?
+            }
             None => self
                 .session_id()
                 .ok_or_else(|| Error::arg("the tracer has no default session: pass a session id"))?

@@ -5,7 +5,9 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::event_type;
 use crate::limits;
 use crate::tracer::TracerInner;
-use opentelemetry::trace::{Span as _, SpanBuilder, SpanContext, Status, TraceContextExt, Tracer as _};
+use opentelemetry::trace::{
+    Span as _, SpanBuilder, SpanContext, Status, TraceContextExt, Tracer as _,
+};
 use opentelemetry::{Context, Key, KeyValue, StringValue, Value};
 use std::sync::Arc;
 
@@ -61,7 +63,10 @@ impl ActiveSpan {
             stamped.push(KeyValue::new(SESSION_MIRROR_KEY, v));
         }
         stamped.extend(tracer.stamped.iter().cloned());
-        stamped.push(KeyValue::new(EVENT_TYPE_KEY, Value::String(StringValue::from(event_type.to_string()))));
+        stamped.push(KeyValue::new(
+            EVENT_TYPE_KEY,
+            Value::String(StringValue::from(event_type.to_string())),
+        ));
         // Caller attributes may not override the stamped ones above, except the event type.
         attributes.retain(|kv| kv.key != EVENT_TYPE_KEY);
         stamped.append(&mut attributes);
@@ -105,7 +110,10 @@ impl ActiveSpan {
 
     fn check_open(&self) -> Result<()> {
         if self.tracer.is_closed() {
-            return Err(Error::new(ErrorKind::TracerClosed, "the span's tracer is closed"));
+            return Err(Error::new(
+                ErrorKind::TracerClosed,
+                "the span's tracer is closed",
+            ));
         }
         Ok(())
     }
@@ -137,7 +145,8 @@ impl ActiveSpan {
                 KeyValue::new("exception.message", message.to_string()),
             ],
         );
-        self.span.set_status(Status::error(format!("{error_type}: {message}")));
+        self.span
+            .set_status(Status::error(format!("{error_type}: {message}")));
         self.span.set_attributes([
             KeyValue::new("honeyhive_error", message.to_string()),
             KeyValue::new("honeyhive_error_type", error_type.to_string()),
@@ -149,7 +158,10 @@ impl ActiveSpan {
     pub fn end(mut self) -> Result<SpanRef> {
         let closed = self.tracer.is_closed();
         let reference = self.reference.clone();
-        if self.recording && reference.session.is_none() && self.tracer.config.exporter == crate::config::ExporterKind::HoneyHive {
+        if self.recording
+            && reference.session.is_none()
+            && self.tracer.config.exporter == crate::config::ExporterKind::HoneyHive
+        {
             self.tracer.log.warn(format!(
                 "span {:?} has no session id (skip_backend_session_creation without session_id): HoneyHive cannot attribute it",
                 reference.context.span_id()
@@ -157,7 +169,10 @@ impl ActiveSpan {
         }
         self.span.end();
         if closed {
-            return Err(Error::new(ErrorKind::TracerClosed, "the span's tracer is closed"));
+            return Err(Error::new(
+                ErrorKind::TracerClosed,
+                "the span's tracer is closed",
+            ));
         }
         Ok(reference)
     }

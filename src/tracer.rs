@@ -28,7 +28,7 @@ pub struct TracerInner {
     pub id: u64,
     pub config: Config,
     pub(crate) sdk: SdkTracer,
-    provider: SdkTracerProvider,
+    _provider: SdkTracerProvider,
     pub(crate) pipeline: Arc<Pipeline>,
     pub(crate) stats: Arc<Stats>,
     pub(crate) log: Arc<Logger>,
@@ -106,8 +106,14 @@ impl Tracer {
 
         let rest = config.rest_enabled().then(|| {
             let mut h = headers.clone();
-            h.insert(reqwest::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            h.insert(reqwest::header::ACCEPT, HeaderValue::from_static("application/json"));
+            h.insert(
+                reqwest::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            h.insert(
+                reqwest::header::ACCEPT,
+                HeaderValue::from_static("application/json"),
+            );
             Arc::new(Rest::new(
                 config.server_url.clone(),
                 h,
@@ -139,7 +145,8 @@ impl Tracer {
         let provider = builder.build();
         let sdk = provider.tracer(format!("honeyhive.{id}"));
 
-        let default_session = if config.skip_backend_session_creation && config.session_id.is_none() {
+        let default_session = if config.skip_backend_session_creation && config.session_id.is_none()
+        {
             None
         } else if config.exporter == ExporterKind::HoneyHive || config.session_id.is_some() {
             Some(Arc::<str>::from(
@@ -155,7 +162,7 @@ impl Tracer {
             id,
             config,
             sdk,
-            provider,
+            _provider: provider,
             pipeline,
             stats,
             log,
@@ -172,7 +179,9 @@ impl Tracer {
         tracer.inner.log.debug(|| {
             format!(
                 "tracer ready: exporter {:?}, session {:?}, source {:?}",
-                tracer.inner.config.exporter, tracer.inner.default_session, tracer.inner.config.source
+                tracer.inner.config.exporter,
+                tracer.inner.default_session,
+                tracer.inner.config.source
             )
         });
         Ok(tracer)
@@ -212,9 +221,9 @@ impl Tracer {
         if self.inner.closed.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
-        let result = flush_result(self.inner.pipeline.shutdown(timeout));
-        let _ = self.inner.provider.shutdown_with_timeout(Duration::from_millis(10));
-        result
+        // The OTel provider is not shut down: spans still open end through the pipeline, which
+        // counts them as dropped, instead of vanishing silently.
+        flush_result(self.inner.pipeline.shutdown(timeout))
     }
 
     /// Starts a span. `parent` may be a live, ended or remote span of any tracer.
@@ -235,7 +244,14 @@ impl Tracer {
                 .and_then(|p| p.session.clone())
                 .or_else(|| self.inner.default_session.clone()),
         };
-        ActiveSpan::start(self.inner.clone(), name, event_type, parent, session, attributes)
+        ActiveSpan::start(
+            self.inner.clone(),
+            name,
+            event_type,
+            parent,
+            session,
+            attributes,
+        )
     }
 
     fn start_default_session(&self, session_id: &str) {
@@ -255,7 +271,11 @@ impl Tracer {
             _ => serde_json::Map::new(),
         };
         if c.is_evaluation {
-            for (k, v) in [("run_id", &c.run_id), ("dataset_id", &c.dataset_id), ("datapoint_id", &c.datapoint_id)] {
+            for (k, v) in [
+                ("run_id", &c.run_id),
+                ("dataset_id", &c.dataset_id),
+                ("datapoint_id", &c.datapoint_id),
+            ] {
                 if let Some(v) = v {
                     metadata.insert(k.into(), v.clone().into());
                 }
@@ -282,12 +302,18 @@ impl TracerInner {
 fn flush_result(r: std::result::Result<(), FlushError>) -> Result<()> {
     match r {
         Ok(()) => Ok(()),
-        Err(FlushError::Timeout) => Err(Error::new(ErrorKind::Timeout, "flush did not finish within the timeout")),
+        Err(FlushError::Timeout) => Err(Error::new(
+            ErrorKind::Timeout,
+            "flush did not finish within the timeout",
+        )),
         Err(FlushError::Lost) => Err(Error::new(
             ErrorKind::ExportFailed,
             "some spans or session calls were not delivered (see stats)",
         )),
-        Err(FlushError::Runtime) => Err(Error::new(ErrorKind::Internal, "background runtime unavailable")),
+        Err(FlushError::Runtime) => Err(Error::new(
+            ErrorKind::Internal,
+            "background runtime unavailable",
+        )),
     }
 }
 
@@ -301,7 +327,8 @@ pub fn new_session_id() -> String {
 fn base_headers(c: &Config) -> Result<HeaderMap> {
     let mut h = HeaderMap::new();
     let value = |field: &str, v: &str| {
-        HeaderValue::from_str(v).map_err(|_| Error::config(field, "is not a valid HTTP header value"))
+        HeaderValue::from_str(v)
+            .map_err(|_| Error::config(field, "is not a valid HTTP header value"))
     };
     if c.exporter == ExporterKind::HoneyHive {
         if let Some(key) = c.bearer_key() {
@@ -312,14 +339,24 @@ fn base_headers(c: &Config) -> Result<HeaderMap> {
         h.insert("x-source", value("source", &c.source)?);
     }
     h.insert("hh-client-version", HeaderValue::from_static(VERSION));
-    h.insert("hh-client-language", value("client_language", &c.client_language)?);
-    h.insert("hh-client-package", HeaderValue::from_static(CLIENT_PACKAGE));
+    h.insert(
+        "hh-client-language",
+        value("client_language", &c.client_language)?,
+    );
+    h.insert(
+        "hh-client-package",
+        HeaderValue::from_static(CLIENT_PACKAGE),
+    );
     h.insert(
         reqwest::header::USER_AGENT,
-        value("client_language", &format!("{CLIENT_PACKAGE}/{VERSION} ({})", c.client_language))?,
+        value(
+            "client_language",
+            &format!("{CLIENT_PACKAGE}/{VERSION} ({})", c.client_language),
+        )?,
     );
     for (k, v) in &c.headers {
-        let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| Error::config("headers", format!("invalid header name {k:?}")))?;
+        let name = HeaderName::from_bytes(k.as_bytes())
+            .map_err(|_| Error::config("headers", format!("invalid header name {k:?}")))?;
         h.insert(name, value("headers", v)?);
     }
     Ok(h)
@@ -335,7 +372,10 @@ fn make_sink(c: &Config, mut headers: HeaderMap) -> Result<Sink> {
                 crate::config::Protocol::Json => "application/json",
                 crate::config::Protocol::Protobuf => "application/x-protobuf",
             };
-            headers.insert(reqwest::header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+            headers.insert(
+                reqwest::header::CONTENT_TYPE,
+                HeaderValue::from_static(content_type),
+            );
             Sink::Http {
                 url: c.traces_url().unwrap_or_default(),
                 headers,
@@ -367,14 +407,20 @@ fn stamped_attributes(c: &Config) -> Vec<KeyValue> {
     let shared = |s: &str| Value::String(StringValue::from(Arc::<str>::from(s)));
     if let Some(p) = c.project.as_deref().filter(|p| !p.is_empty()) {
         let v = shared(p);
-        out.push(KeyValue::new(Key::from_static_str("honeyhive.project"), v.clone()));
+        out.push(KeyValue::new(
+            Key::from_static_str("honeyhive.project"),
+            v.clone(),
+        ));
         out.push(KeyValue::new(
             Key::from_static_str("traceloop.association.properties.project"),
             v,
         ));
     }
     let v = shared(&c.source);
-    out.push(KeyValue::new(Key::from_static_str("honeyhive.source"), v.clone()));
+    out.push(KeyValue::new(
+        Key::from_static_str("honeyhive.source"),
+        v.clone(),
+    ));
     out.push(KeyValue::new(
         Key::from_static_str("traceloop.association.properties.source"),
         v,
@@ -391,7 +437,10 @@ fn stamped_attributes(c: &Config) -> Vec<KeyValue> {
         }
     }
     for (k, v) in &c.experiment_metadata {
-        out.push(KeyValue::new(format!("honeyhive.experiment_metadata.{k}"), v.clone()));
+        out.push(KeyValue::new(
+            format!("honeyhive.experiment_metadata.{k}"),
+            v.clone(),
+        ));
     }
     out
 }
@@ -403,11 +452,21 @@ fn warn_plain_http(c: &Config, log: &Logger) {
         ExporterKind::Otlp => c.otlp_endpoint.as_deref().unwrap_or(""),
         _ => return,
     };
-    let Some(rest) = url.strip_prefix("http://") else { return };
+    let Some(rest) = url.strip_prefix("http://") else {
+        return;
+    };
     let host = rest.split(['/', '?']).next().unwrap_or("");
-    let host = host.rsplit_once(':').map_or(host, |(h, p)| if p.bytes().all(|b| b.is_ascii_digit()) { h } else { host });
+    let host = host.rsplit_once(':').map_or(host, |(h, p)| {
+        if p.bytes().all(|b| b.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
+    });
     let loopback = host == "localhost" || host == "[::1]" || host.starts_with("127.");
     if !loopback {
-        log.warn(format!("exporting over plain http:// to {host}: data and credentials are not encrypted"));
+        log.warn(format!(
+            "exporting over plain http:// to {host}: data and credentials are not encrypted"
+        ));
     }
 }

@@ -91,7 +91,11 @@ fn encode_span(out: &mut Vec<u8>, span: &SpanData, style: JsonStyle) {
         if n > 0 {
             out.push(b',');
         }
-        let _ = write!(out, "{{\"timeUnixNano\":\"{}\",\"name\":", nanos(event.timestamp));
+        let _ = write!(
+            out,
+            "{{\"timeUnixNano\":\"{}\",\"name\":",
+            nanos(event.timestamp)
+        );
         string(out, &event.name);
         out.extend_from_slice(b",\"attributes\":");
         attributes(out, &event.attributes);

@@ -132,10 +132,12 @@ impl Pipeline {
         let size = estimate_size(&span);
         let len = {
             let mut q = self.queue.lock();
-            if q.spans.len() >= self.cfg.max_queue_size || q.bytes + size > self.cfg.max_queue_bytes {
+            if q.spans.len() >= self.cfg.max_queue_size || q.bytes + size > self.cfg.max_queue_bytes
+            {
                 drop(q);
                 Stats::add(&self.stats.spans_dropped, 1);
-                self.log.warn("export queue full: span dropped (see stats spans_dropped)");
+                self.log
+                    .warn("export queue full: span dropped (see stats spans_dropped)");
                 return;
             }
             q.spans.push(span);
@@ -155,14 +157,21 @@ impl Pipeline {
     }
 
     /// Runs a REST call on the shared runtime (no-op without a REST client).
-    pub fn rest_call(&self, method: Method, path: &'static str, body: serde_json::Value, session_id: &str) {
+    pub fn rest_call(
+        &self,
+        method: Method,
+        path: &'static str,
+        body: serde_json::Value,
+        session_id: &str,
+    ) {
         let Some(rest) = &self.rest else { return };
         match runtime::shared() {
             Ok(shared) => rest.submit(&shared, method, path, body, session_id),
             Err(e) => {
                 Stats::add(&self.stats.rest_calls, 1);
                 Stats::add(&self.stats.rest_failures, 1);
-                self.log.warn(format!("background runtime unavailable: {e}"));
+                self.log
+                    .warn(format!("background runtime unavailable: {e}"));
             }
         }
     }
@@ -222,9 +231,12 @@ impl Pipeline {
         let shared = runtime::shared()?;
         let (tx, rx) = mpsc::unbounded_channel();
         let wake = Arc::new(Notify::new());
-        shared
-            .handle
-            .spawn(worker_loop(self.me.clone(), rx, wake.clone(), shared.clone()));
+        shared.handle.spawn(worker_loop(
+            self.me.clone(),
+            rx,
+            wake.clone(),
+            shared.clone(),
+        ));
         *worker = Some(WorkerLink { commands: tx, wake });
         self.worker_generation.store(generation, Ordering::Release);
         Ok(())
@@ -266,7 +278,15 @@ impl Pipeline {
                     Protocol::Protobuf => protobuf::encode(batch, &self.resource),
                 };
                 let deadline = tokio::time::Instant::now() + self.cfg.export_timeout;
-                let d = transport::send(&shared.http, Method::POST, url, headers, body.into(), deadline).await;
+                let d = transport::send(
+                    &shared.http,
+                    Method::POST,
+                    url,
+                    headers,
+                    body.into(),
+                    deadline,
+                )
+                .await;
                 Stats::add(&self.stats.export_retries, d.retries);
                 if d.delivered {
                     Ok(())
@@ -372,7 +392,11 @@ fn estimate_size(s: &SpanData) -> usize {
                 + 48
         })
         .sum();
-    let events: usize = s.events.iter().map(|e| e.name.len() + 64 + e.attributes.len() * 64).sum();
+    let events: usize = s
+        .events
+        .iter()
+        .map(|e| e.name.len() + 64 + e.attributes.len() * 64)
+        .sum();
     256 + s.name.len() + attrs + events
 }
 

@@ -103,7 +103,10 @@ fn any_value(v: &Value) -> common::AnyValue {
                 Array::Bool(items) => items.iter().map(|b| wrap(V::BoolValue(*b))).collect(),
                 Array::I64(items) => items.iter().map(|i| wrap(V::IntValue(*i))).collect(),
                 Array::F64(items) => items.iter().map(|f| wrap(V::DoubleValue(*f))).collect(),
-                Array::String(items) => items.iter().map(|s| wrap(V::StringValue(s.to_string()))).collect(),
+                Array::String(items) => items
+                    .iter()
+                    .map(|s| wrap(V::StringValue(s.to_string())))
+                    .collect(),
                 _ => Vec::new(),
             },
         }),

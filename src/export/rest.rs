@@ -63,7 +63,13 @@ pub struct Rest {
 }
 
 impl Rest {
-    pub fn new(base_url: String, headers: HeaderMap, timeout: Duration, stats: Arc<Stats>, log: Arc<Logger>) -> Self {
+    pub fn new(
+        base_url: String,
+        headers: HeaderMap,
+        timeout: Duration,
+        stats: Arc<Stats>,
+        log: Arc<Logger>,
+    ) -> Self {
         Rest {
             base_url,
             headers,
@@ -78,12 +84,21 @@ impl Rest {
     }
 
     /// Queues a call; returns at once. `session_id` orders calls for one session.
-    pub fn submit(self: &Arc<Self>, shared: &Shared, method: Method, path: &'static str, body: Value, session_id: &str) {
+    pub fn submit(
+        self: &Arc<Self>,
+        shared: &Shared,
+        method: Method,
+        path: &'static str,
+        body: Value,
+        session_id: &str,
+    ) {
         Stats::add(&self.stats.rest_calls, 1);
         if self.pending.fetch_add(1, Ordering::AcqRel) >= MAX_PENDING {
             self.pending.fetch_sub(1, Ordering::AcqRel);
             Stats::add(&self.stats.rest_failures, 1);
-            self.log.warn(format!("{method} {path} dropped: {MAX_PENDING} session calls already pending"));
+            self.log.warn(format!(
+                "{method} {path} dropped: {MAX_PENDING} session calls already pending"
+            ));
             return;
         }
         let mut headers = self.headers.clone();
@@ -117,10 +132,12 @@ impl Rest {
             let permit = this.limit.clone().acquire_owned().await.ok();
             let url = format!("{}{}", this.base_url, path);
             let deadline = tokio::time::Instant::now() + this.timeout;
-            let result = transport::send(&http, method.clone(), &url, &headers, body, deadline).await;
+            let result =
+                transport::send(&http, method.clone(), &url, &headers, body, deadline).await;
             drop(permit);
             if result.delivered {
-                this.log.debug(|| format!("{method} {path} ok (session {session})"));
+                this.log
+                    .debug(|| format!("{method} {path} ok (session {session})"));
                 if path == "/session/start" {
                     this.check_session_echo(&session, result.body.as_deref());
                 }
@@ -158,7 +175,11 @@ impl Rest {
     fn check_session_echo(&self, sent: &str, body: Option<&[u8]>) {
         let echoed = body
             .and_then(|b| serde_json::from_slice::<Value>(b).ok())
-            .and_then(|v| v.get("session_id").and_then(Value::as_str).map(str::to_ascii_lowercase));
+            .and_then(|v| {
+                v.get("session_id")
+                    .and_then(Value::as_str)
+                    .map(str::to_ascii_lowercase)
+            });
         if let Some(got) = echoed {
             if got != sent {
                 self.log.warn(format!(

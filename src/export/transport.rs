@@ -39,7 +39,8 @@ pub async fn send(
     loop {
         let now = Instant::now();
         if now >= deadline {
-            out.error.get_or_insert_with(|| "export timeout reached".into());
+            out.error
+                .get_or_insert_with(|| "export timeout reached".into());
             return out;
         }
         let attempt = http

@@ -67,7 +67,9 @@ impl<T> HandleTable<T> {
             slot.value = Some(value);
             index
         } else {
-            let index = u32::try_from(shard.slots.len()).ok().filter(|i| *i < (1 << INDEX_BITS))?;
+            let index = u32::try_from(shard.slots.len())
+                .ok()
+                .filter(|i| *i < (1 << INDEX_BITS))?;
             shard.slots.push(Slot {
                 generation: 0,
                 retired: false,

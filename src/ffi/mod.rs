@@ -36,7 +36,10 @@ pub(crate) fn guard(err: *mut hh_error, body: impl FnOnce() -> Result<(), Error>
             .map(|s| s.to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".into());
-        Err(Error::new(ErrorKind::Panic, format!("internal panic contained: {what}")))
+        Err(Error::new(
+            ErrorKind::Panic,
+            format!("internal panic contained: {what}"),
+        ))
     });
     match outcome {
         Ok(()) => hh_status::HH_OK,
@@ -50,5 +53,7 @@ pub(crate) fn guard(err: *mut hh_error, body: impl FnOnce() -> Result<(), Error>
 #[no_mangle]
 #[must_use]
 pub extern "C" fn hh_test_panic(err: *mut hh_error) -> hh_status {
-    guard(err, || panic!("hh_test_panic: deliberate panic to test containment"))
+    guard(err, || {
+        panic!("hh_test_panic: deliberate panic to test containment")
+    })
 }

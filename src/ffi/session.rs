@@ -59,7 +59,12 @@ pub unsafe extern "C" fn hh_session_enrich(
 ) -> hh_status {
     guard(err, || {
         // SAFETY: NULL or NUL-terminated per this function's contract.
-        let (sid, json) = unsafe { (optional(session_id, "session_id")?, required(enrichment_json, "enrichment_json")?) };
+        let (sid, json) = unsafe {
+            (
+                optional(session_id, "session_id")?,
+                required(enrichment_json, "enrichment_json")?,
+            )
+        };
         open_tracer(tracer)?.enrich_session(sid, json)
     })
 }

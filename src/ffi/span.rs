@@ -42,8 +42,14 @@ pub const HH_NS_USER_PROPERTIES: hh_namespace = 7;
 /// A span handle's slot.
 pub(crate) enum SpanSlot {
     Active(Box<ActiveSpan>),
-    Ended { reference: SpanRef, tracer: Arc<TracerInner> },
-    Remote { reference: SpanRef, tracer: Arc<TracerInner> },
+    Ended {
+        reference: SpanRef,
+        tracer: Arc<TracerInner>,
+    },
+    Remote {
+        reference: SpanRef,
+        tracer: Arc<TracerInner>,
+    },
 }
 
 impl SpanSlot {
@@ -64,7 +70,10 @@ impl SpanSlot {
 pub(crate) static SPANS: Lazy<HandleTable<SpanSlot>> = Lazy::new(|| HandleTable::new(Kind::Span));
 
 fn invalid_span() -> Error {
-    Error::new(ErrorKind::InvalidHandle, "not a valid span handle (stale, reused, or another kind)")
+    Error::new(
+        ErrorKind::InvalidHandle,
+        "not a valid span handle (stale, reused, or another kind)",
+    )
 }
 
 /// Runs `f` on a live span; ended spans give `HH_ERR_SPAN_ENDED`.
@@ -72,7 +81,10 @@ fn with_active(handle: hh_span, f: impl FnOnce(&mut ActiveSpan) -> Result<()>) -
     SPANS
         .with(handle, |slot, _| match slot {
             SpanSlot::Active(s) => f(s),
-            SpanSlot::Ended { .. } => Err(Error::new(ErrorKind::SpanEnded, "the span has already ended")),
+            SpanSlot::Ended { .. } => Err(Error::new(
+                ErrorKind::SpanEnded,
+                "the span has already ended",
+            )),
             SpanSlot::Remote { .. } => Err(Error::arg("a remote parent context cannot be changed")),
         })
         .unwrap_or_else(|| Err(invalid_span()))
@@ -130,7 +142,8 @@ pub unsafe extern "C" fn hh_span_start(
         let event_type = event_type_name(event_type)?;
         let session = match session {
             Some(s) => Some(
-                crate::config::canonical_session_id(s).ok_or_else(|| Error::arg("session_id is not a UUID"))?,
+                crate::config::canonical_session_id(s)
+                    .ok_or_else(|| Error::arg("session_id is not a UUID"))?,
             ),
             None => None,
         };
@@ -141,10 +154,20 @@ pub unsafe extern "C" fn hh_span_start(
         let parent_ref = if parent == 0 {
             None
         } else {
-            Some(SPANS.with(parent, |slot, _| slot.reference().clone()).ok_or_else(invalid_span)?)
+            Some(
+                SPANS
+                    .with(parent, |slot, _| slot.reference().clone())
+                    .ok_or_else(invalid_span)?,
+            )
         };
         let t = open_tracer(tracer)?;
-        let span = t.start_span(name, event_type, parent_ref.as_ref(), session.as_deref(), attributes)?;
+        let span = t.start_span(
+            name,
+            event_type,
+            parent_ref.as_ref(),
+            session.as_deref(),
+            attributes,
+        )?;
         let handle = SPANS
             .insert(SpanSlot::Active(Box::new(span)))
             .ok_or_else(|| Error::new(ErrorKind::LimitExceeded, "too many live spans"))?;
@@ -165,7 +188,11 @@ pub unsafe extern "C" fn hh_span_start(
 /// `enrichment_json` is NUL-terminated; `err` is NULL or writable.
 #[no_mangle]
 #[must_use]
-pub unsafe extern "C" fn hh_span_enrich(span: hh_span, enrichment_json: *const c_char, err: *mut hh_error) -> hh_status {
+pub unsafe extern "C" fn hh_span_enrich(
+    span: hh_span,
+    enrichment_json: *const c_char,
+    err: *mut hh_error,
+) -> hh_status {
     guard(err, || {
         // SAFETY: NUL-terminated per this function's contract.
         let json = unsafe { required(enrichment_json, "enrichment_json") }?;
@@ -190,7 +217,12 @@ fn namespaced_key(ns: hh_namespace, key: &str) -> Result<String> {
 ///
 /// # Safety
 /// `key` is NUL-terminated.
-unsafe fn set_typed(span: hh_span, ns: hh_namespace, key: *const c_char, value: impl FnOnce() -> Result<opentelemetry::Value>) -> hh_status {
+unsafe fn set_typed(
+    span: hh_span,
+    ns: hh_namespace,
+    key: *const c_char,
+    value: impl FnOnce() -> Result<opentelemetry::Value>,
+) -> hh_status {
     guard(std::ptr::null_mut(), || {
         // SAFETY: forwarded from the setter's contract.
         let key = unsafe { required(key, "key") }?;
@@ -206,14 +238,21 @@ unsafe fn set_typed(span: hh_span, ns: hh_namespace, key: *const c_char, value: 
 /// `key` and `value` are NUL-terminated.
 #[no_mangle]
 #[must_use]
-pub unsafe extern "C" fn hh_span_set_str(span: hh_span, ns: hh_namespace, key: *const c_char, value: *const c_char) -> hh_status {
+pub unsafe extern "C" fn hh_span_set_str(
+    span: hh_span,
+    ns: hh_namespace,
+    key: *const c_char,
+    value: *const c_char,
+) -> hh_status {
     // SAFETY: forwarded from this function's contract.
     unsafe {
         set_typed(span, ns, key, || {
             let v = required(value, "value")?;
-            Ok(crate::limits::truncate_utf8(v, crate::limits::MAX_ATTRIBUTE_VALUE_BYTES)
-                .to_string()
-                .into())
+            Ok(
+                crate::limits::truncate_utf8(v, crate::limits::MAX_ATTRIBUTE_VALUE_BYTES)
+                    .to_string()
+                    .into(),
+            )
         })
     }
 }
@@ -224,7 +263,12 @@ pub unsafe extern "C" fn hh_span_set_str(span: hh_span, ns: hh_namespace, key: *
 /// `key` is NUL-terminated.
 #[no_mangle]
 #[must_use]
-pub unsafe extern "C" fn hh_span_set_i64(span: hh_span, ns: hh_namespace, key: *const c_char, value: i64) -> hh_status {
+pub unsafe extern "C" fn hh_span_set_i64(
+    span: hh_span,
+    ns: hh_namespace,
+    key: *const c_char,
+    value: i64,
+) -> hh_status {
     // SAFETY: forwarded from this function's contract.
     unsafe { set_typed(span, ns, key, || Ok(value.into())) }
 }
@@ -235,7 +279,12 @@ pub unsafe extern "C" fn hh_span_set_i64(span: hh_span, ns: hh_namespace, key: *
 /// `key` is NUL-terminated.
 #[no_mangle]
 #[must_use]
-pub unsafe extern "C" fn hh_span_set_f64(span: hh_span, ns: hh_namespace, key: *const c_char, value: f64) -> hh_status {
+pub unsafe extern "C" fn hh_span_set_f64(
+    span: hh_span,
+    ns: hh_namespace,
+    key: *const c_char,
+    value: f64,
+) -> hh_status {
     // SAFETY: forwarded from this function's contract.
     unsafe { set_typed(span, ns, key, || Ok(value.into())) }
 }
@@ -246,7 +295,12 @@ pub unsafe extern "C" fn hh_span_set_f64(span: hh_span, ns: hh_namespace, key: *
 /// `key` is NUL-terminated.
 #[no_mangle]
 #[must_use]
-pub unsafe extern "C" fn hh_span_set_bool(span: hh_span, ns: hh_namespace, key: *const c_char, value: bool) -> hh_status {
+pub unsafe extern "C" fn hh_span_set_bool(
+    span: hh_span,
+    ns: hh_namespace,
+    key: *const c_char,
+    value: bool,
+) -> hh_status {
     // SAFETY: forwarded from this function's contract.
     unsafe { set_typed(span, ns, key, || Ok(value.into())) }
 }
@@ -259,10 +313,19 @@ pub unsafe extern "C" fn hh_span_set_bool(span: hh_span, ns: hh_namespace, key: 
 /// `error_type` is NULL or NUL-terminated; `message` is NUL-terminated.
 #[no_mangle]
 #[must_use]
-pub unsafe extern "C" fn hh_span_record_error(span: hh_span, error_type: *const c_char, message: *const c_char) -> hh_status {
+pub unsafe extern "C" fn hh_span_record_error(
+    span: hh_span,
+    error_type: *const c_char,
+    message: *const c_char,
+) -> hh_status {
     guard(std::ptr::null_mut(), || {
         // SAFETY: NUL-terminated (or NULL for error_type) per this function's contract.
-        let (t, m) = unsafe { (optional(error_type, "error_type")?, required(message, "message")?) };
+        let (t, m) = unsafe {
+            (
+                optional(error_type, "error_type")?,
+                required(message, "message")?,
+            )
+        };
         with_active(span, |s| s.record_error(t, m))
     })
 }
@@ -320,7 +383,9 @@ pub unsafe extern "C" fn hh_span_inject(
 ) -> hh_status {
     guard(std::ptr::null_mut(), || {
         let (tp, bag) = SPANS
-            .with(span, |slot, _| crate::propagation::inject(&slot.tracer().config, slot.reference()))
+            .with(span, |slot, _| {
+                crate::propagation::inject(&slot.tracer().config, slot.reference())
+            })
             .ok_or_else(invalid_span)?;
         // SAFETY: forwarded from this function's contract.
         unsafe {
@@ -338,7 +403,12 @@ pub unsafe extern "C" fn hh_span_inject(
 /// `buf` is writable for `buf_len` bytes; `out_len` is NULL or writable.
 #[no_mangle]
 #[must_use]
-pub unsafe extern "C" fn hh_span_session_id(span: hh_span, buf: *mut c_char, buf_len: usize, out_len: *mut usize) -> hh_status {
+pub unsafe extern "C" fn hh_span_session_id(
+    span: hh_span,
+    buf: *mut c_char,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> hh_status {
     guard(std::ptr::null_mut(), || {
         let session = SPANS
             .with(span, |slot, _| slot.reference().session.clone())

@@ -9,8 +9,12 @@ use std::ffi::{c_char, CStr};
 /// `p` is NULL or points to a NUL-terminated string valid for the duration of the call.
 pub(crate) unsafe fn required<'a>(p: *const c_char, name: &str) -> Result<&'a str> {
     // SAFETY: forwarded from the caller's contract.
-    unsafe { optional(p, name) }?
-        .ok_or_else(|| Error::new(ErrorKind::NullArgument, format!("`{name}` must not be NULL")))
+    unsafe { optional(p, name) }?.ok_or_else(|| {
+        Error::new(
+            ErrorKind::NullArgument,
+            format!("`{name}` must not be NULL"),
+        )
+    })
 }
 
 /// Borrows an optional NUL-terminated UTF-8 argument (NULL gives `None`).
@@ -23,9 +27,12 @@ pub(crate) unsafe fn optional<'a>(p: *const c_char, name: &str) -> Result<Option
     }
     // SAFETY: non-NULL and NUL-terminated per the caller's contract.
     let bytes = unsafe { CStr::from_ptr(p) }.to_bytes();
-    std::str::from_utf8(bytes)
-        .map(Some)
-        .map_err(|_| Error::new(ErrorKind::InvalidUtf8, format!("`{name}` is not valid UTF-8")))
+    std::str::from_utf8(bytes).map(Some).map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidUtf8,
+            format!("`{name}` is not valid UTF-8"),
+        )
+    })
 }
 
 /// Copies `s` plus a NUL into `buf` if it fits; always reports the length needed (without the
@@ -33,18 +40,29 @@ pub(crate) unsafe fn optional<'a>(p: *const c_char, name: &str) -> Result<Option
 ///
 /// # Safety
 /// `buf` is NULL or writable for `buf_len` bytes; `out_len` is NULL or writable.
-pub(crate) unsafe fn write_out(s: &str, buf: *mut c_char, buf_len: usize, out_len: *mut usize) -> Result<()> {
+pub(crate) unsafe fn write_out(
+    s: &str,
+    buf: *mut c_char,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> Result<()> {
     if !out_len.is_null() {
         // SAFETY: non-NULL and writable per the caller's contract.
         unsafe { *out_len = s.len() };
     }
     if buf.is_null() {
-        return Err(Error::new(ErrorKind::NullArgument, "output buffer must not be NULL"));
+        return Err(Error::new(
+            ErrorKind::NullArgument,
+            "output buffer must not be NULL",
+        ));
     }
     if buf_len < s.len() + 1 {
         return Err(Error::new(
             ErrorKind::BufferTooSmall,
-            format!("buffer of {buf_len} bytes is too small: {} needed", s.len() + 1),
+            format!(
+                "buffer of {buf_len} bytes is too small: {} needed",
+                s.len() + 1
+            ),
         ));
     }
     // SAFETY: `buf` is writable for `buf_len >= s.len() + 1` bytes and cannot overlap `s`,
@@ -59,7 +77,10 @@ pub(crate) unsafe fn write_out(s: &str, buf: *mut c_char, buf_len: usize, out_le
 /// Fails with `NullArgument` when a required out-pointer is NULL.
 pub(crate) fn non_null<T>(p: *mut T, name: &str) -> Result<()> {
     if p.is_null() {
-        Err(Error::new(ErrorKind::NullArgument, format!("`{name}` must not be NULL")))
+        Err(Error::new(
+            ErrorKind::NullArgument,
+            format!("`{name}` must not be NULL"),
+        ))
     } else {
         Ok(())
     }

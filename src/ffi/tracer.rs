@@ -17,7 +17,8 @@ pub(crate) enum TracerSlot {
     Closed(Tracer),
 }
 
-pub(crate) static TRACERS: Lazy<HandleTable<TracerSlot>> = Lazy::new(|| HandleTable::new(Kind::Tracer));
+pub(crate) static TRACERS: Lazy<HandleTable<TracerSlot>> =
+    Lazy::new(|| HandleTable::new(Kind::Tracer));
 
 /// The open tracer behind a handle.
 pub(crate) fn open_tracer(handle: hh_tracer) -> Result<Tracer> {
@@ -31,7 +32,10 @@ pub(crate) fn open_tracer(handle: hh_tracer) -> Result<Tracer> {
 }
 
 pub(crate) fn invalid_tracer() -> Error {
-    Error::new(ErrorKind::InvalidHandle, "not a valid tracer handle (stale, closed and reused, or another kind)")
+    Error::new(
+        ErrorKind::InvalidHandle,
+        "not a valid tracer handle (stale, closed and reused, or another kind)",
+    )
 }
 
 /// Counters of one tracer, for `hh_tracer_stats`.
@@ -73,7 +77,11 @@ pub struct hh_stats {
 /// writable.
 #[no_mangle]
 #[must_use]
-pub unsafe extern "C" fn hh_tracer_new(config_json: *const c_char, out_tracer: *mut hh_tracer, err: *mut hh_error) -> hh_status {
+pub unsafe extern "C" fn hh_tracer_new(
+    config_json: *const c_char,
+    out_tracer: *mut hh_tracer,
+    err: *mut hh_error,
+) -> hh_status {
     guard(err, || {
         non_null(out_tracer, "out_tracer")?;
         // SAFETY: NULL or NUL-terminated per this function's contract.
@@ -99,7 +107,12 @@ pub unsafe extern "C" fn hh_tracer_new(config_json: *const c_char, out_tracer: *
 /// `buf` is writable for `buf_len` bytes; `out_len` is NULL or writable.
 #[no_mangle]
 #[must_use]
-pub unsafe extern "C" fn hh_tracer_session_id(tracer: hh_tracer, buf: *mut c_char, buf_len: usize, out_len: *mut usize) -> hh_status {
+pub unsafe extern "C" fn hh_tracer_session_id(
+    tracer: hh_tracer,
+    buf: *mut c_char,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> hh_status {
     guard(std::ptr::null_mut(), || {
         let t = open_tracer(tracer)?;
         let sid = t
@@ -200,7 +213,12 @@ pub unsafe extern "C" fn hh_tracer_extract(
     guard(err, || {
         non_null(out_parent, "out_parent")?;
         // SAFETY: NUL-terminated (or NULL for baggage) per this function's contract.
-        let (tp, bag) = unsafe { (required(traceparent, "traceparent")?, optional(baggage, "baggage")?) };
+        let (tp, bag) = unsafe {
+            (
+                required(traceparent, "traceparent")?,
+                optional(baggage, "baggage")?,
+            )
+        };
         let t = open_tracer(tracer)?;
         let mut reference = crate::propagation::extract(tp, bag)?;
         if reference.session.is_none() {
