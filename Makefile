@@ -1,0 +1,50 @@
+# libhoneyhive: one cargo build (release) shared by every language's tests and the demo.
+CARGO ?= cargo
+RELEASE := target/release
+
+.PHONY: all lib header header-check lint test test-rust test-c test-cpp test-go test-ruby demo clean
+
+all: lib
+
+# The library (.so, .a, rlib) and the loopback test receiver binary.
+lib:
+	$(CARGO) build --release --workspace --lib --bins
+
+header:
+	cbindgen --quiet --config cbindgen.toml --output include/honeyhive.h .
+
+# Fails when include/honeyhive.h is not what cbindgen generates from src/ffi.
+header-check:
+	@tmp=$$(mktemp); cbindgen --quiet --config cbindgen.toml --output $$tmp . && \
+	  if ! diff -u include/honeyhive.h $$tmp; then echo "include/honeyhive.h is stale: run make header"; rm -f $$tmp; exit 1; fi; \
+	  rm -f $$tmp; echo "header-check: include/honeyhive.h is up to date"
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
+
+test-rust: lib
+	$(CARGO) test --release --workspace
+
+test-c: lib
+	bash tests/c/run-tests.sh
+
+test-cpp: lib
+	bash bindings/cpp/run-tests.sh
+
+test-go: lib
+	bash bindings/go/run-tests.sh
+
+test-ruby: lib
+	bash bindings/ruby/run-tests.sh
+
+# Every test in every language.
+test: header-check lint test-rust test-c test-cpp test-go test-ruby
+
+# The demo: a traced RAG-style pipeline, shown as a session tree (no account needed).
+demo: lib
+	bash examples/c/demo.sh
+
+clean:
+	$(CARGO) clean
+	rm -rf build
