@@ -51,8 +51,10 @@ impl ActiveSpan {
                 return Err(Error::arg("event type must be model, tool or chain"));
             }
         }
-        let event_type = match event_type {
-            Some(t) => t,
+        let event_type: &'static str = match event_type {
+            Some("model") => "model",
+            Some("chain") => "chain",
+            Some(_) => "tool",
             None => event_type::detect(name, &attributes),
         };
 
@@ -65,7 +67,7 @@ impl ActiveSpan {
         stamped.extend(tracer.stamped.iter().cloned());
         stamped.push(KeyValue::new(
             EVENT_TYPE_KEY,
-            Value::String(StringValue::from(event_type.to_string())),
+            Value::String(StringValue::from(event_type)),
         ));
         // Caller attributes may not override the stamped ones above, except the event type.
         attributes.retain(|kv| kv.key != EVENT_TYPE_KEY);

@@ -165,6 +165,8 @@ impl Pipeline {
         session_id: &str,
     ) {
         let Some(rest) = &self.rest else { return };
+        // In a forked child this first discards what the parent had in flight.
+        let _ = self.ensure_worker();
         match runtime::shared() {
             Ok(shared) => rest.submit(&shared, method, path, body, session_id),
             Err(e) => {
@@ -227,6 +229,9 @@ impl Pipeline {
             let mut q = self.queue.lock();
             q.spans.clear();
             q.bytes = 0;
+            if let Some(rest) = &self.rest {
+                rest.forget_inherited_calls();
+            }
         }
         let shared = runtime::shared()?;
         let (tx, rx) = mpsc::unbounded_channel();

@@ -166,6 +166,14 @@ impl Rest {
         }
     }
 
+    /// In a forked child: calls the parent had in flight belong to the parent's runtime and
+    /// will never complete here; forget them.
+    pub fn forget_inherited_calls(&self) {
+        self.inflight.lock().clear();
+        self.last_per_session.lock().clear();
+        self.pending.store(0, Ordering::Release);
+    }
+
     /// Calls not finished yet.
     pub fn pending(&self) -> usize {
         self.pending.load(Ordering::Acquire)
