@@ -227,23 +227,24 @@ impl Config {
             .boolean("test_mode", &["HH_TEST_MODE"])?
             .unwrap_or(false);
         let verbose = src.boolean("verbose", &["HH_VERBOSE"])?.unwrap_or(false);
-        let protocol =
-            match src.string(
-                "otlp_protocol",
-                &["HH_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"],
-            )? {
-                None => Protocol::Json,
-                Some(p) => match p.as_str() {
-                    "http/json" | "json" => Protocol::Json,
-                    "http/protobuf" | "protobuf" => Protocol::Protobuf,
-                    other => return Err(Error::config(
+        let protocol = match src.string(
+            "otlp_protocol",
+            &["HH_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"],
+        )? {
+            None => Protocol::Json,
+            Some(p) => match p.as_str() {
+                "http/json" | "json" => Protocol::Json,
+                "http/protobuf" | "protobuf" => Protocol::Protobuf,
+                other => {
+                    return Err(Error::config(
                         "otlp_protocol",
                         format!(
                             "unknown protocol {other:?} (use \"http/json\" or \"http/protobuf\")"
                         ),
-                    )),
-                },
-            };
+                    ))
+                }
+            },
+        };
 
         let exporter = match src.string("exporter", &["HH_EXPORTER"])? {
             None => ExporterKind::HoneyHive,

@@ -31,16 +31,19 @@ pub fn generation() -> u64 {
     FORK_GENERATION.load(Ordering::Acquire)
 }
 
-/// Called in the child right after `fork()`: the parent's runtime threads are gone.
-pub fn note_fork_in_child() {
+/// The lock guarding the runtime slot. The fork hooks hold it across `fork()` so that a child
+/// never inherits it locked by a thread that does not exist there.
+pub(crate) fn shared_lock() -> &'static Mutex<Option<Arc<Shared>>> {
+    &SHARED
+}
+
+/// Called in the child right after `fork()` (with the runtime lock held by the fork hooks):
+/// the parent's runtime threads are gone.
+pub(crate) fn note_fork_in_child(slot: &mut Option<Arc<Shared>>) {
     FORK_GENERATION.fetch_add(1, Ordering::AcqRel);
-    // The lock may have been held by a parent thread at fork time; never wait on it here.
-    // A fresh mutex replaces it on next use (see `shared`).
-    if let Some(mut guard) = SHARED.try_lock() {
-        if let Some(old) = guard.take() {
-            // Its threads do not exist in this process: dropping would try to join them.
-            std::mem::forget(old);
-        }
+    if let Some(old) = slot.take() {
+        // Its threads do not exist in this process: dropping it would try to join them.
+        std::mem::forget(old);
     }
 }
 

@@ -17,7 +17,11 @@ pub(crate) fn install_process_hooks() {
         // panics) and live for the whole process.
         unsafe {
             libc::atexit(flush_at_exit);
-            libc::pthread_atfork(None, None, Some(in_forked_child));
+            libc::pthread_atfork(
+                Some(before_fork),
+                Some(after_fork_in_parent),
+                Some(after_fork_in_child),
+            );
         }
     });
 }
@@ -42,6 +46,22 @@ extern "C" fn flush_at_exit() {
     });
 }
 
-extern "C" fn in_forked_child() {
-    let _ = std::panic::catch_unwind(crate::runtime::note_fork_in_child);
+/// Takes the runtime lock so that no other thread holds it at the moment of `fork()`.
+extern "C" fn before_fork() {
+    std::mem::forget(crate::runtime::shared_lock().lock());
+}
+
+extern "C" fn after_fork_in_parent() {
+    // SAFETY: `before_fork` locked it on this thread and forgot the guard.
+    unsafe { crate::runtime::shared_lock().force_unlock() };
+}
+
+extern "C" fn after_fork_in_child() {
+    let lock = crate::runtime::shared_lock();
+    // SAFETY: `before_fork` locked it in the parent and the child is a copy of that state;
+    // the only thread of the child is the one that forked.
+    unsafe { lock.force_unlock() };
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        crate::runtime::note_fork_in_child(&mut lock.lock())
+    }));
 }
