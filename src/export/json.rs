@@ -23,18 +23,14 @@ pub fn encode(spans: &[SpanData], resource: &[KeyValue], style: JsonStyle) -> Ve
         attributes(&mut out, resource);
     }
     out.extend_from_slice(b"},\"scopeSpans\":[");
-    let mut first_scope = true;
-    let mut i = 0;
-    while i < spans.len() {
-        let scope = &spans[i].instrumentation_scope;
-        let mut j = i;
-        while j < spans.len() && spans[j].instrumentation_scope == *scope {
-            j += 1;
-        }
-        if !first_scope {
+    for (n, group) in spans
+        .chunk_by(|a, b| a.instrumentation_scope == b.instrumentation_scope)
+        .enumerate()
+    {
+        let scope = &group[0].instrumentation_scope;
+        if n > 0 {
             out.push(b',');
         }
-        first_scope = false;
         out.extend_from_slice(b"{\"scope\":{\"name\":");
         string(&mut out, scope.name());
         if let Some(v) = scope.version().filter(|v| !v.is_empty()) {
@@ -42,14 +38,13 @@ pub fn encode(spans: &[SpanData], resource: &[KeyValue], style: JsonStyle) -> Ve
             string(&mut out, v);
         }
         out.extend_from_slice(b"},\"spans\":[");
-        for (n, span) in spans[i..j].iter().enumerate() {
-            if n > 0 {
+        for (i, span) in group.iter().enumerate() {
+            if i > 0 {
                 out.push(b',');
             }
             encode_span(&mut out, span, style);
         }
         out.extend_from_slice(b"]}");
-        i = j;
     }
     out.extend_from_slice(b"]}]}");
     out

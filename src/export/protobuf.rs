@@ -12,25 +12,21 @@ use prost::Message;
 
 /// Encodes one export request: one resource, spans grouped by instrumentation scope.
 pub fn encode(spans: &[SpanData], resource: &[KeyValue]) -> Vec<u8> {
-    let mut scope_spans: Vec<trace::ScopeSpans> = Vec::new();
-    let mut i = 0;
-    while i < spans.len() {
-        let scope = &spans[i].instrumentation_scope;
-        let mut j = i;
-        while j < spans.len() && spans[j].instrumentation_scope == *scope {
-            j += 1;
-        }
-        scope_spans.push(trace::ScopeSpans {
-            scope: Some(common::InstrumentationScope {
-                name: scope.name().to_string(),
-                version: scope.version().unwrap_or_default().to_string(),
-                ..Default::default()
-            }),
-            spans: spans[i..j].iter().map(span).collect(),
-            schema_url: String::new(),
-        });
-        i = j;
-    }
+    let scope_spans: Vec<trace::ScopeSpans> = spans
+        .chunk_by(|a, b| a.instrumentation_scope == b.instrumentation_scope)
+        .map(|group| {
+            let scope = &group[0].instrumentation_scope;
+            trace::ScopeSpans {
+                scope: Some(common::InstrumentationScope {
+                    name: scope.name().to_string(),
+                    version: scope.version().unwrap_or_default().to_string(),
+                    ..Default::default()
+                }),
+                spans: group.iter().map(span).collect(),
+                schema_url: String::new(),
+            }
+        })
+        .collect();
     ExportTraceServiceRequest {
         resource_spans: vec![trace::ResourceSpans {
             resource: Some(Resource {
