@@ -65,8 +65,11 @@ pub fn span_enrichment(json: &str) -> Result<Vec<KeyValue>> {
     Ok(out)
 }
 
-/// Initial span attributes: a flat-or-nested JSON object written under its raw keys, plus the
-/// normalized key when it differs (spec 4.5: `custom.attr` and `custom_attr`).
+/// Initial span attributes, as `start_span(attributes=...)` writes them (spec 4.5): each under
+/// its raw key and again under its normalized key when that differs (`custom.attr` and
+/// `custom_attr`). Scalars keep their type; a list of same-typed scalars is one array value;
+/// other lists and objects are written as JSON text (the reference writes Python's `repr` under
+/// the normalized key, which no other language can reproduce).
 pub fn initial_attributes(json: &str) -> Result<Vec<KeyValue>> {
     let Value::Object(map) = parse_json(json, "attributes")? else {
         return Err(Error::json("attributes", "must be a JSON object"));
@@ -74,22 +77,46 @@ pub fn initial_attributes(json: &str) -> Result<Vec<KeyValue>> {
     let mut out = Vec::new();
     for (k, v) in &map {
         check_key(k)?;
-        let start = out.len();
-        flatten(k, v, &mut out)?;
+        let Some(value) = attribute_value(v) else {
+            continue;
+        };
         let normalized = normalize_key(k);
+        out.push(KeyValue::new(k.clone(), value.clone()));
         if normalized != *k {
-            let extra: Vec<KeyValue> = out[start..]
-                .iter()
-                .map(|kv| {
-                    let suffix = &kv.key.as_str()[k.len()..];
-                    KeyValue::new(format!("{normalized}{suffix}"), kv.value.clone())
-                })
-                .collect();
-            out.extend(extra);
+            out.push(KeyValue::new(normalized, value));
         }
     }
     check_count(&out)?;
     Ok(out)
+}
+
+/// One attribute value for a JSON value (None for null).
+fn attribute_value(v: &Value) -> Option<OtelValue> {
+    use opentelemetry::{Array, StringValue};
+    Some(match v {
+        Value::Null => return None,
+        Value::Bool(b) => OtelValue::Bool(*b),
+        Value::Number(n) => number(n),
+        Value::String(s) => OtelValue::String(clip(s).into()),
+        Value::Array(items) if !items.is_empty() => {
+            if let Some(b) = items.iter().map(Value::as_bool).collect::<Option<Vec<_>>>() {
+                OtelValue::Array(Array::Bool(b))
+            } else if let Some(i) = items.iter().map(Value::as_i64).collect::<Option<Vec<_>>>() {
+                OtelValue::Array(Array::I64(i))
+            } else if let Some(f) = items.iter().map(Value::as_f64).collect::<Option<Vec<_>>>() {
+                OtelValue::Array(Array::F64(f))
+            } else if let Some(s) = items
+                .iter()
+                .map(|i| i.as_str().map(|s| StringValue::from(clip(s))))
+                .collect::<Option<Vec<_>>>()
+            {
+                OtelValue::Array(Array::String(s))
+            } else {
+                OtelValue::String(clip(&v.to_string()).into())
+            }
+        }
+        other => OtelValue::String(clip(&other.to_string()).into()),
+    })
 }
 
 /// `.`, `-` and space become `_`; a leading digit gets `attr_` (spec 4.5).

@@ -9,6 +9,7 @@ pub mod error;
 pub mod event_type;
 pub mod export;
 pub mod ffi;
+pub mod ids;
 pub mod limits;
 pub mod log;
 pub mod propagation;

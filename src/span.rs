@@ -82,6 +82,8 @@ impl ActiveSpan {
             None => tracer.sdk.build_with_context(builder, &Context::new()),
         };
         let recording = span.is_recording();
+        // First use after a fork resets this tracer's pipeline for the child before counting.
+        let _ = tracer.pipeline.ensure_worker();
         crate::stats::Stats::add(&tracer.stats.spans_started, 1);
         let remote_baggage = parent.map(|p| p.remote_baggage.clone()).unwrap_or_default();
         let reference = SpanRef {

@@ -35,6 +35,23 @@ impl Stats {
         counter.fetch_add(n, Relaxed);
     }
 
+    /// Zeroes every counter (in a forked child).
+    pub fn reset(&self) {
+        for c in [
+            &self.spans_started,
+            &self.spans_ended,
+            &self.spans_exported,
+            &self.spans_dropped,
+            &self.export_requests,
+            &self.export_failures,
+            &self.export_retries,
+            &self.rest_calls,
+            &self.rest_failures,
+        ] {
+            c.store(0, Relaxed);
+        }
+    }
+
     /// Everything that was not delivered: dropped spans and failed REST calls.
     pub fn losses(&self) -> u64 {
         self.spans_dropped.load(Relaxed) + self.rest_failures.load(Relaxed)

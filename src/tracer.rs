@@ -135,6 +135,7 @@ impl Tracer {
 
         let mut builder = SdkTracerProvider::builder()
             .with_span_processor(Processor(pipeline.clone()))
+            .with_id_generator(crate::ids::ForkSafeIdGenerator)
             .with_span_limits(SpanLimits {
                 max_attributes_per_span: crate::limits::MAX_ATTRIBUTES_PER_SPAN,
                 max_events_per_span: crate::limits::MAX_EVENTS_PER_SPAN,
@@ -322,7 +323,7 @@ pub fn new_session_id() -> String {
     uuid::Uuid::new_v4().hyphenated().to_string()
 }
 
-/// Headers on every request: auth, `X-Source`, `hh-client-*` (spec 3.1) or the custom headers
+/// Headers on every request: auth and `hh-client-*` (spec 2.1, 3.1), plus the custom headers
 /// of generic OTLP mode. Built once, so invalid values fail at init.
 fn base_headers(c: &Config) -> Result<HeaderMap> {
     let mut h = HeaderMap::new();
@@ -336,7 +337,6 @@ fn base_headers(c: &Config) -> Result<HeaderMap> {
             v.set_sensitive(true);
             h.insert(reqwest::header::AUTHORIZATION, v);
         }
-        h.insert("x-source", value("source", &c.source)?);
     }
     h.insert("hh-client-version", HeaderValue::from_static(VERSION));
     h.insert(
@@ -376,6 +376,12 @@ fn make_sink(c: &Config, mut headers: HeaderMap) -> Result<Sink> {
                 reqwest::header::CONTENT_TYPE,
                 HeaderValue::from_static(content_type),
             );
+            if c.exporter == ExporterKind::HoneyHive {
+                // An export header only: the session REST calls carry none (spec 2.1, 3.1).
+                let source = HeaderValue::from_str(&c.source)
+                    .map_err(|_| Error::config("source", "is not a valid HTTP header value"))?;
+                headers.insert("x-source", source);
+            }
             Sink::Http {
                 url: c.traces_url().unwrap_or_default(),
                 headers,

@@ -214,7 +214,7 @@ impl Pipeline {
 
     /// Starts the worker for this process generation: at first use, and again in a forked
     /// child, where the parent's queued spans are discarded (the parent sends them).
-    fn ensure_worker(&self) -> std::io::Result<()> {
+    pub(crate) fn ensure_worker(&self) -> std::io::Result<()> {
         let generation = runtime::generation();
         if self.worker_generation.load(Ordering::Acquire) == generation {
             return Ok(());
@@ -232,6 +232,9 @@ impl Pipeline {
             if let Some(rest) = &self.rest {
                 rest.forget_inherited_calls();
             }
+            // The child is a new process: its counters and flush result start from zero.
+            self.stats.reset();
+            self.losses_at_last_flush.store(0, Ordering::Release);
         }
         let shared = runtime::shared()?;
         let (tx, rx) = mpsc::unbounded_channel();
