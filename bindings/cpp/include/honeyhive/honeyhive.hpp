@@ -1,0 +1,1108 @@
+// honeyhive.hpp - header-only C++17 RAII wrapper over libhoneyhive's C ABI (honeyhive.h).
+//
+// Error model: every fallible operation throws honeyhive::Error (a std::runtime_error that
+// carries the hh_status and the library's message). Destructors never throw: they end or
+// close what they own and ignore the status. Nothing else in this header throws, except
+// std::bad_alloc.
+//
+// Thread-safety: the C library is thread-safe. `const` member functions of Tracer, Session,
+// Span and RemoteContext may be called from many threads at once (a `const Tracer&` shared
+// by a worker pool is the intended use). Non-const ones (end, enrich, set, move, destroy,
+// close) need exclusive access to that C++ object, like any standard type.
+//
+// There is no implicit "current span": parents and sessions are explicit (span.child(),
+// session.span(), tracer.span(name, type, parent, session)), as the C ABI requires (no
+// thread-local state), which also keeps worker pools and coroutines correct.
+
+#ifndef HONEYHIVE_HPP
+#define HONEYHIVE_HPP
+
+#include <honeyhive.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <initializer_list>
+#include <limits>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <typeinfo>
+#include <utility>
+#include <vector>
+
+#if __has_include(<charconv>)
+#include <charconv>
+#endif
+#if __has_include(<cxxabi.h>)
+#include <cxxabi.h>
+#define HONEYHIVE_HPP_HAS_CXXABI 1
+#endif
+
+#define HONEYHIVE_CPP_VERSION_MAJOR 0
+#define HONEYHIVE_CPP_VERSION_MINOR 1
+#define HONEYHIVE_CPP_VERSION_PATCH 0
+
+static_assert(HH_VERSION_MAJOR == 0 && HH_VERSION_MINOR >= 1,
+              "honeyhive.hpp needs libhoneyhive 0.x (>= 0.1) headers");
+
+namespace honeyhive {
+
+// ------------------------------------------------------------------------------------------
+// Errors
+// ------------------------------------------------------------------------------------------
+
+/// The one exception type of this binding. `what()` is the library's message (it names the
+/// offending field or argument and never contains an API key).
+class Error : public std::runtime_error {
+ public:
+  Error(hh_status status, const std::string& message) : std::runtime_error(message), status_(status) {}
+
+  /// The C status, e.g. HH_ERR_INVALID_JSON.
+  hh_status status() const noexcept { return status_; }
+  /// The status as text, e.g. "HH_ERR_INVALID_JSON".
+  const char* status_name() const noexcept { return hh_status_name(static_cast<int32_t>(status_)); }
+
+ private:
+  hh_status status_;
+};
+
+/// The library's version at run time, e.g. "0.1.0".
+inline const char* version() noexcept { return hh_version(); }
+
+/// The name of a status code, e.g. "HH_ERR_TIMEOUT".
+inline const char* status_name(hh_status status) noexcept { return hh_status_name(static_cast<int32_t>(status)); }
+
+namespace detail {
+
+/// What a status means, for C functions that return no hh_error message.
+inline const char* describe(hh_status status) noexcept {
+  switch (status) {
+    case HH_OK: return "success";
+    case HH_ERR_NULL_ARGUMENT: return "a required argument was null";
+    case HH_ERR_INVALID_UTF8: return "a string argument is not valid UTF-8";
+    case HH_ERR_INVALID_JSON: return "invalid JSON";
+    case HH_ERR_INVALID_CONFIG: return "invalid configuration";
+    case HH_ERR_INVALID_ARGUMENT: return "invalid argument (empty or oversized key, unknown namespace, bad value)";
+    case HH_ERR_INVALID_HANDLE: return "invalid handle (an empty or moved-from object, or a stale handle)";
+    case HH_ERR_SPAN_ENDED: return "the span has already ended";
+    case HH_ERR_TRACER_CLOSED: return "the tracer is closed";
+    case HH_ERR_LIMIT_EXCEEDED: return "a documented limit was exceeded";
+    case HH_ERR_BUFFER_TOO_SMALL: return "output buffer too small";
+    case HH_ERR_TIMEOUT: return "did not finish within the timeout (delivery goes on in the background)";
+    case HH_ERR_EXPORT_FAILED: return "some spans or session calls were not delivered (see stats())";
+    case HH_ERR_PANIC: return "an internal panic was contained";
+    case HH_ERR_INTERNAL: return "internal error";
+  }
+  return "unknown status";
+}
+
+[[noreturn]] inline void throw_status(hh_status status, const hh_error* err, const char* operation) {
+  if (err != nullptr && err->message[0] != '\0') {
+    size_t n = 0;
+    while (n < HH_ERROR_MESSAGE_LEN && err->message[n] != '\0') ++n;
+    throw Error(status, std::string(err->message, n));
+  }
+  throw Error(status, std::string(operation) + ": " + describe(status) + " [" +
+                          hh_status_name(static_cast<int32_t>(status)) + "]");
+}
+
+/// Throws unless `status` is HH_OK; the message comes from `err`.
+inline void check(hh_status status, const hh_error& err, const char* operation) {
+  if (status != HH_OK) throw_status(status, &err, operation);
+}
+
+/// Throws unless `status` is HH_OK (for C functions without an hh_error out-param).
+inline void check(hh_status status, const char* operation) {
+  if (status != HH_OK) throw_status(status, nullptr, operation);
+}
+
+/// Used only where failure cannot be reported (destructors): the status is read and dropped.
+inline void ignore_status(hh_status status) noexcept { static_cast<void>(status); }
+
+/// A NUL-terminated copy of a string argument. Embedded NULs would silently truncate the
+/// value on the C side, so they are rejected.
+class CString {
+ public:
+  CString(std::string_view s, const char* what) : s_(s) {
+    if (s_.find('\0') != std::string::npos) {
+      throw Error(HH_ERR_INVALID_ARGUMENT, std::string(what) + " contains a NUL byte");
+    }
+  }
+  const char* get() const noexcept { return s_.c_str(); }
+
+ private:
+  std::string s_;
+};
+
+/// `s.c_str()` without a copy; throws like CString on an embedded NUL.
+inline const char* checked_c_str(const std::string& s, const char* what) {
+  if (s.find('\0') != std::string::npos) {
+    throw Error(HH_ERR_INVALID_ARGUMENT, std::string(what) + " contains a NUL byte");
+  }
+  return s.c_str();
+}
+
+inline uint32_t timeout_ms(std::chrono::milliseconds timeout) noexcept {
+  const auto ms = timeout.count();
+  if (ms <= 0) return 0;
+  if (static_cast<unsigned long long>(ms) > std::numeric_limits<uint32_t>::max()) {
+    return std::numeric_limits<uint32_t>::max();
+  }
+  return static_cast<uint32_t>(ms);
+}
+
+/// Calls `fill(buf, buf_len, &len)` and retries once with a larger buffer on
+/// HH_ERR_BUFFER_TOO_SMALL.
+template <class Fill>
+std::string read_string(Fill&& fill, size_t initial, const char* operation) {
+  std::string buf(initial, '\0');
+  size_t len = 0;
+  hh_status status = fill(&buf[0], buf.size(), &len);
+  if (status == HH_ERR_BUFFER_TOO_SMALL && len + 1 > buf.size()) {
+    buf.assign(len + 1, '\0');
+    status = fill(&buf[0], buf.size(), &len);
+  }
+  check(status, operation);
+  buf.resize(len);
+  return buf;
+}
+
+inline std::string demangle(const char* name) {
+#ifdef HONEYHIVE_HPP_HAS_CXXABI
+  int rc = 0;
+  std::unique_ptr<char, void (*)(void*)> out(abi::__cxa_demangle(name, nullptr, nullptr, &rc), std::free);
+  if (rc == 0 && out) return std::string(out.get());
+#endif
+  return std::string(name);
+}
+
+template <class T>
+struct always_false : std::false_type {};
+
+/// Character types (int8_t / uint8_t, i.e. signed / unsigned char, count as integers).
+template <class T>
+constexpr bool is_char_v = std::is_same_v<T, char> || std::is_same_v<T, wchar_t> ||
+                           std::is_same_v<T, char16_t> || std::is_same_v<T, char32_t>
+#if defined(__cpp_char8_t)
+                           || std::is_same_v<T, char8_t>
+#endif
+    ;
+
+/// Length of the valid UTF-8 sequence at s[i], or 0 when it is not valid UTF-8.
+inline size_t utf8_sequence(std::string_view s, size_t i) noexcept {
+  const auto at = [&](size_t k) -> unsigned { return static_cast<unsigned char>(s[k]); };
+  const unsigned c = at(i);
+  size_t n = 0;
+  unsigned lo = 0x80, hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;  // no UTF-16 surrogates
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  if (at(i + 1) < lo || at(i + 1) > hi) return 0;
+  for (size_t k = 2; k < n; ++k) {
+    if (at(i + k) < 0x80 || at(i + k) > 0xBF) return 0;
+  }
+  return n;
+}
+
+/// Appends `s` as a JSON string literal: `"` `\` and control characters are escaped, valid
+/// UTF-8 is kept as is, and each byte of invalid UTF-8 becomes U+FFFD.
+inline void append_json_string(std::string& out, std::string_view s) {
+  static const char hex[] = "0123456789abcdef";
+  out.reserve(out.size() + s.size() + 2);
+  out += '"';
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+          if (c < 0x20 || c == 0x7F) {
+            out += "\\u00";
+            out += hex[c >> 4];
+            out += hex[c & 0xF];
+          } else {
+            out += static_cast<char>(c);
+          }
+      }
+      ++i;
+      continue;
+    }
+    const size_t n = utf8_sequence(s, i);
+    if (n == 0) {
+      out += "\\ufffd";
+      ++i;
+    } else {
+      out.append(s.data() + i, n);
+      i += n;
+    }
+  }
+  out += '"';
+}
+
+/// Appends a finite double so that it reads back as the same double *and* stays a JSON
+/// float (`1.0`, never `1`, so the attribute keeps its floating-point type). Non-finite
+/// values have no JSON form: they become the strings "NaN", "Infinity", "-Infinity".
+inline void append_json_double(std::string& out, double d) {
+  if (std::isnan(d)) {
+    out += "\"NaN\"";
+    return;
+  }
+  if (std::isinf(d)) {
+    out += d > 0 ? "\"Infinity\"" : "\"-Infinity\"";
+    return;
+  }
+  char buf[64];
+  size_t len = 0;
+#if defined(__cpp_lib_to_chars) && __cpp_lib_to_chars >= 201611L
+  const auto r = std::to_chars(buf, buf + sizeof buf, d);
+  len = static_cast<size_t>(r.ptr - buf);
+#else
+  const int n = std::snprintf(buf, sizeof buf, "%.17g", d);
+  len = n > 0 ? static_cast<size_t>(n) : 0;
+  for (size_t i = 0; i < len; ++i) {
+    if (buf[i] == ',') buf[i] = '.';  // a locale with a decimal comma
+  }
+#endif
+  const std::string_view text(buf, len);
+  out += text;
+  if (text.find_first_of(".eE") == std::string_view::npos) out += ".0";
+}
+
+template <class T>
+void append_json_integer(std::string& out, T v) {
+#if __has_include(<charconv>)
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, static_cast<size_t>(r.ptr - buf));
+#else
+  out += std::to_string(v);
+#endif
+}
+
+}  // namespace detail
+
+// ------------------------------------------------------------------------------------------
+// Json: a tiny builder for JSON text (enrichment, session options, config), no JSON library
+// needed. A Json holds its serialized text.
+// ------------------------------------------------------------------------------------------
+
+class Json {
+ public:
+  /// JSON null (for enrichment: "not set"; nulls are skipped by the library).
+  Json() : text_("null") {}
+  Json(std::nullptr_t) : Json() {}  // NOLINT(google-explicit-constructor)
+
+  /// bool, integers and floating-point numbers. Integers stay JSON integers; doubles are
+  /// always written as floats (1.0). Character types are rejected at compile time.
+  template <class T, std::enable_if_t<std::is_arithmetic_v<T>, int> = 0>
+  Json(T value) {  // NOLINT(google-explicit-constructor)
+    static_assert(!detail::is_char_v<T>, "honeyhive::Json: pass characters as strings");
+    if constexpr (std::is_same_v<T, bool>) {
+      text_ = value ? "true" : "false";
+    } else if constexpr (std::is_floating_point_v<T>) {
+      detail::append_json_double(text_, static_cast<double>(value));
+    } else {
+      detail::append_json_integer(text_, value);
+    }
+  }
+
+  /// Strings (UTF-8). A null `const char*` gives JSON null.
+  Json(const char* s) {  // NOLINT(google-explicit-constructor)
+    if (s == nullptr) {
+      text_ = "null";
+    } else {
+      detail::append_json_string(text_, s);
+    }
+  }
+  Json(std::string_view s) { detail::append_json_string(text_, s); }     // NOLINT
+  Json(const std::string& s) { detail::append_json_string(text_, s); }  // NOLINT
+
+  /// `{}`, or an object of members in the given order:
+  /// `Json::object({{"a", 1}, {"b", Json::object({{"c", true}})}})`.
+  static Json object() { return raw("{}"); }
+  static Json object(std::initializer_list<std::pair<std::string_view, Json>> members) {
+    Json j = object();
+    for (const auto& m : members) j.set(m.first, m.second);
+    return j;
+  }
+
+  /// `[]`, or an array: `Json::array({1, "two", 3.0})`.
+  static Json array() { return raw("[]"); }
+  static Json array(std::initializer_list<Json> items) {
+    Json j = array();
+    for (const auto& item : items) j.push_back(item);
+    return j;
+  }
+  /// An array from any range whose elements convert to Json (e.g. std::vector<std::string>).
+  template <class Range>
+  static Json array_from(const Range& range) {
+    Json j = array();
+    for (const auto& item : range) j.push_back(Json(item));
+    return j;
+  }
+
+  /// Trusted, already serialized JSON text, inserted verbatim (the library validates it).
+  static Json raw(std::string json_text) {
+    Json j;
+    j.text_ = std::move(json_text);
+    return j;
+  }
+
+  /// Adds a member to an object (keys are not de-duplicated; the last one wins).
+  /// Throws Error(HH_ERR_INVALID_ARGUMENT) when this is not an object.
+  Json& set(std::string_view key, const Json& value) {
+    std::string member;
+    detail::append_json_string(member, key);
+    member += ':';
+    member += value.text_;
+    append('{', '}', member, "Json::set: not a JSON object");
+    return *this;
+  }
+
+  /// Appends to an array. Throws Error(HH_ERR_INVALID_ARGUMENT) when this is not an array.
+  Json& push_back(const Json& value) {
+    append('[', ']', value.text_, "Json::push_back: not a JSON array");
+    return *this;
+  }
+
+  bool is_null() const noexcept { return text_ == "null"; }
+  bool is_object() const noexcept { return enclosed('{', '}'); }
+  bool is_array() const noexcept { return enclosed('[', ']'); }
+
+  /// The JSON text.
+  const std::string& str() const noexcept { return text_; }
+  const char* c_str() const noexcept { return text_.c_str(); }
+
+  friend bool operator==(const Json& a, const Json& b) noexcept { return a.text_ == b.text_; }
+  friend bool operator!=(const Json& a, const Json& b) noexcept { return !(a == b); }
+
+ private:
+  static constexpr const char* kSpace = " \t\r\n";
+
+  bool enclosed(char open, char close) const noexcept {
+    const size_t b = text_.find_first_not_of(kSpace);
+    const size_t e = text_.find_last_not_of(kSpace);
+    return b != std::string::npos && e > b && text_[b] == open && text_[e] == close;
+  }
+
+  void append(char open, char close, const std::string& piece, const char* error) {
+    if (!enclosed(open, close)) throw Error(HH_ERR_INVALID_ARGUMENT, error);
+    const size_t b = text_.find_first_not_of(kSpace);
+    const size_t e = text_.find_last_not_of(kSpace);
+    const bool empty = text_.find_first_not_of(kSpace, b + 1) == e;
+    text_.erase(e);
+    if (!empty) text_ += ',';
+    text_ += piece;
+    text_ += close;
+  }
+
+  std::string text_;
+};
+
+// ------------------------------------------------------------------------------------------
+// Enumerations
+// ------------------------------------------------------------------------------------------
+
+/// The HoneyHive event type of a span (`honeyhive_event_type`).
+enum class EventType : hh_event_type {
+  Default = HH_EVENT_DEFAULT,  ///< detected from the span name and attributes
+  Model = HH_EVENT_MODEL,      ///< an LLM call
+  Tool = HH_EVENT_TOOL,        ///< a tool, retrieval or any other step
+  Chain = HH_EVENT_CHAIN,      ///< a chain or agent grouping other steps
+};
+
+/// Attribute namespace for the typed setters.
+enum class Namespace : hh_namespace {
+  None = HH_NS_NONE,                      ///< the key as given
+  Inputs = HH_NS_INPUTS,                  ///< honeyhive_inputs.<key>
+  Outputs = HH_NS_OUTPUTS,                ///< honeyhive_outputs.<key>
+  Metadata = HH_NS_METADATA,              ///< honeyhive_metadata.<key>
+  Metrics = HH_NS_METRICS,                ///< honeyhive_metrics.<key>
+  Feedback = HH_NS_FEEDBACK,              ///< honeyhive_feedback.<key>
+  Config = HH_NS_CONFIG,                  ///< honeyhive_config.<key>
+  UserProperties = HH_NS_USER_PROPERTIES, ///< honeyhive_user_properties.<key>
+};
+
+namespace detail {
+/// The enrichment key of a namespace ("metadata", ...), or nullptr for Namespace::None.
+inline const char* enrichment_key(Namespace ns) noexcept {
+  switch (ns) {
+    case Namespace::Inputs: return "inputs";
+    case Namespace::Outputs: return "outputs";
+    case Namespace::Metadata: return "metadata";
+    case Namespace::Metrics: return "metrics";
+    case Namespace::Feedback: return "feedback";
+    case Namespace::Config: return "config";
+    case Namespace::UserProperties: return "user_properties";
+    case Namespace::None: break;
+  }
+  return nullptr;
+}
+}  // namespace detail
+
+/// A tracer's counters (hh_stats: spans_started, spans_ended, spans_exported, spans_dropped,
+/// export_requests, export_failures, export_retries, rest_calls, rest_failures, queue_len).
+using Stats = hh_stats;
+
+/// W3C propagation headers of a span, for an outgoing request.
+struct TraceHeaders {
+  std::string traceparent;  ///< `traceparent` header value
+  std::string baggage;      ///< `baggage` header value (session_id, project, source, ...)
+};
+
+// ------------------------------------------------------------------------------------------
+// Configuration
+// ------------------------------------------------------------------------------------------
+
+/// Tracer configuration: a builder for the C config JSON. Keys left unset fall back to the
+/// HH_* / OTEL_* environment variables, then to the library defaults, so `Config{}` means
+/// "configure from the environment". `"client_language":"cpp"` is always sent (unless set
+/// explicitly), so every request carries `hh-client-language: cpp`.
+class Config {
+ public:
+  Config() = default;
+
+  Config& api_key(std::string_view v) { return set("api_key", v); }
+  Config& ingestion_api_key(std::string_view v) { return set("ingestion_api_key", v); }
+  Config& project(std::string_view v) { return set("project", v); }
+  Config& source(std::string_view v) { return set("source", v); }
+  Config& server_url(std::string_view v) { return set("server_url", v); }
+  Config& session_name(std::string_view v) { return set("session_name", v); }
+  Config& session_id(std::string_view v) { return set("session_id", v); }
+  Config& inputs(const Json& v) { return set("inputs", v); }
+  Config& metadata(const Json& v) { return set("metadata", v); }
+  /// "honeyhive" (default), "otlp", "file" or "console".
+  Config& exporter(std::string_view v) { return set("exporter", v); }
+  Config& file_path(std::string_view v) { return set("file_path", v); }
+  Config& otlp_endpoint(std::string_view v) { return set("otlp_endpoint", v); }
+  /// "http/json" (default) or "http/protobuf".
+  Config& otlp_protocol(std::string_view v) { return set("otlp_protocol", v); }
+  Config& headers(const Json& object_of_strings) { return set("headers", object_of_strings); }
+  Config& service_name(std::string_view v) { return set("service_name", v); }
+  Config& disable_batch(bool v) { return set("disable_batch", v); }
+  Config& test_mode(bool v) { return set("test_mode", v); }
+  Config& verbose(bool v) { return set("verbose", v); }
+  Config& skip_backend_session_creation(bool v) { return set("skip_backend_session_creation", v); }
+  Config& evaluation(std::string_view run_id, std::string_view dataset_id, std::string_view datapoint_id) {
+    set("run_id", run_id);
+    set("dataset_id", dataset_id);
+    return set("datapoint_id", datapoint_id);
+  }
+  Config& span_name_filters(const Json& v) { return set("span_name_filters", v); }
+  Config& schedule_delay(std::chrono::milliseconds v) { return set("schedule_delay_ms", v.count()); }
+  Config& export_timeout(std::chrono::milliseconds v) { return set("export_timeout_ms", v.count()); }
+  Config& api_timeout(std::chrono::milliseconds v) { return set("api_timeout_ms", v.count()); }
+  Config& max_queue_size(uint64_t v) { return set("max_queue_size", v); }
+  Config& max_export_batch_size(uint64_t v) { return set("max_export_batch_size", v); }
+
+  /// Any key the C library accepts (see hh_tracer_new); replaces an earlier value.
+  Config& set(std::string_view key, const Json& value) {
+    for (auto& entry : entries_) {
+      if (entry.first == key) {
+        entry.second = value;
+        return *this;
+      }
+    }
+    entries_.emplace_back(std::string(key), value);
+    return *this;
+  }
+
+  /// Binding-side setting (not sent to the library): how long ~Tracer waits in close().
+  Config& close_timeout(std::chrono::milliseconds v) {
+    close_timeout_ = v;
+    return *this;
+  }
+  std::chrono::milliseconds close_timeout() const noexcept { return close_timeout_; }
+
+  /// The config JSON given to hh_tracer_new.
+  std::string to_json() const {
+    Json j = Json::object();
+    bool has_language = false;
+    for (const auto& entry : entries_) {
+      j.set(entry.first, entry.second);
+      has_language = has_language || entry.first == "client_language";
+    }
+    if (!has_language) j.set("client_language", "cpp");
+    return j.str();
+  }
+
+ private:
+  std::vector<std::pair<std::string, Json>> entries_;
+  std::chrono::milliseconds close_timeout_{5000};
+};
+
+/// Options of Tracer::create_session (all optional).
+class SessionOptions {
+ public:
+  SessionOptions() = default;
+  SessionOptions& name(std::string_view v) { return set("session_name", v); }
+  /// A caller-chosen session id (a UUID); by default the library makes one.
+  SessionOptions& id(std::string_view v) { return set("session_id", v); }
+  SessionOptions& source(std::string_view v) { return set("source", v); }
+  SessionOptions& inputs(const Json& object) { return set("inputs", object); }
+  SessionOptions& metadata(const Json& object) { return set("metadata", object); }
+  SessionOptions& user_properties(const Json& object) { return set("user_properties", object); }
+  /// With id(): no `POST /session/start` (the session is known to exist).
+  SessionOptions& skip_api_call(bool v) { return set("skip_api_call", v); }
+
+  std::string to_json() const { return json_.str(); }
+
+ private:
+  SessionOptions& set(std::string_view key, const Json& value) {
+    json_.set(key, value);
+    return *this;
+  }
+  Json json_ = Json::object();
+};
+
+class Tracer;
+class Session;
+class Span;
+class RemoteContext;
+
+// ------------------------------------------------------------------------------------------
+// Parent / session references (parameter types)
+// ------------------------------------------------------------------------------------------
+
+/// A parent for a new span: nothing (a root span), a Span (live or ended), or a
+/// RemoteContext from Tracer::extract.
+class Parent {
+ public:
+  constexpr Parent() noexcept = default;
+  constexpr Parent(std::nullptr_t) noexcept {}  // NOLINT(google-explicit-constructor)
+  Parent(const Span& span) noexcept;            // NOLINT(google-explicit-constructor)
+  Parent(const RemoteContext& remote) noexcept; // NOLINT(google-explicit-constructor)
+  /// A raw C handle (hh_span), e.g. from another binding in the same process.
+  static constexpr Parent from_handle(hh_span handle) noexcept {
+    Parent p;
+    p.handle_ = handle;
+    return p;
+  }
+  constexpr hh_span handle() const noexcept { return handle_; }
+
+ private:
+  hh_span handle_ = 0;
+};
+
+/// The session a new span joins: nothing (inherit the parent's session; a root span takes
+/// the tracer's default session), a Session, or a session id.
+class SessionRef {
+ public:
+  SessionRef() noexcept = default;
+  SessionRef(std::nullptr_t) noexcept {}  // NOLINT(google-explicit-constructor)
+  SessionRef(const Session& session) noexcept;  // NOLINT(google-explicit-constructor)
+  SessionRef(std::string_view id) noexcept : id_(id), set_(true) {}  // NOLINT
+  SessionRef(const char* id) noexcept : id_(id ? std::string_view(id) : std::string_view()), set_(id != nullptr) {}  // NOLINT
+  SessionRef(const std::string& id) noexcept : id_(id), set_(true) {}  // NOLINT
+
+  bool has_value() const noexcept { return set_; }
+  std::string_view id() const noexcept { return id_; }
+
+ private:
+  std::string_view id_;
+  bool set_ = false;
+};
+
+// ------------------------------------------------------------------------------------------
+// Span
+// ------------------------------------------------------------------------------------------
+
+/// RAII guard of one span: the destructor ends it. If the destructor runs during stack
+/// unwinding (an exception leaves the span's scope) and no error was recorded yet, it first
+/// records an error on the span. Move-only; a moved-from Span is empty and does nothing.
+///
+/// After end() the object keeps the handle, so an ended span can still be a parent, be
+/// injected, or report its session id (until the library reuses the handle slot).
+class Span {
+ public:
+  /// An empty span (no handle).
+  Span() noexcept = default;
+  ~Span() { finish(); }
+
+  Span(Span&& other) noexcept
+      : tracer_(other.tracer_),
+        handle_(std::exchange(other.handle_, 0)),
+        ended_(other.ended_),
+        error_recorded_(other.error_recorded_),
+        uncaught_(other.uncaught_) {}
+
+  /// Ends the span this object held (as the destructor would), then takes `other`'s.
+  Span& operator=(Span&& other) noexcept {
+    if (this != &other) {
+      finish();
+      tracer_ = other.tracer_;
+      handle_ = std::exchange(other.handle_, 0);
+      ended_ = other.ended_;
+      error_recorded_ = other.error_recorded_;
+      uncaught_ = other.uncaught_;
+    }
+    return *this;
+  }
+  Span(const Span&) = delete;
+  Span& operator=(const Span&) = delete;
+
+  explicit operator bool() const noexcept { return handle_ != 0; }
+  /// The C handle (0 when empty). Stays owned by this object.
+  hh_span handle() const noexcept { return handle_; }
+  /// The C handle of the tracer this span was started on.
+  hh_tracer tracer_handle() const noexcept { return tracer_; }
+  bool ended() const noexcept { return ended_; }
+
+  /// Starts a child span on the same tracer; it joins this span's trace and session.
+  Span child(std::string_view name, EventType type = EventType::Default, const Json& attributes = Json()) const;
+
+  /// Enrichment from a Json builder, in the `enrich_span` namespaces: inputs, outputs,
+  /// metadata, metrics, feedback, config, user_properties (objects, flattened to
+  /// `honeyhive_<ns>.<path>`), error, event_type; other keys go to metadata. All or nothing.
+  Span& enrich(const Json& enrichment) { return enrich_text(enrichment.c_str()); }
+  /// Enrichment from JSON *text*, e.g. `span.enrich(R"({"metadata":{"a":{"b":1}}})")`.
+  Span& enrich(const char* json_text) { return enrich_text(json_text); }
+  Span& enrich(const std::string& json_text) {
+    return enrich_text(detail::checked_c_str(json_text, "enrichment JSON"));
+  }
+  Span& enrich(std::string_view json_text) {
+    const detail::CString text(json_text, "enrichment JSON");
+    return enrich_text(text.get());
+  }
+
+  /// One typed attribute `key` under namespace `ns`: bool, any integer (int64; unsigned
+  /// values above INT64_MAX are sent as double), float/double, a string, or a Json value
+  /// (nested values are flattened; not for Namespace::None).
+  template <class T>
+  Span& set(Namespace ns, std::string_view key, const T& value);
+
+  /// Records an error: an `exception` event, status ERROR "<type>: <message>", and the
+  /// attributes honeyhive_error / honeyhive_error_type.
+  Span& record_error(std::string_view type, std::string_view message) {
+    const detail::CString t(type, "error type");
+    const detail::CString m(message, "error message");
+    detail::check(hh_span_record_error(handle_, type.empty() ? nullptr : t.get(), m.get()), "Span::record_error");
+    error_recorded_ = true;
+    return *this;
+  }
+  /// Records `e` with its dynamic type name (e.g. "std::runtime_error") and what().
+  Span& record_exception(const std::exception& e) {
+    return record_error(detail::demangle(typeid(e).name()), e.what());
+  }
+  /// Records the exception in `ep` (by default the one being handled, inside a catch block).
+  /// Does nothing when `ep` is null.
+  Span& record_exception(std::exception_ptr ep = std::current_exception()) {
+    if (!ep) return *this;
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      return record_exception(e);
+    } catch (...) {
+      return record_error("unknown exception", "an exception not derived from std::exception");
+    }
+  }
+
+  /// W3C headers continuing this span's trace (and session) in another service.
+  TraceHeaders inject() const;
+
+  /// The session this span belongs to.
+  std::string session_id() const {
+    const hh_span h = handle_;
+    return detail::read_string(
+        [h](char* buf, size_t len, size_t* out) { return hh_span_session_id(h, buf, len, out); },
+        HH_SESSION_ID_BUF_LEN, "session_id");
+  }
+
+  /// Ends the span now. Idempotent; does nothing on an empty span. Throws Error when the
+  /// library refuses (e.g. HH_ERR_TRACER_CLOSED: the tracer was closed first and the span
+  /// was dropped).
+  void end() {
+    if (handle_ == 0 || ended_) return;
+    ended_ = true;
+    detail::check(hh_span_end(handle_), "Span::end");
+  }
+
+  /// Gives up ownership without ending the span; the caller must hh_span_end it.
+  hh_span release() noexcept {
+    ended_ = true;
+    return std::exchange(handle_, 0);
+  }
+
+  /// Text recorded as the error type when a span is destroyed by stack unwinding.
+  static constexpr const char* kUnwindErrorType = "exception";
+  static constexpr const char* kUnwindErrorMessage =
+      "the span's scope was exited by an exception (destroyed during stack unwinding)";
+
+ private:
+  friend class Tracer;
+  friend class Session;
+  static Span start(hh_tracer tracer, std::string_view name, EventType type, Parent parent, SessionRef session,
+                    const Json& attributes);
+  Span(hh_tracer tracer, hh_span handle) noexcept
+      : tracer_(tracer), handle_(handle), uncaught_(std::uncaught_exceptions()) {}
+
+  Span& enrich_text(const char* json_text) {
+    hh_error err{};
+    detail::check(hh_span_enrich(handle_, json_text, &err), err, "Span::enrich");
+    return *this;
+  }
+
+  void finish() noexcept {
+    if (handle_ == 0 || ended_) return;
+    ended_ = true;
+    if (!error_recorded_ && std::uncaught_exceptions() > uncaught_) {
+      detail::ignore_status(hh_span_record_error(handle_, kUnwindErrorType, kUnwindErrorMessage));
+    }
+    detail::ignore_status(hh_span_end(handle_));
+  }
+
+  hh_tracer tracer_ = 0;
+  hh_span handle_ = 0;
+  bool ended_ = false;
+  bool error_recorded_ = false;
+  int uncaught_ = 0;
+};
+
+// ------------------------------------------------------------------------------------------
+// RemoteContext
+// ------------------------------------------------------------------------------------------
+
+/// A remote parent made from incoming W3C headers (Tracer::extract). Use it as the parent of
+/// spans; the destructor releases it. Move-only.
+class RemoteContext {
+ public:
+  RemoteContext() noexcept = default;
+  ~RemoteContext() {
+    if (handle_ != 0) detail::ignore_status(hh_span_end(handle_));
+  }
+  RemoteContext(RemoteContext&& other) noexcept : handle_(std::exchange(other.handle_, 0)) {}
+  RemoteContext& operator=(RemoteContext&& other) noexcept {
+    if (this != &other) {
+      if (handle_ != 0) detail::ignore_status(hh_span_end(handle_));
+      handle_ = std::exchange(other.handle_, 0);
+    }
+    return *this;
+  }
+  RemoteContext(const RemoteContext&) = delete;
+  RemoteContext& operator=(const RemoteContext&) = delete;
+
+  explicit operator bool() const noexcept { return handle_ != 0; }
+  hh_span handle() const noexcept { return handle_; }
+
+  /// The session carried in baggage (or the extracting tracer's default session).
+  std::string session_id() const {
+    const hh_span h = handle_;
+    return detail::read_string(
+        [h](char* buf, size_t len, size_t* out) { return hh_span_session_id(h, buf, len, out); },
+        HH_SESSION_ID_BUF_LEN, "session_id");
+  }
+
+ private:
+  friend class Tracer;
+  explicit RemoteContext(hh_span handle) noexcept : handle_(handle) {}
+  hh_span handle_ = 0;
+};
+
+// ------------------------------------------------------------------------------------------
+// Session
+// ------------------------------------------------------------------------------------------
+
+/// A session of a tracer (a request, a conversation, a datapoint): spans started through it
+/// join it, and so do their children. A cheap, copyable value (tracer handle + id); the wire
+/// protocol has no "end session" call, so nothing happens when it goes out of scope. It
+/// must not outlive its Tracer (calls then throw HH_ERR_TRACER_CLOSED / INVALID_HANDLE).
+class Session {
+ public:
+  const std::string& id() const noexcept { return id_; }
+  hh_tracer tracer_handle() const noexcept { return tracer_; }
+
+  /// Starts a span in this session (a root span unless `parent` is given).
+  Span span(std::string_view name, EventType type = EventType::Default, Parent parent = {},
+            const Json& attributes = Json()) const;
+
+  /// Enriches the session (`PUT /events` in the background): metadata, inputs, outputs,
+  /// metrics, feedback, config, user_properties, duration.
+  void enrich(const Json& enrichment) const { enrich_text(enrichment.c_str()); }
+  void enrich(const char* json_text) const { enrich_text(json_text); }
+  void enrich(const std::string& json_text) const {
+    enrich_text(detail::checked_c_str(json_text, "session enrichment JSON"));
+  }
+  void enrich(std::string_view json_text) const {
+    const detail::CString text(json_text, "session enrichment JSON");
+    enrich_text(text.get());
+  }
+
+ private:
+  friend class Tracer;
+  Session(hh_tracer tracer, std::string id) : tracer_(tracer), id_(std::move(id)) {}
+  void enrich_text(const char* json_text) const {
+    hh_error err{};
+    detail::check(hh_session_enrich(tracer_, id_.c_str(), json_text, &err), err, "enrich_session");
+  }
+
+  hh_tracer tracer_;
+  std::string id_;
+};
+
+// ------------------------------------------------------------------------------------------
+// Tracer
+// ------------------------------------------------------------------------------------------
+
+/// One configured tracer (api key, project, source, server, export mode). Move-only; the
+/// destructor closes it (flushing for at most Config::close_timeout(), default 5 s).
+class Tracer {
+ public:
+  /// Creates a tracer; throws Error (HH_ERR_INVALID_CONFIG names the field) on failure.
+  /// Never waits for the network: the default session starts in the background.
+  explicit Tracer(const Config& config = Config()) : close_timeout_(config.close_timeout()) {
+    const std::string json = config.to_json();
+    hh_error err{};
+    hh_tracer handle = 0;
+    detail::check(hh_tracer_new(json.c_str(), &handle, &err), err, "honeyhive::Tracer");
+    handle_ = handle;
+  }
+
+  /// Takes ownership of a tracer handle made by hh_tracer_new.
+  static Tracer adopt(hh_tracer handle, std::chrono::milliseconds close_timeout = std::chrono::milliseconds(5000)) noexcept {
+    return Tracer(handle, close_timeout);
+  }
+
+  ~Tracer() {
+    if (handle_ != 0) detail::ignore_status(hh_tracer_close(handle_, detail::timeout_ms(close_timeout_)));
+  }
+  Tracer(Tracer&& other) noexcept
+      : handle_(std::exchange(other.handle_, 0)), close_timeout_(other.close_timeout_) {}
+  /// Closes the tracer this object held (as the destructor would), then takes `other`'s.
+  Tracer& operator=(Tracer&& other) noexcept {
+    if (this != &other) {
+      if (handle_ != 0) detail::ignore_status(hh_tracer_close(handle_, detail::timeout_ms(close_timeout_)));
+      handle_ = std::exchange(other.handle_, 0);
+      close_timeout_ = other.close_timeout_;
+    }
+    return *this;
+  }
+  Tracer(const Tracer&) = delete;
+  Tracer& operator=(const Tracer&) = delete;
+
+  explicit operator bool() const noexcept { return handle_ != 0; }
+  hh_tracer handle() const noexcept { return handle_; }
+  /// Gives up ownership without closing; the caller must hh_tracer_close the handle.
+  hh_tracer release() noexcept { return std::exchange(handle_, 0); }
+
+  /// Starts a span. `parent`: none (root), a Span or a RemoteContext. `session`: none
+  /// (inherit the parent's; a root span takes the tracer's default session), a Session or
+  /// a session id. `attributes`: initial attributes (a Json object), written as given.
+  Span span(std::string_view name, EventType type = EventType::Default, Parent parent = {},
+            SessionRef session = {}, const Json& attributes = Json()) const {
+    return Span::start(handle_, name, type, parent, session, attributes);
+  }
+
+  /// Starts a new session (one per request, datapoint, conversation...). Never waits for
+  /// the network: `POST /session/start` runs in the background.
+  Session create_session(const SessionOptions& options = SessionOptions()) const {
+    const std::string json = options.to_json();
+    char id[HH_SESSION_ID_BUF_LEN] = {};
+    hh_error err{};
+    detail::check(hh_session_create(handle_, json.c_str(), id, sizeof id, &err), err, "Tracer::create_session");
+    return Session(handle_, std::string(id));
+  }
+
+  /// A Session value for an existing session id (no REST call).
+  Session session(std::string_view id) const { return Session(handle_, std::string(id)); }
+
+  /// The tracer's default session.
+  Session default_session() const { return Session(handle_, session_id()); }
+
+  /// The default session's id. Throws HH_ERR_INVALID_ARGUMENT when there is none.
+  std::string session_id() const {
+    const hh_tracer t = handle_;
+    return detail::read_string(
+        [t](char* buf, size_t len, size_t* out) { return hh_tracer_session_id(t, buf, len, out); },
+        HH_SESSION_ID_BUF_LEN, "Tracer::session_id");
+  }
+
+  /// Enriches the default session (`PUT /events`).
+  void enrich_session(const Json& enrichment) const { enrich_session_text(nullptr, enrichment.c_str()); }
+  void enrich_session(const char* json_text) const { enrich_session_text(nullptr, json_text); }
+  void enrich_session(const std::string& json_text) const {
+    enrich_session_text(nullptr, detail::checked_c_str(json_text, "session enrichment JSON"));
+  }
+  void enrich_session(std::string_view json_text) const {
+    const detail::CString text(json_text, "session enrichment JSON");
+    enrich_session_text(nullptr, text.get());
+  }
+  /// Enriches a session given by Session or id (none: the default session).
+  void enrich_session(SessionRef session, const Json& enrichment) const {
+    enrich_session(session, std::string_view(enrichment.str()));
+  }
+  void enrich_session(SessionRef session, std::string_view json_text) const {
+    const detail::CString text(json_text, "session enrichment JSON");
+    if (!session.has_value()) return enrich_session_text(nullptr, text.get());
+    const detail::CString sid(session.id(), "session id");
+    enrich_session_text(sid.get(), text.get());
+  }
+  void enrich_session(SessionRef session, const char* json_text) const {
+    enrich_session(session, std::string_view(json_text ? json_text : ""));
+  }
+  void enrich_session(SessionRef session, const std::string& json_text) const {
+    enrich_session(session, std::string_view(json_text));
+  }
+
+  /// A remote parent from incoming W3C headers: same trace, the remote span as parent, the
+  /// session from baggage (else this tracer's default session). An empty `baggage` is none.
+  RemoteContext extract(std::string_view traceparent, std::string_view baggage = {}) const {
+    const detail::CString tp(traceparent, "traceparent");
+    const detail::CString bag(baggage, "baggage");
+    hh_error err{};
+    hh_span out = 0;
+    detail::check(hh_tracer_extract(handle_, tp.get(), baggage.empty() ? nullptr : bag.get(), &out, &err), err,
+                  "Tracer::extract");
+    return RemoteContext(out);
+  }
+
+  /// Waits at most `timeout` until every span ended and every session call made before
+  /// the call has been delivered. Throws Error: HH_ERR_TIMEOUT (not done in time; delivery
+  /// goes on in the background) or HH_ERR_EXPORT_FAILED (something was dropped or failed
+  /// since the previous flush).
+  void flush(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) const {
+    detail::check(hh_tracer_flush(handle_, detail::timeout_ms(timeout)), "Tracer::flush");
+  }
+
+  /// Flushes, then stops the tracer; later calls (and span starts) throw
+  /// HH_ERR_TRACER_CLOSED. Idempotent. The tracer is closed even when this throws
+  /// HH_ERR_TIMEOUT / HH_ERR_EXPORT_FAILED (which report what was not delivered).
+  /// stats() keeps working afterwards.
+  void close(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
+    detail::check(hh_tracer_close(handle_, detail::timeout_ms(timeout)), "Tracer::close");
+  }
+
+  /// The tracer's counters (also after close()).
+  Stats stats() const {
+    Stats s{};
+    detail::check(hh_tracer_stats(handle_, &s), "Tracer::stats");
+    return s;
+  }
+
+ private:
+  Tracer(hh_tracer handle, std::chrono::milliseconds close_timeout) noexcept
+      : handle_(handle), close_timeout_(close_timeout) {}
+
+  void enrich_session_text(const char* session_id, const char* json_text) const {
+    hh_error err{};
+    detail::check(hh_session_enrich(handle_, session_id, json_text, &err), err, "enrich_session");
+  }
+
+  hh_tracer handle_ = 0;
+  std::chrono::milliseconds close_timeout_{5000};
+};
+
+// ------------------------------------------------------------------------------------------
+// Out-of-line definitions
+// ------------------------------------------------------------------------------------------
+
+inline Parent::Parent(const Span& span) noexcept : handle_(span.handle()) {}
+inline Parent::Parent(const RemoteContext& remote) noexcept : handle_(remote.handle()) {}
+inline SessionRef::SessionRef(const Session& session) noexcept : id_(session.id()), set_(true) {}
+
+inline Span Span::start(hh_tracer tracer, std::string_view name, EventType type, Parent parent,
+                        SessionRef session, const Json& attributes) {
+  const detail::CString n(name, "span name");
+  std::string sid;
+  if (session.has_value()) sid = detail::CString(session.id(), "session id").get();
+  hh_error err{};
+  hh_span out = 0;
+  detail::check(hh_span_start(tracer, n.get(), static_cast<hh_event_type>(type), parent.handle(),
+                              session.has_value() ? sid.c_str() : nullptr,
+                              attributes.is_null() ? nullptr : attributes.c_str(), &out, &err),
+                err, "start span");
+  return Span(tracer, out);
+}
+
+inline Span Span::child(std::string_view name, EventType type, const Json& attributes) const {
+  return start(tracer_, name, type, *this, SessionRef(), attributes);
+}
+
+inline Span Session::span(std::string_view name, EventType type, Parent parent, const Json& attributes) const {
+  return Span::start(tracer_, name, type, parent, *this, attributes);
+}
+
+template <class T>
+Span& Span::set(Namespace ns, std::string_view key, const T& value) {
+  if constexpr (std::is_same_v<T, Json>) {
+    const char* ns_key = detail::enrichment_key(ns);
+    if (ns_key == nullptr) {
+      throw Error(HH_ERR_INVALID_ARGUMENT, "Span::set with a Json value needs a namespace other than None");
+    }
+    return enrich(Json::object({{ns_key, Json::object({{key, value}})}}));
+  } else {
+    const detail::CString k(key, "attribute key");
+    const auto n = static_cast<hh_namespace>(ns);
+    hh_status status = HH_OK;
+    if constexpr (std::is_same_v<T, bool>) {
+      status = hh_span_set_bool(handle_, n, k.get(), value);
+    } else if constexpr (std::is_integral_v<T>) {
+      static_assert(!detail::is_char_v<T>, "honeyhive::Span::set: pass characters as strings");
+      if constexpr (std::is_unsigned_v<T> && sizeof(T) >= sizeof(int64_t)) {
+        if (value > static_cast<T>(std::numeric_limits<int64_t>::max())) {
+          status = hh_span_set_f64(handle_, n, k.get(), static_cast<double>(value));
+        } else {
+          status = hh_span_set_i64(handle_, n, k.get(), static_cast<int64_t>(value));
+        }
+      } else {
+        status = hh_span_set_i64(handle_, n, k.get(), static_cast<int64_t>(value));
+      }
+    } else if constexpr (std::is_floating_point_v<T>) {
+      status = hh_span_set_f64(handle_, n, k.get(), static_cast<double>(value));
+    } else if constexpr (std::is_pointer_v<T> && std::is_convertible_v<T, const char*>) {
+      if (value == nullptr) throw Error(HH_ERR_NULL_ARGUMENT, "Span::set: null string value");
+      const detail::CString v(value, "attribute value");
+      status = hh_span_set_str(handle_, n, k.get(), v.get());
+    } else if constexpr (std::is_convertible_v<const T&, std::string_view>) {
+      const detail::CString v(std::string_view(value), "attribute value");
+      status = hh_span_set_str(handle_, n, k.get(), v.get());
+    } else {
+      static_assert(detail::always_false<T>::value,
+                    "honeyhive::Span::set: value must be bool, an integer, a floating-point number, a string or Json");
+    }
+    detail::check(status, "Span::set");
+    return *this;
+  }
+}
+
+inline TraceHeaders Span::inject() const {
+  char traceparent[HH_TRACEPARENT_BUF_LEN] = {};
+  const hh_span h = handle_;
+  TraceHeaders out;
+  // hh_span_inject writes the baggage first: retrying with the size it reports also
+  // leaves the traceparent written.
+  out.baggage = detail::read_string(
+      [h, &traceparent](char* buf, size_t len, size_t* written) {
+        return hh_span_inject(h, traceparent, sizeof traceparent, buf, len, written);
+      },
+      256, "Span::inject");
+  out.traceparent = traceparent;
+  return out;
+}
+
+}  // namespace honeyhive
+
+#endif  // HONEYHIVE_HPP
