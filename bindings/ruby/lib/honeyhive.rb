@@ -1,0 +1,136 @@
+# frozen_string_literal: true
+
+require "json"
+require_relative "honeyhive/version"
+require_relative "honeyhive/native"
+require_relative "honeyhive/error"
+require_relative "honeyhive/context"
+require_relative "honeyhive/span"
+require_relative "honeyhive/tracer"
+
+# Ruby binding of libhoneyhive: tracing for HoneyHive (LLM observability) and any OTLP backend.
+#
+#   tracer = HoneyHive::Tracer.new(api_key: ENV["HH_API_KEY"], project: "my-app")
+#   tracer.with_session("request") do
+#     tracer.trace("llm", event_type: :model) { |span| span.enrich(metrics: { tokens: 3 }) }
+#   end
+#   tracer.close
+module HoneyHive
+  # Exit flush budget, shared by every open tracer (same variable as the C library's own hook).
+  DEFAULT_EXIT_FLUSH_MS = 2000
+
+  # Handles of open tracers, flushed at exit. A plain Hash with Integer keys: every operation is
+  # atomic under the GVL, and it is safe from finalizers (a Mutex is not: a finalizer may run
+  # while its own thread holds it).
+  @open_tracers = {}
+
+  class << self
+    # The version of the loaded libhoneyhive, e.g. "0.1.0".
+    def library_version
+      Native.hh_version
+    end
+
+    # The library file (or name) that was loaded.
+    def library_path
+      Native::LIBRARY_PATH
+    end
+
+    # @api private
+    def register_tracer(handle)
+      @open_tracers[handle] = true
+    end
+
+    # @api private
+    def unregister_tracer(handle)
+      @open_tracers.delete(handle)
+    end
+
+    # Flushes every open tracer within one overall budget (used by the at_exit hook).
+    def flush_open_tracers(budget_ms = exit_flush_budget_ms)
+      deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + budget_ms / 1000.0
+      @open_tracers.keys.each do |handle|
+        left = deadline - Process.clock_gettime(Process::CLOCK_MONOTONIC)
+        break if left <= 0
+
+        Native.hh_tracer_flush(handle, (left * 1000).ceil)
+      end
+      nil
+    end
+
+    # @api private
+    def exit_flush_budget_ms
+      Integer(ENV.fetch("HH_EXIT_FLUSH_TIMEOUT_MS", DEFAULT_EXIT_FLUSH_MS))
+    rescue ArgumentError
+      DEFAULT_EXIT_FLUSH_MS
+    end
+
+    # @api private: JSON text for the library (raises HoneyHive::Error on unencodable data).
+    def to_json(value)
+      JSON.generate(value)
+    rescue JSON::JSONError, EncodingError => e
+      raise Error.new("cannot encode as JSON: #{e.message}", status: :invalid_json)
+    end
+
+    # @api private: a String the library accepts (UTF-8, no NUL byte).
+    def c_string(value)
+      s = value.is_a?(String) ? value : value.to_s
+      if s.encoding != Encoding::UTF_8 && s.encoding != Encoding::BINARY && !s.ascii_only?
+        begin
+          s = s.encode(Encoding::UTF_8)
+        rescue EncodingError => e
+          raise Error.new("string is not convertible to UTF-8: #{e.message}", status: :invalid_utf8)
+        end
+      end
+      raise Error.new("string contains a NUL byte", status: :invalid_argument) if s.include?("\0")
+
+      s
+    end
+
+    # @api private
+    def event_type_code(type)
+      return 0 if type.nil?
+
+      Native::EVENT_TYPES.fetch(type.to_s.downcase.to_sym) do
+        raise Error.new("unknown event type #{type.inspect} (use :model, :tool or :chain)",
+                        status: :invalid_argument)
+      end
+    end
+
+    # @api private
+    def namespace_code(namespace)
+      return 0 if namespace.nil?
+
+      Native::NAMESPACES.fetch(namespace.to_s.to_sym) do
+        raise Error.new("unknown namespace #{namespace.inspect} " \
+                        "(use one of #{Native::NAMESPACES.keys.join(', ')})", status: :invalid_argument)
+      end
+    end
+
+    # @api private: seconds (Float) -> milliseconds for the C ABI (uint32).
+    def timeout_ms(seconds)
+      ms = (Float(seconds) * 1000).ceil
+      ms.clamp(0, 0xFFFF_FFFF)
+    end
+
+    # @api private: a header from a Hash of HTTP headers (any case) or a Rack env.
+    def header(headers, name)
+      return nil if headers.nil?
+
+      value = headers[name]
+      if value.nil? && headers.respond_to?(:each_pair)
+        rack = "HTTP_#{name.upcase.tr('-', '_')}"
+        headers.each_pair do |k, v|
+          key = k.to_s
+          if key.casecmp?(name) || key == rack
+            value = v
+            break
+          end
+        end
+      end
+      value = value.first if value.is_a?(Array)
+      value&.to_s
+    end
+  end
+
+  at_exit { HoneyHive.flush_open_tracers }
+end
