@@ -1,0 +1,283 @@
+package honeyhive
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"runtime"
+	"strings"
+)
+
+// The current span and session travel in context.Context, never in OS-thread state: a
+// goroutine may run on another thread between two cgo calls. The value under ctxKey is one
+// of:
+//   - *Span: a local parent; its children inherit its session;
+//   - *remoteParent: a parent from Tracer.Extract (another service);
+//   - *sessionScope: a session from Tracer.CreateSession, with the parent it was made under.
+type ctxKey struct{}
+
+type sessionScope struct {
+	parent    any // nil, *Span or *remoteParent
+	sessionID string
+}
+
+// remoteParent owns a remote parent handle from hh_tracer_extract. The handle is released
+// (hh_span_end) by a finalizer once no context refers to it any more: a remote parent may
+// parent any number of spans, started at any time, so there is no earlier safe moment.
+type remoteParent struct {
+	handle      uint64
+	traceparent string
+	baggage     string
+	sessionID   string // from baggage; "" means the tracer's default session
+}
+
+func (r *remoteParent) release() { _ = cSpanEnd(r.handle) }
+
+func parentFrom(ctx context.Context) any {
+	switch v := ctx.Value(ctxKey{}).(type) {
+	case *Span, *remoteParent:
+		return v
+	case *sessionScope:
+		return v.parent
+	}
+	return nil
+}
+
+// SessionIDFromContext returns the session that spans started from ctx would join: the
+// session of CreateSession (or of a span or remote parent) carried by ctx. It returns ""
+// when ctx carries none, in which case root spans join the tracer's default session.
+func SessionIDFromContext(ctx context.Context) string {
+	if ctx == nil {
+		return ""
+	}
+	switch v := ctx.Value(ctxKey{}).(type) {
+	case *sessionScope:
+		return v.sessionID
+	case *Span:
+		return v.SessionID()
+	case *remoteParent:
+		return v.sessionID
+	}
+	return ""
+}
+
+// StartOption configures Tracer.Start.
+type StartOption func(*startConfig)
+
+type startConfig struct {
+	eventType EventType
+	attrs     map[string]any
+	inputs    map[string]any
+	sessionID string
+}
+
+// WithEventType sets the span's event type (default: detected from the name).
+func WithEventType(t EventType) StartOption {
+	return func(c *startConfig) { c.eventType = t }
+}
+
+// WithAttributes sets initial attributes, under their keys as given (a key with '.', '-'
+// or ' ' is also written in its normalized form, e.g. "custom.attr" and "custom_attr", as
+// the reference SDK does). Strings, numbers, booleans and arrays of them keep their type;
+// the library stores other values as JSON text. For namespaced, flattened data use
+// WithInputs or Span.Enrich.
+func WithAttributes(attrs map[string]any) StartOption {
+	return func(c *startConfig) { c.attrs = attrs }
+}
+
+// WithInputs sets the span's inputs at start, flattened as by Span.Enrich
+// (honeyhive_inputs.<path>).
+func WithInputs(inputs map[string]any) StartOption {
+	return func(c *startConfig) { c.inputs = inputs }
+}
+
+// WithSession puts the span (and so its children) into the given session instead of the
+// one carried by ctx.
+func WithSession(sessionID string) StartOption {
+	return func(c *startConfig) { c.sessionID = sessionID }
+}
+
+// Start starts a span named name. Its parent is the span carried by ctx (from an enclosing
+// Start, or a remote parent from Extract); without one it is a root span. Its session is,
+// in order: WithSession, the session of ctx (CreateSession), the parent's session, the
+// tracer's default session. The returned ctx carries the new span: pass it to the work the
+// span covers, and end the span with `defer span.End()`.
+//
+// Start never fails loudly and never waits for the network: on error (closed tracer,
+// invalid name, ...) it returns ctx unchanged and a no-op span whose Err reports the
+// problem and whose methods return it.
+func (t *Tracer) Start(ctx context.Context, name string, opts ...StartOption) (context.Context, *Span) {
+	ctx = orBackground(ctx)
+	if err := t.valid("start span"); err != nil {
+		return ctx, noopSpan(err)
+	}
+	var cfg startConfig
+	for _, o := range opts {
+		if o != nil {
+			o(&cfg)
+		}
+	}
+	var attrs, inputs []byte
+	if len(cfg.attrs) > 0 {
+		b, err := json.Marshal(cfg.attrs)
+		if err != nil {
+			return ctx, noopSpan(newError("start span", StatusInvalidJSON, err.Error()))
+		}
+		attrs = cjson(b)
+	}
+	if len(cfg.inputs) > 0 {
+		b, err := json.Marshal(Enrichment{Inputs: cfg.inputs})
+		if err != nil {
+			return ctx, noopSpan(newError("start span", StatusInvalidJSON, err.Error()))
+		}
+		inputs = cjson(b)
+	}
+
+	var parent any
+	session := cfg.sessionID
+	switch v := ctx.Value(ctxKey{}).(type) {
+	case *Span, *remoteParent:
+		parent = v
+	case *sessionScope:
+		parent = v.parent
+		if session == "" {
+			session = v.sessionID
+		}
+	}
+
+	var h uint64
+	var err error
+	switch p := parent.(type) {
+	case *Span:
+		h, err = cSpanStart(t.handle, name, cfg.eventType, p.handle, session, attrs)
+		if err != nil && errors.Is(err, ErrInvalidHandle) {
+			// The parent ended long ago and its handle slot was reused: start the child
+			// from the W3C context the parent saved when it ended.
+			if tp, bag, ok := p.saved(); ok {
+				h, err = t.startFromSaved(string(tp), string(bag), name, cfg.eventType, session, attrs)
+			}
+		}
+	case *remoteParent:
+		h, err = cSpanStart(t.handle, name, cfg.eventType, p.handle, session, attrs)
+	default:
+		h, err = cSpanStart(t.handle, name, cfg.eventType, 0, session, attrs)
+	}
+	runtime.KeepAlive(parent)
+	runtime.KeepAlive(t)
+	if err != nil {
+		return ctx, noopSpan(err)
+	}
+	s := &Span{handle: h}
+	runtime.SetFinalizer(s, (*Span).finalize)
+	if inputs != nil {
+		// Inputs go through enrichment (flattened to honeyhive_inputs.<path>). The span is
+		// started either way; a failure here is reported by s.Err().
+		if err := cSpanEnrich(h, inputs); err != nil {
+			s.err = opError("start span: inputs", err)
+		}
+	}
+	return context.WithValue(ctx, ctxKey{}, s), s
+}
+
+func (t *Tracer) startFromSaved(tp, bag, name string, et EventType, session string, attrs []byte) (uint64, error) {
+	r, err := cTracerExtract(t.handle, tp, bag)
+	if err != nil {
+		return 0, err
+	}
+	h, err := cSpanStart(t.handle, name, et, r, session, attrs)
+	_ = cSpanEnd(r)
+	return h, err
+}
+
+// Inject writes the W3C context of ctx into h: `traceparent` of the span in ctx and
+// `baggage` with its session id (the session of CreateSession when ctx carries one),
+// project and source, so that another service (in any language) can continue the trace and
+// the session with Extract. A ctx without a span writes only the session to baggage (when
+// it has one).
+func (t *Tracer) Inject(ctx context.Context, h http.Header) error {
+	if h == nil {
+		return newError("inject", StatusNullArgument, "nil http.Header")
+	}
+	ctx = orBackground(ctx)
+	var parent any
+	session := ""
+	switch v := ctx.Value(ctxKey{}).(type) {
+	case *Span, *remoteParent:
+		parent = v
+	case *sessionScope:
+		parent, session = v.parent, v.sessionID
+	}
+	var tp, bag string
+	switch p := parent.(type) {
+	case *Span:
+		var err error
+		if tp, bag, err = p.context(); err != nil {
+			return opError("inject", err)
+		}
+	case *remoteParent:
+		var tpBuf [traceparentBufLen]byte
+		var bagBuf [256]byte
+		b, err := cSpanInject(p.handle, &tpBuf, bagBuf[:])
+		runtime.KeepAlive(p)
+		if err != nil {
+			tp, bag = p.traceparent, p.baggage
+		} else {
+			tp, bag = string(tpBuf[:traceparentBufLen-1]), string(b)
+		}
+	}
+	if session != "" {
+		bag = setBaggageValue(bag, "session_id", session, sessionBaggageKeys...)
+	}
+	if tp != "" {
+		h.Set("traceparent", tp)
+	}
+	if bag != "" {
+		h.Set("baggage", bag)
+	}
+	return nil
+}
+
+// Extract reads W3C `traceparent` and `baggage` from h and returns a ctx whose spans
+// continue the remote trace: same trace id, the remote span as parent, and the session
+// from baggage `session_id` (else the tracer's default session; see
+// SessionIDFromContext to tell the two apart). Without a traceparent it returns ctx
+// unchanged, or, when baggage names a session, a ctx carrying that session. A malformed
+// traceparent is an error (ctx is then returned unchanged).
+func (t *Tracer) Extract(ctx context.Context, h http.Header) (context.Context, error) {
+	ctx = orBackground(ctx)
+	if err := t.valid("extract"); err != nil {
+		return ctx, err
+	}
+	if h == nil {
+		return ctx, nil
+	}
+	tp := strings.TrimSpace(h.Get("traceparent"))
+	bag := strings.Join(h.Values("baggage"), ",")
+	sid := baggageValue(bag, sessionBaggageKeys...)
+	if tp == "" {
+		if sid == "" {
+			return ctx, nil
+		}
+		c, _, err := t.CreateSession(ctx, SessionOptions{ID: sid, SkipAPICall: true})
+		if err != nil {
+			return ctx, opError("extract", err)
+		}
+		return c, nil
+	}
+	handle, err := cTracerExtract(t.handle, tp, bag)
+	runtime.KeepAlive(t)
+	if err != nil {
+		return ctx, err
+	}
+	r := &remoteParent{handle: handle, traceparent: tp, baggage: bag}
+	if sid != "" {
+		// The library's canonical form of the id (it lower-cases and checks UUIDs).
+		if id, err := cSpanSessionID(handle); err == nil {
+			sid = id
+		}
+	}
+	r.sessionID = sid
+	runtime.SetFinalizer(r, (*remoteParent).release)
+	return context.WithValue(ctx, ctxKey{}, r), nil
+}

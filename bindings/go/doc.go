@@ -1,0 +1,26 @@
+// Package honeyhive traces LLM applications into HoneyHive (or any OpenTelemetry
+// collector) through libhoneyhive, a Rust library with a C ABI, linked with cgo.
+//
+// One Tracer per configuration (usually one per process, created at startup), a session
+// per unit of work (a request, a conversation, a datapoint), and spans nested through
+// context.Context:
+//
+//	tracer, err := honeyhive.NewTracer(honeyhive.Config{Project: "my-app"}) // HH_API_KEY from env
+//	if err != nil { ... }
+//	defer tracer.Close(context.Background())
+//
+//	ctx, sessionID, err := tracer.CreateSession(ctx, honeyhive.SessionOptions{Name: "chat"})
+//	ctx, span := tracer.Start(ctx, "generate", honeyhive.WithEventType(honeyhive.EventModel))
+//	defer span.End()
+//	span.Enrich(honeyhive.Enrichment{Outputs: map[string]any{"text": answer}})
+//
+// The parent span and the session travel in the context.Context, never in thread-local
+// state; a span started from a ctx that carries a span is its child and joins its session.
+// Tracer.Inject and Tracer.Extract carry both across services as W3C traceparent and
+// baggage headers.
+//
+// Every method is safe for concurrent use. Failures are *Error values carrying the C
+// status (errors.Is with ErrTimeout, ErrExportFailed, ErrTracerClosed, ...); nothing
+// panics. Finalizers end forgotten spans and close forgotten tracers as a safety net, but
+// call Span.End and Tracer.Close yourself: Go's os.Exit skips the library's exit-time flush.
+package honeyhive

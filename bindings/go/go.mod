@@ -1,0 +1,3 @@
+module github.com/honeyhiveai/libhoneyhive/bindings/go
+
+go 1.24

@@ -1,0 +1,81 @@
+package honeyhive
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestPanicInsideTheLibraryIsContained(t *testing.T) {
+	// The library's panic hook prints the (deliberate) panic to stderr; keep it to one line.
+	t.Setenv("RUST_BACKTRACE", "0")
+	err := cTestPanic()
+	var e *Error
+	if !errors.Is(err, ErrPanic) || !errors.As(err, &e) || !strings.Contains(e.Message, "panic") {
+		t.Fatalf("cTestPanic() = %#v", err)
+	}
+	// The library stays usable.
+	tr, err := NewTracer(Config{TestMode: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close(context.Background())
+	if _, s := tr.Start(context.Background(), "after-panic"); s.Err() != nil {
+		t.Fatal(s.Err())
+	}
+}
+
+func TestTimeoutFromContext(t *testing.T) {
+	if ms, err := timeoutMS(context.Background()); err != nil || ms != uint32(DefaultTimeout/time.Millisecond) {
+		t.Errorf("no deadline: %d %v", ms, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	if ms, err := timeoutMS(ctx); err != nil || ms < 3_500_000 || ms > 3_600_000 {
+		t.Errorf("1h deadline: %d %v", ms, err)
+	}
+	past, cancel2 := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel2()
+	if _, err := timeoutMS(past); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("past deadline: %v", err)
+	}
+	if ms, err := timeoutMS(nil); err != nil || ms == 0 { //nolint:staticcheck
+		t.Errorf("nil ctx: %d %v", ms, err)
+	}
+}
+
+func TestBaggageHelpers(t *testing.T) {
+	bag := "project=p, session_id=abc;prop=1,source=dev"
+	if got := baggageValue(bag, sessionBaggageKeys...); got != "abc" {
+		t.Errorf("baggageValue = %q", got)
+	}
+	if got := baggageValue("honeyhive.session_id=x", sessionBaggageKeys...); got != "x" {
+		t.Errorf("alias: %q", got)
+	}
+	got := setBaggageValue(bag+",honeyhive_session_id=old", "session_id", "new", sessionBaggageKeys...)
+	if got != "session_id=new,project=p,source=dev" {
+		t.Errorf("setBaggageValue = %q", got)
+	}
+	if got := setBaggageValue("", "session_id", "s"); got != "session_id=s" {
+		t.Errorf("empty: %q", got)
+	}
+}
+
+func TestConfigJSONAlwaysSetsClientLanguage(t *testing.T) {
+	c := Config{APIKey: "k", Extra: map[string]any{"client_language": "python", "test_mode": false}, MaxQueueSize: 10}
+	b, err := c.configJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b[:len(b)-1])
+	for _, want := range []string{`"client_language":"go"`, `"test_mode":false`, `"max_queue_size":10`, `"api_key":"k"`} {
+		if !strings.Contains(s, want) {
+			t.Errorf("%s lacks %s", s, want)
+		}
+	}
+	if strings.Contains(s, "project") || b[len(b)-1] != 0 {
+		t.Errorf("unexpected config JSON %q", b)
+	}
+}

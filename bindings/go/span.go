@@ -1,0 +1,362 @@
+package honeyhive
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync/atomic"
+)
+
+// EventType is the HoneyHive event type of a span.
+type EventType uint32
+
+// Event types (HH_EVENT_*).
+const (
+	EventDefault EventType = 0 // detected from the span name and attributes
+	EventModel   EventType = 1 // an LLM call
+	EventTool    EventType = 2 // a tool, retrieval or any other step
+	EventChain   EventType = 3 // a chain or agent grouping other steps
+)
+
+// String returns "model", "tool", "chain" or "" (default).
+func (e EventType) String() string {
+	switch e {
+	case EventModel:
+		return "model"
+	case EventTool:
+		return "tool"
+	case EventChain:
+		return "chain"
+	case EventDefault:
+		return ""
+	}
+	return fmt.Sprintf("EventType(%d)", uint32(e))
+}
+
+// MarshalText renders the event type as in enrichment JSON ("model", "tool", "chain").
+func (e EventType) MarshalText() ([]byte, error) {
+	if e > EventChain {
+		return nil, fmt.Errorf("honeyhive: unknown event type %d", uint32(e))
+	}
+	return []byte(e.String()), nil
+}
+
+// Namespace selects where a typed attribute goes (HH_NS_*).
+type Namespace uint32
+
+// Namespaces of the typed setters.
+const (
+	NSNone           Namespace = 0 // the key is used as given
+	NSInputs         Namespace = 1 // honeyhive_inputs.<key>
+	NSOutputs        Namespace = 2 // honeyhive_outputs.<key>
+	NSMetadata       Namespace = 3 // honeyhive_metadata.<key>
+	NSMetrics        Namespace = 4 // honeyhive_metrics.<key>
+	NSFeedback       Namespace = 5 // honeyhive_feedback.<key>
+	NSConfig         Namespace = 6 // honeyhive_config.<key>
+	NSUserProperties Namespace = 7 // honeyhive_user_properties.<key>
+)
+
+// Enrichment is structured data for a span (Span.Enrich) or a session
+// (Tracer.EnrichSession). Maps are flattened into typed attributes:
+// Metadata {"a": {"b": 1}} becomes honeyhive_metadata.a.b = 1 (an int). Values must be
+// encodable by encoding/json. Empty fields are left out.
+type Enrichment struct {
+	Inputs         map[string]any `json:"inputs,omitempty"`
+	Outputs        map[string]any `json:"outputs,omitempty"`
+	Metadata       map[string]any `json:"metadata,omitempty"`
+	Metrics        map[string]any `json:"metrics,omitempty"`
+	Feedback       map[string]any `json:"feedback,omitempty"`
+	Config         map[string]any `json:"config,omitempty"`
+	UserProperties map[string]any `json:"user_properties,omitempty"`
+	Error          string         `json:"error,omitempty"`      // honeyhive_error
+	EventType      EventType      `json:"event_type,omitempty"` // spans only
+}
+
+// Span is one operation inside a session. Start it with Tracer.Start and end it with End
+// (typically `defer span.End()`). All methods are safe for concurrent use and never panic;
+// they may be called on a nil *Span or on the no-op span Start returns on failure, and then
+// return an error (or do nothing).
+type Span struct {
+	handle uint64
+	err    error // why Start failed (handle == 0), or why WithInputs failed (set once, before publication)
+
+	state atomic.Uint32 // spanLive → spanEnding → spanEnded
+
+	// The span's W3C context, saved by End (before the handle goes stale) so that the
+	// span can still parent children and be injected long after it ended.
+	savedOK  bool
+	tp       [traceparentBufLen]byte
+	bagSmall [192]byte
+	bag      []byte
+}
+
+const (
+	spanLive uint32 = iota
+	spanEnding
+	spanEnded
+)
+
+func noopSpan(err error) *Span { return &Span{err: err, savedOK: false} }
+
+// Err returns why Start failed (the span is then a no-op), or why a start option could not
+// be applied to a started span (WithInputs over a library limit); nil otherwise.
+func (s *Span) Err() error {
+	if s == nil {
+		return newError("", StatusInvalidHandle, "nil Span")
+	}
+	return s.err
+}
+
+// IsRecording reports whether the span was started and has not ended.
+func (s *Span) IsRecording() bool {
+	return s != nil && s.handle != 0 && s.state.Load() == spanLive
+}
+
+func (s *Span) live(op string) error {
+	if s == nil {
+		return newError(op, StatusInvalidHandle, "nil Span")
+	}
+	if s.handle == 0 {
+		if s.err != nil {
+			return s.err
+		}
+		return newError(op, StatusInvalidHandle, "span was not started")
+	}
+	if s.state.Load() != spanLive {
+		return newError(op, StatusSpanEnded, "the span has already ended")
+	}
+	return nil
+}
+
+// End ends the span and hands it to the export pipeline; it never waits for the network
+// (except with Config.DisableBatch). Ending twice is a no-op. A span ended after its
+// tracer's Close is dropped and counted in Stats().SpansDropped.
+func (s *Span) End() {
+	if s == nil || s.handle == 0 || !s.state.CompareAndSwap(spanLive, spanEnding) {
+		return
+	}
+	if bag, err := cSpanInject(s.handle, &s.tp, s.bagSmall[:]); err == nil {
+		s.bag, s.savedOK = bag, true
+	}
+	_ = cSpanEnd(s.handle)
+	s.state.Store(spanEnded)
+	runtime.SetFinalizer(s, nil)
+	runtime.KeepAlive(s)
+}
+
+// finalize ends a span that was dropped without End (a safety net; the span's end time is
+// then the collection time).
+func (s *Span) finalize() {
+	if s.state.Load() == spanLive {
+		_ = cSpanEnd(s.handle)
+	}
+}
+
+// saved returns the context saved by End, if the span has ended.
+func (s *Span) saved() (traceparent, baggage []byte, ok bool) {
+	if s.state.Load() != spanEnded || !s.savedOK {
+		return nil, nil, false
+	}
+	return s.tp[:traceparentBufLen-1], s.bag, true
+}
+
+// Enrich adds structured data to the span (all or nothing; see Enrichment).
+func (s *Span) Enrich(e Enrichment) error {
+	if err := s.live("enrich span"); err != nil {
+		return err
+	}
+	b, err := json.Marshal(&e)
+	if err != nil {
+		return newError("enrich span", StatusInvalidJSON, err.Error())
+	}
+	err = cSpanEnrich(s.handle, cjson(b))
+	runtime.KeepAlive(s)
+	return err
+}
+
+// SetString sets one string attribute, key under namespace ns.
+func (s *Span) SetString(ns Namespace, key, value string) error {
+	if err := s.live("set attribute"); err != nil {
+		return err
+	}
+	err := cSpanSetStr(s.handle, ns, key, value)
+	runtime.KeepAlive(s)
+	return err
+}
+
+// SetInt sets one integer attribute, key under namespace ns.
+func (s *Span) SetInt(ns Namespace, key string, value int64) error {
+	if err := s.live("set attribute"); err != nil {
+		return err
+	}
+	err := cSpanSetI64(s.handle, ns, key, value)
+	runtime.KeepAlive(s)
+	return err
+}
+
+// SetFloat sets one floating-point attribute, key under namespace ns.
+func (s *Span) SetFloat(ns Namespace, key string, value float64) error {
+	if err := s.live("set attribute"); err != nil {
+		return err
+	}
+	err := cSpanSetF64(s.handle, ns, key, value)
+	runtime.KeepAlive(s)
+	return err
+}
+
+// SetBool sets one boolean attribute, key under namespace ns.
+func (s *Span) SetBool(ns Namespace, key string, value bool) error {
+	if err := s.live("set attribute"); err != nil {
+		return err
+	}
+	err := cSpanSetBool(s.handle, ns, key, value)
+	runtime.KeepAlive(s)
+	return err
+}
+
+// RecordError records err on the span: an "exception" event, status ERROR
+// "<type>: <message>", and the attributes honeyhive_error and honeyhive_error_type. The
+// type is the Go type of err (fmt's %T, e.g. "*fs.PathError"). A nil err does nothing.
+func (s *Span) RecordError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if e := s.live("record error"); e != nil {
+		return e
+	}
+	e := cSpanRecordError(s.handle, fmt.Sprintf("%T", err), err.Error())
+	runtime.KeepAlive(s)
+	return e
+}
+
+// SessionID returns the id of the session the span belongs to ("" if none or unknown).
+func (s *Span) SessionID() string {
+	if s == nil || s.handle == 0 {
+		return ""
+	}
+	id, err := cSpanSessionID(s.handle)
+	runtime.KeepAlive(s)
+	if err != nil {
+		if _, bag, ok := s.saved(); ok {
+			return baggageValue(string(bag), sessionBaggageKeys...)
+		}
+		return ""
+	}
+	return id
+}
+
+// TraceParent returns the span's W3C traceparent header value
+// ("00-<trace id>-<span id>-<flags>"), or "" for a span that was not started.
+func (s *Span) TraceParent() string {
+	tp, _, err := s.context()
+	if err != nil {
+		return ""
+	}
+	return tp
+}
+
+// TraceID returns the span's trace id (32 lower-case hex characters), or "".
+func (s *Span) TraceID() string {
+	if tp := s.TraceParent(); len(tp) == 55 {
+		return tp[3:35]
+	}
+	return ""
+}
+
+// SpanID returns the span's id (16 lower-case hex characters), or "".
+func (s *Span) SpanID() string {
+	if tp := s.TraceParent(); len(tp) == 55 {
+		return tp[36:52]
+	}
+	return ""
+}
+
+// context returns the span's traceparent and baggage: from the library while the handle is
+// valid, else as saved by End.
+func (s *Span) context() (string, string, error) {
+	if s == nil || s.handle == 0 {
+		return "", "", s.Err()
+	}
+	var tp [traceparentBufLen]byte
+	var bagBuf [256]byte
+	bag, err := cSpanInject(s.handle, &tp, bagBuf[:])
+	runtime.KeepAlive(s)
+	if err == nil {
+		return string(tp[:traceparentBufLen-1]), string(bag), nil
+	}
+	if stp, sbag, ok := s.saved(); ok {
+		return string(stp), string(sbag), nil
+	}
+	return "", "", err
+}
+
+// SpanFromContext returns the span carried by ctx (set by Tracer.Start or ContextWithSpan),
+// or nil.
+func SpanFromContext(ctx context.Context) *Span {
+	if ctx == nil {
+		return nil
+	}
+	switch v := ctx.Value(ctxKey{}).(type) {
+	case *Span:
+		return v
+	case *sessionScope:
+		if s, ok := v.parent.(*Span); ok {
+			return s
+		}
+	}
+	return nil
+}
+
+// ContextWithSpan returns a copy of ctx carrying span as the parent of spans started from
+// it (span's session comes with it).
+func ContextWithSpan(ctx context.Context, span *Span) context.Context {
+	ctx = orBackground(ctx)
+	if span == nil || span.handle == 0 {
+		return ctx
+	}
+	return context.WithValue(ctx, ctxKey{}, span)
+}
+
+var sessionBaggageKeys = []string{"session_id", "honeyhive_session_id", "honeyhive.session_id"}
+
+// baggageValue returns the (first) value of one of keys in a W3C baggage header.
+func baggageValue(baggage string, keys ...string) string {
+	for _, member := range strings.Split(baggage, ",") {
+		kv, _, _ := strings.Cut(member, ";")
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			continue
+		}
+		k = strings.TrimSpace(k)
+		for _, want := range keys {
+			if k == want {
+				return strings.TrimSpace(v)
+			}
+		}
+	}
+	return ""
+}
+
+// setBaggageValue replaces (or adds) key in a W3C baggage header, dropping keys in drop.
+func setBaggageValue(baggage, key, value string, drop ...string) string {
+	out := make([]string, 0, 4)
+	out = append(out, key+"="+value)
+	for _, member := range strings.Split(baggage, ",") {
+		if strings.TrimSpace(member) == "" {
+			continue
+		}
+		kv, _, _ := strings.Cut(member, ";")
+		k, _, _ := strings.Cut(kv, "=")
+		k = strings.TrimSpace(k)
+		skip := k == key
+		for _, d := range drop {
+			skip = skip || k == d
+		}
+		if !skip {
+			out = append(out, strings.TrimSpace(member))
+		}
+	}
+	return strings.Join(out, ",")
+}
