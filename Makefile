@@ -2,7 +2,7 @@
 CARGO ?= cargo
 RELEASE := target/release
 
-.PHONY: all lib header header-check lint test test-rust test-c test-cpp test-go test-ruby test-reference demo clean
+.PHONY: all lib header header-check lint test test-rust test-c test-cpp test-go test-ruby test-cross test-reference demo clean
 
 all: lib
 
@@ -38,12 +38,16 @@ test-go: lib
 test-ruby: lib
 	bash bindings/ruby/run-tests.sh
 
+# One trace across processes: Go injects, Ruby extracts and continues.
+test-cross: lib
+	bash tests/cross/run.sh
+
 # Side by side with the official Python SDK (installs it from PyPI into build/pyref-venv).
 test-reference: lib
 	bash tests/reference/run.sh
 
 # Every test in every language.
-test: header-check lint test-rust test-c test-cpp test-go test-ruby test-reference
+test: header-check lint test-rust test-c test-cpp test-go test-ruby test-cross test-reference
 
 # The demo: a traced RAG-style pipeline, shown as a session tree (no account needed).
 demo: lib
