@@ -64,13 +64,50 @@ impl ActiveSpan {
             stamped.push(KeyValue::new(SESSION_KEY, v.clone()));
             stamped.push(KeyValue::new(SESSION_MIRROR_KEY, v));
         }
-        stamped.extend(tracer.stamped.iter().cloned());
+        let remote = parent
+            .map(|p| p.remote_baggage.as_slice())
+            .unwrap_or_default();
+        if remote.is_empty() {
+            stamped.extend(tracer.stamped.iter().cloned());
+        } else {
+            // A continued remote trace keeps the caller's project and source (spec 4.1: baggage
+            // wins over the tracer's own values).
+            for kv in &tracer.stamped {
+                let label = kv.key.as_str().rsplit('.').next().unwrap_or_default();
+                let from_baggage = (kv.key.as_str().starts_with("honeyhive.")
+                    || kv
+                        .key
+                        .as_str()
+                        .starts_with("traceloop.association.properties."))
+                .then(|| remote.iter().find(|(k, _)| k == label))
+                .flatten();
+                match from_baggage {
+                    Some((_, v)) => stamped.push(KeyValue::new(kv.key.clone(), v.clone())),
+                    None => stamped.push(kv.clone()),
+                }
+            }
+            for (label, v) in remote {
+                if !tracer
+                    .stamped
+                    .iter()
+                    .any(|kv| kv.key.as_str() == format!("honeyhive.{label}"))
+                {
+                    stamped.push(KeyValue::new(format!("honeyhive.{label}"), v.clone()));
+                    stamped.push(KeyValue::new(
+                        format!("traceloop.association.properties.{label}"),
+                        v.clone(),
+                    ));
+                }
+            }
+        }
         stamped.push(KeyValue::new(
             EVENT_TYPE_KEY,
             Value::String(StringValue::from(event_type)),
         ));
-        // Caller attributes may not override the stamped ones above, except the event type.
-        attributes.retain(|kv| kv.key != EVENT_TYPE_KEY);
+        // Caller attributes never override the stamped ones (the event type is taken into
+        // account above, by detection).
+        attributes
+            .retain(|kv| kv.key != EVENT_TYPE_KEY && !stamped.iter().any(|s| s.key == kv.key));
         stamped.append(&mut attributes);
 
         let builder = SpanBuilder::from_name(name.to_string()).with_attributes(stamped);
@@ -160,7 +197,6 @@ impl ActiveSpan {
 
     /// Ends the span; the export pipeline takes it from here.
     pub fn end(mut self) -> Result<SpanRef> {
-        let closed = self.tracer.is_closed();
         let reference = self.reference.clone();
         if self.recording
             && reference.session.is_none()
@@ -171,11 +207,12 @@ impl ActiveSpan {
                 reference.context.span_id()
             ));
         }
+        crate::export::take_push_outcome();
         self.span.end();
-        if closed {
+        if !crate::export::take_push_outcome() {
             return Err(Error::new(
                 ErrorKind::TracerClosed,
-                "the span's tracer is closed",
+                "the span's tracer is closed: the span was dropped (counted in spans_dropped)",
             ));
         }
         Ok(reference)

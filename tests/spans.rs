@@ -221,3 +221,85 @@ fn closed_tracer_refuses_new_work_and_close_is_idempotent() {
         honeyhive::ErrorKind::TracerClosed
     );
 }
+
+#[test]
+fn attributes_set_twice_go_out_once_with_the_last_value() {
+    let rx = Receiver::start();
+    let t = tracer(&rx, "");
+    let attrs = enrich::initial_attributes(r#"{"honeyhive.session_id":"evil","k":1}"#).unwrap();
+    let mut s = t.start_span("step", None, None, None, attrs).unwrap();
+    s.set_attributes(enrich::span_enrichment(r#"{"outputs":{"k":"first"}}"#).unwrap())
+        .unwrap();
+    s.set_attributes(
+        enrich::span_enrichment(r#"{"outputs":{"k":"second"},"event_type":"model"}"#).unwrap(),
+    )
+    .unwrap();
+    s.end().unwrap();
+    t.flush(WAIT).unwrap();
+    let req = &otlp_requests(&rx)[0];
+    let raw = req.body_json.as_ref().unwrap();
+    let keys: Vec<&str> = raw["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["key"].as_str().unwrap())
+        .collect();
+    let mut unique = keys.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        keys.len(),
+        unique.len(),
+        "OTLP keys must be unique: {keys:?}"
+    );
+    let span = &req.spans[0];
+    assert_eq!(span.attr_str("honeyhive_outputs.k"), Some("second"));
+    assert_eq!(span.attr_str("honeyhive_event_type"), Some("model"));
+    assert_eq!(
+        span.attr_str("honeyhive.session_id"),
+        t.session_id(),
+        "stamped keys cannot be overridden"
+    );
+}
+
+#[test]
+fn a_continued_remote_trace_keeps_the_callers_project_and_source() {
+    let rx = Receiver::start();
+    let t = tracer(&rx, r#"{"project":"mine","source":"mine-src"}"#);
+    let remote = honeyhive::propagation::extract(
+        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        Some("session_id=11111111-2222-4333-8444-555555555555,project=theirs,source=their-src"),
+    )
+    .unwrap();
+    let handler = t
+        .start_span("handle", None, Some(&remote), None, vec![])
+        .unwrap();
+    let child = t
+        .start_span("child", None, Some(handler.reference()), None, vec![])
+        .unwrap();
+    let (_, baggage) = honeyhive::propagation::inject(t.config(), child.reference());
+    child.end().unwrap();
+    handler.end().unwrap();
+    t.flush(WAIT).unwrap();
+    for s in rx.wait_for_spans(2, WAIT) {
+        assert_eq!(
+            s.attr_str("honeyhive.project"),
+            Some("theirs"),
+            "{}",
+            s.name
+        );
+        assert_eq!(
+            s.attr_str("traceloop.association.properties.project"),
+            Some("theirs")
+        );
+        assert_eq!(s.attr_str("honeyhive.source"), Some("their-src"));
+        assert_eq!(
+            s.attr_str("honeyhive.session_id"),
+            Some("11111111-2222-4333-8444-555555555555")
+        );
+    }
+    assert!(
+        baggage.contains("project=theirs") && baggage.contains("source=their-src"),
+        "{baggage}"
+    );
+}

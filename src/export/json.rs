@@ -20,7 +20,7 @@ pub fn encode(spans: &[SpanData], resource: &[KeyValue], style: JsonStyle) -> Ve
     out.extend_from_slice(b"{\"resourceSpans\":[{\"resource\":{");
     if !resource.is_empty() {
         out.extend_from_slice(b"\"attributes\":");
-        attributes(&mut out, resource);
+        attributes(&mut out, resource.iter());
     }
     out.extend_from_slice(b"},\"scopeSpans\":[");
     for (n, group) in spans
@@ -80,7 +80,7 @@ fn encode_span(out: &mut Vec<u8>, span: &SpanData, style: JsonStyle) {
         nanos(span.start_time),
         nanos(span.end_time)
     );
-    attributes(out, &span.attributes);
+    attributes(out, super::unique_attributes(&span.attributes));
     out.extend_from_slice(b",\"events\":[");
     for (n, event) in span.events.iter().enumerate() {
         if n > 0 {
@@ -93,7 +93,7 @@ fn encode_span(out: &mut Vec<u8>, span: &SpanData, style: JsonStyle) {
         );
         string(out, &event.name);
         out.extend_from_slice(b",\"attributes\":");
-        attributes(out, &event.attributes);
+        attributes(out, event.attributes.iter());
         out.push(b'}');
     }
     out.extend_from_slice(b"],\"status\":{");
@@ -145,9 +145,9 @@ pub fn nanos(t: SystemTime) -> u64 {
         .unwrap_or(0)
 }
 
-fn attributes(out: &mut Vec<u8>, attrs: &[KeyValue]) {
+fn attributes<'a>(out: &mut Vec<u8>, attrs: impl IntoIterator<Item = &'a KeyValue>) {
     out.push(b'[');
-    for (n, kv) in attrs.iter().enumerate() {
+    for (n, kv) in attrs.into_iter().enumerate() {
         if n > 0 {
             out.push(b',');
         }

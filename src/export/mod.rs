@@ -85,6 +85,18 @@ pub struct Pipeline {
 
 const NO_WORKER: u64 = u64::MAX;
 
+thread_local! {
+    // Whether the last span this thread ended was accepted by a pipeline. Set and read within
+    // one `ActiveSpan::end` call on the same thread (the SDK calls `push` synchronously):
+    // internal bookkeeping, not state visible through the ABI.
+    static LAST_PUSH_ACCEPTED: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+}
+
+/// Whether the span just ended on this thread was accepted (false: refused after close).
+pub(crate) fn take_push_outcome() -> bool {
+    LAST_PUSH_ACCEPTED.with(|c| c.replace(true))
+}
+
 impl Pipeline {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
@@ -118,20 +130,29 @@ impl Pipeline {
     }
 
     /// Takes an ended span from an application thread: never waits on the network
-    /// (except in immediate mode, which the user chose for exactly that).
+    /// (except in immediate mode, which the user chose for exactly that). Records on this
+    /// thread whether the span was accepted (see `take_push_outcome`).
     pub fn push(&self, span: SpanData) {
         Stats::add(&self.stats.spans_ended, 1);
         if matches!(self.sink, Sink::Discard) {
-            return;
-        }
-        if self.closed.load(Ordering::Acquire) {
-            Stats::add(&self.stats.spans_dropped, 1);
+            if self.closed.load(Ordering::Acquire) {
+                Stats::add(&self.stats.spans_dropped, 1);
+                LAST_PUSH_ACCEPTED.with(|c| c.set(false));
+            }
             return;
         }
         let link_ok = self.ensure_worker().is_ok();
         let size = estimate_size(&span);
         let len = {
             let mut q = self.queue.lock();
+            // Checked under the queue lock: shutdown sets it under the same lock, so a span is
+            // either drained by shutdown's flush or refused here, never stranded.
+            if self.closed.load(Ordering::Acquire) {
+                drop(q);
+                Stats::add(&self.stats.spans_dropped, 1);
+                LAST_PUSH_ACCEPTED.with(|c| c.set(false));
+                return;
+            }
             if q.spans.len() >= self.cfg.max_queue_size || q.bytes + size > self.cfg.max_queue_bytes
             {
                 drop(q);
@@ -202,10 +223,14 @@ impl Pipeline {
         }
     }
 
-    /// Flushes, then stops the worker. Spans pushed afterwards are dropped and counted.
+    /// Refuses new spans (they are dropped and counted), delivers what was accepted, then
+    /// stops the worker.
     pub fn shutdown(&self, timeout: Duration) -> Result<(), FlushError> {
+        {
+            let _q = self.queue.lock();
+            self.closed.store(true, Ordering::Release);
+        }
         let result = self.flush(timeout);
-        self.closed.store(true, Ordering::Release);
         if let Some(link) = self.worker.lock().as_ref() {
             let _ = link.commands.send(Command::Stop);
         }
@@ -384,6 +409,28 @@ async fn worker_loop(
             return;
         }
     }
+}
+
+/// OTLP requires unique attribute keys; a span set twice keeps the last value, as the
+/// reference's `set_attribute` does. Runs on the export worker, never on the hot path.
+pub(crate) fn unique_attributes(attrs: &[KeyValue]) -> Vec<&KeyValue> {
+    let mut out: Vec<&KeyValue> = Vec::with_capacity(attrs.len());
+    if attrs.len() <= 32 {
+        for (i, kv) in attrs.iter().enumerate() {
+            if !attrs[i + 1..].iter().any(|later| later.key == kv.key) {
+                out.push(kv);
+            }
+        }
+    } else {
+        let mut seen = std::collections::HashSet::with_capacity(attrs.len());
+        for kv in attrs.iter().rev() {
+            if seen.insert(kv.key.as_str()) {
+                out.push(kv);
+            }
+        }
+        out.reverse();
+    }
+    out
 }
 
 /// Rough in-memory size of a queued span, for the byte bound.

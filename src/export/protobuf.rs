@@ -30,7 +30,7 @@ pub fn encode(spans: &[SpanData], resource: &[KeyValue]) -> Vec<u8> {
     ExportTraceServiceRequest {
         resource_spans: vec![trace::ResourceSpans {
             resource: Some(Resource {
-                attributes: key_values(resource),
+                attributes: key_values(resource.iter()),
                 ..Default::default()
             }),
             scope_spans,
@@ -59,7 +59,7 @@ fn span(s: &SpanData) -> trace::Span {
         kind: kind_number(&s.span_kind),
         start_time_unix_nano: nanos(s.start_time),
         end_time_unix_nano: nanos(s.end_time),
-        attributes: key_values(&s.attributes),
+        attributes: key_values(super::unique_attributes(&s.attributes)),
         dropped_attributes_count: s.dropped_attributes_count,
         events: s
             .events
@@ -67,7 +67,7 @@ fn span(s: &SpanData) -> trace::Span {
             .map(|e| trace::span::Event {
                 time_unix_nano: nanos(e.timestamp),
                 name: e.name.to_string(),
-                attributes: key_values(&e.attributes),
+                attributes: key_values(e.attributes.iter()),
                 dropped_attributes_count: e.dropped_attributes_count,
             })
             .collect(),
@@ -76,9 +76,9 @@ fn span(s: &SpanData) -> trace::Span {
     }
 }
 
-fn key_values(attrs: &[KeyValue]) -> Vec<common::KeyValue> {
+fn key_values<'a>(attrs: impl IntoIterator<Item = &'a KeyValue>) -> Vec<common::KeyValue> {
     attrs
-        .iter()
+        .into_iter()
         .map(|kv| common::KeyValue {
             key: kv.key.to_string(),
             value: Some(any_value(&kv.value)),

@@ -26,7 +26,8 @@ pub unsafe extern "C" fn hh_session_create(
     err: *mut hh_error,
 ) -> hh_status {
     guard(err, || {
-        if out_session_id.is_null() || buf_len < super::status::HH_SESSION_ID_BUF_LEN {
+        super::strings::non_null(out_session_id, "out_session_id")?;
+        if buf_len < super::status::HH_SESSION_ID_BUF_LEN {
             return Err(crate::Error::new(
                 crate::ErrorKind::BufferTooSmall,
                 "out_session_id needs HH_SESSION_ID_BUF_LEN (37) bytes",

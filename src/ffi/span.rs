@@ -201,11 +201,26 @@ pub unsafe extern "C" fn hh_span_enrich(
     })
 }
 
+/// Keys the library stamps from the span's session and tracer; a raw setter may not replace them.
+const RESERVED_KEYS: [&str; 6] = [
+    "honeyhive.session_id",
+    "honeyhive.project",
+    "honeyhive.source",
+    "traceloop.association.properties.session_id",
+    "traceloop.association.properties.project",
+    "traceloop.association.properties.source",
+];
+
 fn namespaced_key(ns: hh_namespace, key: &str) -> Result<String> {
     if key.is_empty() || key.len() > crate::limits::MAX_KEY_BYTES {
         return Err(Error::arg("attribute key must be 1..=1024 bytes"));
     }
     let prefix = match ns {
+        HH_NS_NONE if RESERVED_KEYS.contains(&key) => {
+            return Err(Error::arg(format!(
+                "`{key}` is set by the library from the span's session and tracer"
+            )))
+        }
         HH_NS_NONE => return Ok(key.to_string()),
         n if (1..=7).contains(&n) => enrich::NAMESPACES[(n - 1) as usize].1,
         _ => return Err(Error::arg(format!("unknown namespace {ns}"))),
@@ -387,9 +402,26 @@ pub unsafe extern "C" fn hh_span_inject(
                 crate::propagation::inject(&slot.tracer().config, slot.reference())
             })
             .ok_or_else(invalid_span)?;
-        // SAFETY: forwarded from this function's contract.
+        if !baggage_len.is_null() {
+            // SAFETY: non-NULL and writable per this function's contract.
+            unsafe { *baggage_len = bag.len() };
+        }
+        // Both buffers are checked before either is written: outputs only on success.
+        non_null(traceparent, "traceparent")?;
+        non_null(baggage, "baggage")?;
+        if traceparent_len <= tp.len() || baggage_buf_len <= bag.len() {
+            return Err(Error::new(
+                ErrorKind::BufferTooSmall,
+                format!(
+                    "traceparent needs {} bytes, baggage {} bytes",
+                    tp.len() + 1,
+                    bag.len() + 1
+                ),
+            ));
+        }
+        // SAFETY: forwarded from this function's contract; sizes checked above.
         unsafe {
-            write_out(&bag, baggage, baggage_buf_len, baggage_len)?;
+            write_out(&bag, baggage, baggage_buf_len, std::ptr::null_mut())?;
             write_out(&tp, traceparent, traceparent_len, std::ptr::null_mut())
         }
     })

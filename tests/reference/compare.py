@@ -738,6 +738,8 @@ def print_report(rep: Report, py_res: dict, our_res: dict) -> int:
               f"ours={_fmt(d.ours, 10**6)}"
               + (f" ({d.note})" if d.note else ""))
     print("=" * 100)
+    # The closing line CI reads: compared items that agree (or differ as documented) vs not.
+    print(f"{matches + len(rep.diffs) - len(unexpected)} passed, {len(unexpected)} failed")
     return 1 if unexpected else 0
 
 
