@@ -2,7 +2,7 @@
 CARGO ?= cargo
 RELEASE := target/release
 
-.PHONY: all lib header header-check lint test test-rust test-c test-cpp test-go test-ruby test-cross test-reference demo clean
+.PHONY: all lib header header-check lint test test-rust test-c test-cpp test-go test-ruby test-cross test-reference test-tools demo clean
 
 all: lib
 
@@ -38,6 +38,9 @@ test-go: lib
 test-ruby: lib
 	bash bindings/ruby/run-tests.sh
 
+test-tools:
+	cd tools && python3 -m unittest -v 2>&1 | tail -n 3
+
 # One trace across processes: Go injects, Ruby extracts and continues.
 test-cross: lib
 	bash tests/cross/run.sh
@@ -47,7 +50,7 @@ test-reference: lib
 	bash tests/reference/run.sh
 
 # Every test in every language.
-test: header-check lint test-rust test-c test-cpp test-go test-ruby test-cross test-reference
+test: header-check lint test-rust test-c test-cpp test-go test-ruby test-cross test-tools test-reference
 
 # The demo: a traced RAG-style pipeline, shown as a session tree (no account needed).
 demo: lib
