@@ -13,6 +13,9 @@ pub struct Stats {
     pub export_retries: AtomicU64,
     pub rest_calls: AtomicU64,
     pub rest_failures: AtomicU64,
+    /// Part of `spans_dropped`: spans ended after close. Their own `end` call reported it, so
+    /// they do not make a flush or close report a loss.
+    pub spans_refused_after_close: AtomicU64,
 }
 
 /// A point-in-time copy of the counters.
@@ -47,14 +50,21 @@ impl Stats {
             &self.export_retries,
             &self.rest_calls,
             &self.rest_failures,
+            &self.spans_refused_after_close,
         ] {
             c.store(0, Relaxed);
         }
     }
 
-    /// Everything that was not delivered: dropped spans and failed REST calls.
+    /// Everything that was lost without the caller being told at once: dropped spans (except
+    /// those refused after close) and failed REST calls.
     pub fn losses(&self) -> u64 {
-        self.spans_dropped.load(Relaxed) + self.rest_failures.load(Relaxed)
+        self.spans_dropped.load(Relaxed)
+            - self
+                .spans_refused_after_close
+                .load(Relaxed)
+                .min(self.spans_dropped.load(Relaxed))
+            + self.rest_failures.load(Relaxed)
     }
 
     pub fn snapshot(&self, queue_len: usize) -> StatsSnapshot {

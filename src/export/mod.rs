@@ -136,8 +136,7 @@ impl Pipeline {
         Stats::add(&self.stats.spans_ended, 1);
         if matches!(self.sink, Sink::Discard) {
             if self.closed.load(Ordering::Acquire) {
-                Stats::add(&self.stats.spans_dropped, 1);
-                LAST_PUSH_ACCEPTED.with(|c| c.set(false));
+                self.refuse_after_close();
             }
             return;
         }
@@ -149,8 +148,7 @@ impl Pipeline {
             // either drained by shutdown's flush or refused here, never stranded.
             if self.closed.load(Ordering::Acquire) {
                 drop(q);
-                Stats::add(&self.stats.spans_dropped, 1);
-                LAST_PUSH_ACCEPTED.with(|c| c.set(false));
+                self.refuse_after_close();
                 return;
             }
             if q.spans.len() >= self.cfg.max_queue_size || q.bytes + size > self.cfg.max_queue_bytes
@@ -175,6 +173,12 @@ impl Pipeline {
                 link.wake.notify_one();
             }
         }
+    }
+
+    fn refuse_after_close(&self) {
+        Stats::add(&self.stats.spans_dropped, 1);
+        Stats::add(&self.stats.spans_refused_after_close, 1);
+        LAST_PUSH_ACCEPTED.with(|c| c.set(false));
     }
 
     /// Runs a REST call on the shared runtime (no-op without a REST client).
