@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "FATAL: hh-receiver not found at %s (%v).\n"+
-			"Build it with `cd /work/main && cargo build --release --lib -p honeyhive -p hh-test-receiver --bins`,\n"+
+			"Build it with `make lib` at the repository root,\n"+
 			"or set HH_RECEIVER_BIN.\n", bin, err)
 		os.Exit(1)
 	}
