@@ -23,6 +23,12 @@
 
 
 /*
+ Flag for `hh_span_end_ex`: keep the handle valid (as a parent, for `hh_span_inject`, for
+ `hh_span_session_id`) until `hh_span_release`, however many other spans end meanwhile.
+ */
+#define HH_END_KEEP_HANDLE 1
+
+/*
  Size of `hh_error.message`, including the terminating NUL.
  */
 #define HH_ERROR_MESSAGE_LEN 256
@@ -402,10 +408,24 @@ HH_NODISCARD hh_status hh_span_record_error(hh_span span, const char *error_type
  Ends a span and hands it to the export pipeline (never waits for the network, except in
  `disable_batch` mode); or releases a remote parent from `hh_tracer_extract`. Idempotent:
  ending an ended span returns `HH_OK`. The handle stays usable as a parent for a while
- (`HH_ERR_INVALID_HANDLE` once its slot is reused). `HH_ERR_TRACER_CLOSED` if the tracer was
- closed first (the span is then dropped and counted). Thread-safe.
+ (`HH_ERR_INVALID_HANDLE` once its slot is reused; use `hh_span_end_ex` with
+ `HH_END_KEEP_HANDLE` to pin it). `HH_ERR_TRACER_CLOSED` if the tracer was closed first (the
+ span is then dropped and counted in `spans_dropped`). Thread-safe.
  */
 HH_NODISCARD hh_status hh_span_end(hh_span span);
+
+/*
+ `hh_span_end` with flags: `HH_END_KEEP_HANDLE` keeps the handle valid until
+ `hh_span_release` (made for bindings whose span objects outlive the span, e.g. Go and Ruby
+ wrappers released by a finalizer). Unknown flags give `HH_ERR_INVALID_ARGUMENT`. Thread-safe.
+ */
+HH_NODISCARD hh_status hh_span_end_ex(hh_span span, uint32_t flags);
+
+/*
+ Releases a handle kept by `hh_span_end_ex(..., HH_END_KEEP_HANDLE)`, ending the span first
+ if it is still open. Idempotent; safe from finalizers. Thread-safe.
+ */
+HH_NODISCARD hh_status hh_span_release(hh_span span);
 
 /*
  Writes the span's W3C context: `traceparent` (55 characters and a NUL; `traceparent_len >=

@@ -345,15 +345,32 @@ pub unsafe extern "C" fn hh_span_record_error(
     })
 }
 
+/// Flag for `hh_span_end_ex`: keep the handle valid (as a parent, for `hh_span_inject`, for
+/// `hh_span_session_id`) until `hh_span_release`, however many other spans end meanwhile.
+pub const HH_END_KEEP_HANDLE: u32 = 1;
+
 /// Ends a span and hands it to the export pipeline (never waits for the network, except in
 /// `disable_batch` mode); or releases a remote parent from `hh_tracer_extract`. Idempotent:
 /// ending an ended span returns `HH_OK`. The handle stays usable as a parent for a while
-/// (`HH_ERR_INVALID_HANDLE` once its slot is reused). `HH_ERR_TRACER_CLOSED` if the tracer was
-/// closed first (the span is then dropped and counted). Thread-safe.
+/// (`HH_ERR_INVALID_HANDLE` once its slot is reused; use `hh_span_end_ex` with
+/// `HH_END_KEEP_HANDLE` to pin it). `HH_ERR_TRACER_CLOSED` if the tracer was closed first (the
+/// span is then dropped and counted in `spans_dropped`). Thread-safe.
 #[no_mangle]
 #[must_use]
 pub extern "C" fn hh_span_end(span: hh_span) -> hh_status {
+    hh_span_end_ex(span, 0)
+}
+
+/// `hh_span_end` with flags: `HH_END_KEEP_HANDLE` keeps the handle valid until
+/// `hh_span_release` (made for bindings whose span objects outlive the span, e.g. Go and Ruby
+/// wrappers released by a finalizer). Unknown flags give `HH_ERR_INVALID_ARGUMENT`. Thread-safe.
+#[no_mangle]
+#[must_use]
+pub extern "C" fn hh_span_end_ex(span: hh_span, flags: u32) -> hh_status {
     guard(std::ptr::null_mut(), || {
+        if flags & !HH_END_KEEP_HANDLE != 0 {
+            return Err(Error::arg(format!("unknown flags {flags:#x}")));
+        }
         let taken = SPANS
             .with(span, |slot, _| match slot {
                 SpanSlot::Active(_) => {
@@ -369,12 +386,40 @@ pub extern "C" fn hh_span_end(span: hh_span) -> hh_status {
                 SpanSlot::Ended { .. } | SpanSlot::Remote { .. } => None,
             })
             .ok_or_else(invalid_span)?;
-        SPANS.retire(span);
+        if flags & HH_END_KEEP_HANDLE == 0 {
+            SPANS.retire(span);
+        }
         match taken {
             Some(active) => active.end().map(|_| ()),
             None => Ok(()),
         }
     })
+}
+
+/// Releases a handle kept by `hh_span_end_ex(..., HH_END_KEEP_HANDLE)`, ending the span first
+/// if it is still open. Idempotent; safe from finalizers. Thread-safe.
+#[no_mangle]
+#[must_use]
+pub extern "C" fn hh_span_release(span: hh_span) -> hh_status {
+    guard(std::ptr::null_mut(), || {
+        let ended = hh_span_end_ex(span, HH_END_KEEP_HANDLE);
+        SPANS.retire(span);
+        match ended {
+            hh_status::HH_OK | hh_status::HH_ERR_TRACER_CLOSED => Ok(()),
+            other => Err(Error::new(
+                status_kind(other),
+                "span handle could not be released",
+            )),
+        }
+    })
+}
+
+fn status_kind(s: hh_status) -> ErrorKind {
+    match s {
+        hh_status::HH_ERR_INVALID_HANDLE => ErrorKind::InvalidHandle,
+        hh_status::HH_ERR_PANIC => ErrorKind::Panic,
+        _ => ErrorKind::Internal,
+    }
 }
 
 /// Writes the span's W3C context: `traceparent` (55 characters and a NUL; `traceparent_len >=

@@ -407,6 +407,40 @@ static void stale_handles(void) {
     close_tracer(t);
 }
 
+static void kept_handles(void) {
+    TEST_BEGIN("hh_span_end_ex(HH_END_KEEP_HANDLE) pins a handle until hh_span_release");
+    hh_tracer t = new_tracer(",\"test_mode\":true");
+    hh_error err;
+    char tp[HH_TRACEPARENT_BUF_LEN], bag[512], sid[HH_SESSION_ID_BUF_LEN];
+    hh_span kept = start_span(t, "kept", HH_EVENT_TOOL, 0, NULL), out = 0;
+    CHECK_STATUS(hh_span_end_ex(kept, 0x80), HH_ERR_INVALID_ARGUMENT);
+    CHECK_OK(hh_span_end_ex(kept, HH_END_KEEP_HANDLE));
+    CHECK_OK(hh_span_end_ex(kept, HH_END_KEEP_HANDLE)); /* idempotent */
+    CHECK_STATUS(hh_span_enrich(kept, "{\"metadata\":{\"a\":1}}", &err), HH_ERR_SPAN_ENDED);
+    int failures = 0;
+    for (int i = 0; i < 16 * 300; i++) { /* enough churn to reuse every unpinned slot */
+        hh_span x = 0;
+        if (hh_span_start(t, "churn", HH_EVENT_TOOL, 0, NULL, NULL, &x, NULL) != HH_OK || hh_span_end(x) != HH_OK)
+            failures++;
+    }
+    CHECK_EQ(failures, 0);
+    CHECK_OK(hh_span_inject(kept, tp, sizeof tp, bag, sizeof bag, NULL));
+    CHECK_OK(hh_span_session_id(kept, sid, sizeof sid, NULL));
+    CHECK_OK(hh_span_start(t, "child-of-kept", HH_EVENT_TOOL, kept, NULL, NULL, &out, &err));
+    CHECK_OK(hh_span_end(out));
+    CHECK_OK(hh_span_release(kept));
+    CHECK_OK(hh_span_release(kept)); /* idempotent while the slot is not reused */
+    /* An open span is ended by release. */
+    hh_span open_span = start_span(t, "released-open", HH_EVENT_TOOL, 0, NULL);
+    CHECK_OK(hh_span_release(open_span));
+    CHECK_STATUS(hh_span_enrich(open_span, "{}", &err), HH_ERR_SPAN_ENDED);
+    CHECK_STATUS(hh_span_release(0), HH_ERR_INVALID_HANDLE);
+    hh_stats st;
+    CHECK_OK(hh_tracer_stats(t, &st));
+    CHECK_EQ(st.spans_ended, st.spans_started);
+    close_tracer(t);
+}
+
 static void ended_spans_and_closed_tracers(void) {
     TEST_BEGIN("ended spans, closed tracers");
     rcv_reset(&R);
@@ -614,6 +648,7 @@ void test_abuse(void) {
     limits();
     misc_invalid_arguments();
     stale_handles();
+    kept_handles();
     ended_spans_and_closed_tracers();
     small_buffers();
     status_names();
