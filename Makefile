@@ -50,7 +50,8 @@ test-reference: lib
 	bash tests/reference/run.sh
 
 # Every test in every language.
-test: header-check lint test-rust test-c test-cpp test-go test-ruby test-cross test-tools test-reference
+test: header-check lint test-rust test-c test-cpp test-go test-ruby test-cross test-tools test-reference \
+      test-install test-collector test-distributed test-view
 
 # The demo: a traced RAG-style pipeline, shown as a session tree (no account needed).
 demo: lib
@@ -59,3 +60,33 @@ demo: lib
 clean:
 	$(CARGO) clean
 	rm -rf build
+
+# ---- install, packaging and ecosystem tests ---------------------------------------------------
+# make install [PREFIX=/usr/local] [DESTDIR=] [LIBDIR=$(PREFIX)/lib] [INCLUDEDIR=$(PREFIX)/include]
+# installs what `make lib` built (it does not build: `make lib && sudo make install`).
+PREFIX ?= /usr/local
+.PHONY: install uninstall test-install test-collector test-distributed test-view
+
+install:
+	PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" LIBDIR="$(LIBDIR)" INCLUDEDIR="$(INCLUDEDIR)" bash packaging/install.sh install
+
+uninstall:
+	PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" LIBDIR="$(LIBDIR)" INCLUDEDIR="$(INCLUDEDIR)" bash packaging/install.sh uninstall
+
+# Installs into a temp prefix; C (pkg-config, shared and static), C++ (CMake find_package), Go
+# (a separate module, pkg-config) and Ruby (gem build + install) against it, checked on hh-receiver.
+test-install: lib
+	bash tests/install/run.sh
+
+# A real OpenTelemetry Collector (built with its builder, cached in build/collector/) receiving
+# the library's OTLP/JSON and OTLP/protobuf; skips only if the collector cannot be built.
+test-collector: lib
+	bash tests/collector/run.sh
+
+# A Go service calling a Ruby service over HTTP: one trace, one session on hh-receiver.
+test-distributed: lib
+	bash examples/distributed/test.sh
+
+# hh-view's HTML page of a real demo run, rendered by headless Chromium.
+test-view: lib
+	bash tools/test-view.sh

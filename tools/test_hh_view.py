@@ -304,6 +304,42 @@ class HtmlView(unittest.TestCase):
         self.assertEqual(c.external, [])
 
 
+def service_line(service, *spans):
+    return json.dumps({"resourceSpans": [{
+        "resource": {"attributes": [attr("service.name", s(service))]},
+        "scopeSpans": [{"scope": {"name": "honeyhive.1"}, "spans": list(spans)}],
+    }]})
+
+
+class Services(unittest.TestCase):
+    """A distributed trace: spans of one session exported by several processes."""
+
+    LINES = [
+        service_line("front-go", span("front.call", "0000000000000001", None, 0, 10, etype="chain")),
+        service_line("back-ruby", span("back.answer", "0000000000000002", "0000000000000001", 2, 8, etype="chain")),
+    ]
+
+    def test_each_span_names_its_service(self):
+        spans, _ = model.load_lines(self.LINES)
+        sessions = model.build_sessions(spans)
+        self.assertEqual(len(sessions), 1)
+        self.assertEqual(sessions[0].services, ["back-ruby", "front-go"])
+        out = text.render_text(sessions, ascii_only=True)
+        self.assertIn("2 services: back-ruby, front-go", out)
+        self.assertRegex(out, r"front\.call \[chain\] .* - front-go")
+        self.assertRegex(out, r"`- back\.answer \[chain\] .* - back-ruby")
+        page = html.render_html(sessions)
+        self.assertIn('<span class="svc">\u00b7 back-ruby</span>', page)
+        self.assertIn("2 services: back-ruby, front-go", page)
+
+    def test_one_service_is_not_repeated_on_every_span(self):
+        spans, _ = model.load_lines(SAMPLE_LINES)
+        sessions = model.build_sessions(spans)
+        out = text.render_text(sessions, ascii_only=True)
+        self.assertNotIn("unit-test", out)
+        self.assertNotIn('class="svc"', html.render_html(sessions))
+
+
 class CommandLine(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.TemporaryDirectory()

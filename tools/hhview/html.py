@@ -39,6 +39,7 @@ section > header .meta { color: var(--muted); font-size: 12px; }
 .badge.chain { background: var(--chain); }
 .dur { color: var(--muted); margin-left: 6px; font-variant-numeric: tabular-nums; }
 .orphan { color: #b45309; font-size: 11px; margin-left: 6px; }
+.svc { color: var(--muted); font-size: 11px; margin-left: 6px; }
 .lane { position: relative; }
 .bar { position: absolute; top: 8px; height: 14px; min-width: 2px; border-radius: 3px; background: var(--other); }
 .bar.model { background: var(--model); } .bar.tool { background: var(--tool); } .bar.chain { background: var(--chain); }
@@ -81,7 +82,7 @@ def _ticks(total_ms: float) -> str:
     return "".join(out)
 
 
-def _row(span: Span, depth: int, session: Session) -> str:
+def _row(span: Span, depth: int, session: Session, show_service: bool = False) -> str:
     total = max(session.end_ns - session.start_ns, 1)
     left = (span.start_ns - session.start_ns) / total * 100
     width = max(0.0, (span.end_ns - span.start_ns) / total * 100)
@@ -91,6 +92,8 @@ def _row(span: Span, depth: int, session: Session) -> str:
     label = [f'<span class="name">{escape(span.name)}</span>',
              f'<span class="badge {escape(et)}">{escape(span.event_type or "?")}</span>',
              f'<span class="dur">{escape(format_ms(span.duration_ms))}</span>']
+    if show_service and span.service:
+        label.append(f'<span class="svc">\u00b7 {escape(span.service)}</span>')
     if span.orphan:
         label.append(f'<span class="orphan" title="parent {escape(span.parent_id or "")} is not in this session">orphan</span>')
     if err:
@@ -124,9 +127,12 @@ def render_session(session: Session) -> str:
     sid = session.session_id
     errs = session.error_count
     meta = f"{len(session.spans)} spans \u00b7 {format_ms(session.duration_ms)} \u00b7 {_when(session.start_ns)}"
+    services = session.services
+    if len(services) > 1:
+        meta += f" \u00b7 {len(services)} services: {', '.join(services)}"
     err_html = f' \u00b7 <span class="errcount">{errs} error{"s" if errs != 1 else ""}</span>' if errs else ""
     title = "Spans without a session" if sid == NO_SESSION else f"Session {sid}"
-    rows = "".join(_row(span, depth, session) for span, depth, _, _ in walk(session.roots))
+    rows = "".join(_row(span, depth, session, len(services) > 1) for span, depth, _, _ in walk(session.roots))
     return (f'<section class="session" id="session-{escape(sid)}">'
             f"<header><h2>{escape(title)}</h2><div class=\"meta\">{escape(meta)}{err_html}</div></header>"
             f'<div class="grid"><div class="axis"><div>span</div><div class="ticks">{_ticks(session.duration_ms)}</div></div>'

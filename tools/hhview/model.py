@@ -93,6 +93,12 @@ class Session:
     def error_count(self) -> int:
         return sum(1 for s in self.spans if s.error)
 
+    @property
+    def services(self) -> List[str]:
+        """The resource service.name values of the session's spans (several in a distributed
+        trace: one per exporting process)."""
+        return sorted({s.service for s in self.spans if s.service})
+
 
 # ---- attribute values ---------------------------------------------------------------------
 

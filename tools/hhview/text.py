@@ -52,8 +52,8 @@ class Painter:
 
 def _branches(ascii_only: bool):
     if ascii_only:
-        return {"tee": "|- ", "last": "`- ", "pipe": "|  ", "space": "   ", "err": "x", "orphan": "^"}
-    return {"tee": "\u251c\u2500 ", "last": "\u2514\u2500 ", "pipe": "\u2502  ", "space": "   ", "err": "\u2717", "orphan": "\u21b8"}
+        return {"tee": "|- ", "last": "`- ", "pipe": "|  ", "space": "   ", "err": "x", "orphan": "^", "dot": "-"}
+    return {"tee": "\u251c\u2500 ", "last": "\u2514\u2500 ", "pipe": "\u2502  ", "space": "   ", "err": "\u2717", "orphan": "\u21b8", "dot": "\u00b7"}
 
 
 def _when(ns: int) -> str:
@@ -69,6 +69,10 @@ def render_session(session: Session, paint: Painter, ascii_only: bool = False, v
     head = f"{paint('bold', title)} {paint('bold', session.session_id) if session.session_id != NO_SESSION else ''}".rstrip()
     errs = session.error_count
     summary = f"{len(session.spans)} span{'s' if len(session.spans) != 1 else ''}, {format_ms(session.duration_ms)}, {_when(session.start_ns)}"
+    services = session.services
+    multi = len(services) > 1  # a distributed trace: say which process exported each span
+    if multi:
+        summary += f", {len(services)} services: {', '.join(services)}"
     if errs:
         summary += ", " + paint("bold_red", f"{errs} error{'s' if errs != 1 else ''}")
     lines = [f"{head}  {paint('dim', '(')}{summary}{paint('dim', ')')}"]
@@ -81,6 +85,8 @@ def render_session(session: Session, paint: Painter, ascii_only: bool = False, v
         etype = paint(TYPE_STYLE.get(et or "", ""), f"[{et}]") if et else paint("dim", "[?]")
         offset = (span.start_ns - session.start_ns) / 1e6 if session.start_ns else 0.0
         line = f"{prefix}{branch}{name} {etype} {format_ms(span.duration_ms)} {paint('dim', '@+' + format_ms(offset))}"
+        if multi and span.service:
+            line += " " + paint("dim", f"{b['dot']} {span.service}")
         if span.orphan:
             line += " " + paint("yellow", f"{b['orphan']} parent {span.parent_id} not in this session")
         if err:

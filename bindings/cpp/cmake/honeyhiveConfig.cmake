@@ -16,7 +16,8 @@ set(honeyhive_FOUND TRUE)
 honeyhive_define_targets(
   C_INCLUDE_DIR "${_honeyhive_repo}/include"
   CXX_INCLUDE_DIR "${_honeyhive_cpp_root}/include"
-  LIBRARY "${HONEYHIVE_LIBRARY}")
+  LIBRARY "${HONEYHIVE_LIBRARY}"
+  SONAME "libhoneyhive.so.0")
 
 if(honeyhive_FOUND)
   set(HONEYHIVE_INCLUDE_DIRS "${_honeyhive_repo}/include" "${_honeyhive_cpp_root}/include")
