@@ -1,0 +1,351 @@
+/* Process lifecycle: a C program that ends without closing still delivers its ended spans
+ * within a bound (exit_prog, several ways of ending); closing a tracer while other threads
+ * use it. (fork is in fork.c.)
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "rel.h"
+
+typedef struct {
+    int exited;     /* 1: exited by itself */
+    int status;     /* waitpid status */
+    long ended;     /* ENDED line */
+    double ret_at;  /* RETURNING line (CLOCK_MONOTONIC ms) */
+    double exit_ms; /* from RETURNING to the process being reaped */
+    char out[4096];
+} run_result;
+
+/* Runs exit_prog <R.url> <mode> with `env_extra` ("NAME=VALUE" or NULL) and waits at most
+ * deadline_ms for it. */
+static run_result run_exit_prog(const char *mode, const char *env_extra, int deadline_ms) {
+    run_result r;
+    memset(&r, 0, sizeof r);
+    const char *prog = getenv("HH_REL_EXIT_PROG");
+    int pipefd[2];
+    if (!prog || pipe(pipefd) != 0) {
+        CHECK_MSG(0, "HH_REL_EXIT_PROG not set");
+        return r;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(pipefd[1], 1);
+        close(pipefd[0]);
+        close(pipefd[1]);
+        if (env_extra)
+            putenv((char *)env_extra);
+        execl(prog, prog, R.url, mode, (char *)NULL);
+        _exit(127);
+    }
+    close(pipefd[1]);
+    fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+    size_t len = 0;
+    double deadline = now_ms() + deadline_ms;
+    int status = 0;
+    for (;;) {
+        ssize_t n = read(pipefd[0], r.out + len, sizeof r.out - 1 - len);
+        if (n > 0)
+            len += (size_t)n;
+        pid_t w = waitpid(pid, &status, WNOHANG);
+        if (w == pid) {
+            double reaped = now_ms();
+            while ((n = read(pipefd[0], r.out + len, sizeof r.out - 1 - len)) > 0)
+                len += (size_t)n;
+            r.exited = 1;
+            r.status = status;
+            r.out[len] = 0;
+            const char *e = strstr(r.out, "ENDED ");
+            const char *t = strstr(r.out, "RETURNING ");
+            if (e)
+                r.ended = atol(e + 6);
+            if (t) {
+                r.ret_at = atof(t + 10);
+                r.exit_ms = reaped - r.ret_at;
+            }
+            break;
+        }
+        if (now_ms() > deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            r.out[len] = 0;
+            break;
+        }
+        usleep(1000);
+    }
+    close(pipefd[0]);
+    return r;
+}
+
+static int exited_zero(const run_result *r) {
+    return r->exited && WIFEXITED(r->status) && WEXITSTATUS(r->status) == 0;
+}
+
+static void exit_return(void) {
+    if (!selected("exit-c-return"))
+        return;
+    TEST_BEGIN("exit: C program returns from main without close");
+    rcv_reset(&R);
+    run_result r = run_exit_prog("return", NULL, 15000);
+    jval *reqs = rcv_get_json(&R, "/__hh/requests");
+    delivery a = count_delivery_in(reqs, "exit-a-"), b = count_delivery_in(reqs, "exit-b-");
+    delivery open = count_delivery_in(reqs, "exit-open");
+    jfree(reqs);
+    figure("exit-c-return",
+           "ended=%ld delivered_a=%zu/100 delivered_b=%zu/10 duplicates=%zu open_span_delivered=%zu exit_ms=%.0f "
+           "exit_status=%d",
+           r.ended, a.unique_accepted, b.unique_accepted, a.duplicates + b.duplicates, open.unique_accepted,
+           r.exit_ms, r.exited ? WEXITSTATUS(r.status) : -1);
+    CHECK_MSG(exited_zero(&r), "exit_prog did not exit 0 in time: %s", r.out);
+    CHECK_EQ(r.ended, 110);
+    CHECK_EQ(a.unique_accepted, 100);
+    CHECK_EQ(b.unique_accepted, 10);
+    CHECK_EQ(a.duplicates + b.duplicates, 0);
+    CHECK_EQ(open.unique_accepted, 0); /* never ended: not exported */
+    CHECK_MSG(r.exit_ms < 2000 + 1000, "exit took %.0f ms (budget HH_EXIT_FLUSH_TIMEOUT_MS=2000)", r.exit_ms);
+}
+
+static void exit_return_hang(void) {
+    if (!selected("exit-c-server-hangs"))
+        return;
+    TEST_BEGIN("exit: the exit flush is bounded when the server hangs");
+    rcv_reset(&R);
+    rcv_fault(&R, "{\"mode\":\"hang\",\"path_prefix\":\"/opentelemetry\"}");
+    run_result r = run_exit_prog("return-hang", "HH_EXIT_FLUSH_TIMEOUT_MS=1000", 15000);
+    rcv_clear_fault(&R);
+    figure("exit-c-server-hangs", "budget_ms=1000 exit_ms=%.0f exit_status=%d", r.exit_ms,
+           r.exited ? WEXITSTATUS(r.status) : -1);
+    CHECK_MSG(exited_zero(&r), "exit_prog did not exit 0 in time: %s", r.out);
+    CHECK_MSG(r.exit_ms < 1000 + 1000, "exit took %.0f ms with a 1000 ms budget", r.exit_ms);
+}
+
+static void exit_threads(void) {
+    if (!selected("exit-c-threads-running"))
+        return;
+    TEST_BEGIN("exit: main returns while 4 threads keep ending spans");
+    rcv_reset(&R);
+    run_result r = run_exit_prog("threads", NULL, 15000);
+    delivery d = count_delivery(&R, "exit-busy-");
+    figure("exit-c-threads-running",
+           "ended_before_return=%ld delivered=%zu duplicates=%zu exit_ms=%.0f exit_status=%d signal=%d", r.ended,
+           d.unique_accepted, d.duplicates, r.exit_ms, r.exited && WIFEXITED(r.status) ? WEXITSTATUS(r.status) : -1,
+           r.exited && WIFSIGNALED(r.status) ? WTERMSIG(r.status) : 0);
+    CHECK_MSG(exited_zero(&r), "exit_prog did not exit 0 in time (crash or hang): %s", r.out);
+    CHECK_MSG((long)d.unique_accepted >= r.ended, "%zu delivered, %ld ended before main returned", d.unique_accepted,
+              r.ended);
+    CHECK_EQ(d.duplicates, 0);
+    CHECK_MSG(r.exit_ms < 2000 + 1000, "exit took %.0f ms", r.exit_ms);
+}
+
+static void exit_from_thread(void) {
+    if (!selected("exit-c-from-thread"))
+        return;
+    TEST_BEGIN("exit: exit(0) from a non-main thread");
+    rcv_reset(&R);
+    run_result r = run_exit_prog("exit-thread", NULL, 15000);
+    delivery d = count_delivery(&R, "exit-fromthread-");
+    figure("exit-c-from-thread", "ended=%ld delivered=%zu exit_ms=%.0f", r.ended, d.unique_accepted, r.exit_ms);
+    CHECK_MSG(exited_zero(&r), "exit_prog did not exit 0 in time: %s", r.out);
+    CHECK_EQ(d.unique_accepted, 50);
+}
+
+static void exit_closed_one(void) {
+    if (!selected("exit-c-one-closed"))
+        return;
+    TEST_BEGIN("exit: one tracer closed, one not");
+    rcv_reset(&R);
+    run_result r = run_exit_prog("closed-one", NULL, 15000);
+    jval *reqs = rcv_get_json(&R, "/__hh/requests");
+    delivery c = count_delivery_in(reqs, "exit-closed-"), u = count_delivery_in(reqs, "exit-unclosed-");
+    jfree(reqs);
+    figure("exit-c-one-closed", "closed_delivered=%zu/20 unclosed_delivered=%zu/20 duplicates=%zu exit_ms=%.0f",
+           c.unique_accepted, u.unique_accepted, c.duplicates + u.duplicates, r.exit_ms);
+    CHECK_MSG(exited_zero(&r), "exit_prog did not exit 0: %s", r.out);
+    CHECK_EQ(c.unique_accepted, 20);
+    CHECK_EQ(u.unique_accepted, 20);
+    CHECK_EQ(c.duplicates + u.duplicates, 0);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Closing a tracer while other threads use it. */
+
+typedef struct {
+    hh_tracer t;
+    int id, round;
+    atomic_int *go;
+    long calls, ok, closed, invalid, unexpected;
+    long ends_ok;
+    char first_unexpected[128];
+} user_arg;
+
+static void tally(user_arg *u, const char *what, hh_status st, int allow_timeout) {
+    u->calls++;
+    if (st == HH_OK)
+        u->ok++;
+    else if (st == HH_ERR_TRACER_CLOSED)
+        u->closed++;
+    else if (st == HH_ERR_INVALID_HANDLE)
+        u->invalid++;
+    else if (allow_timeout && (st == HH_ERR_TIMEOUT || st == HH_ERR_EXPORT_FAILED))
+        u->ok++;
+    else {
+        if (u->unexpected++ == 0)
+            snprintf(u->first_unexpected, sizeof u->first_unexpected, "%s -> %s", what, status_str(st));
+    }
+}
+
+/* Every kind of call, in a loop, until the tracer is gone. */
+static void *user(void *p) {
+    user_arg *u = p;
+    while (!atomic_load(u->go)) {
+    }
+    char sid[HH_SESSION_ID_BUF_LEN] = "";
+    for (int i = 0; i < 100000; i++) {
+        hh_status st = hh_session_create(u->t, NULL, sid, sizeof sid, NULL);
+        tally(u, "session_create", st, 0);
+        hh_span root = 0, child = 0;
+        char name[64];
+        snprintf(name, sizeof name, "cr%d-%d-%d", u->round, u->id, i);
+        st = hh_span_start(u->t, name, HH_EVENT_CHAIN, 0, st == HH_OK ? sid : NULL, NULL, &root, NULL);
+        tally(u, "span_start", st, 0);
+        if (st != HH_OK)
+            break;
+        st = hh_span_start(u->t, name, HH_EVENT_TOOL, root, NULL, "{\"k\":1}", &child, NULL);
+        tally(u, "span_start(child)", st, 0);
+        tally(u, "set_str", hh_span_set_str(root, HH_NS_METADATA, "k", "v"), 0);
+        tally(u, "enrich", hh_span_enrich(root, "{\"metrics\":{\"m\":1}}", NULL), 0);
+        char tp[HH_TRACEPARENT_BUF_LEN], bag[512];
+        tally(u, "inject", hh_span_inject(root, tp, sizeof tp, bag, sizeof bag, NULL), 0);
+        tally(u, "record_error", hh_span_record_error(root, "E", "m"), 0);
+        if (child) {
+            st = hh_span_end(child);
+            tally(u, "end(child)", st, 0);
+            if (st == HH_OK)
+                u->ends_ok++;
+        }
+        st = hh_span_end(root);
+        tally(u, "end", st, 0);
+        if (st == HH_OK)
+            u->ends_ok++;
+        if (sid[0])
+            tally(u, "session_enrich", hh_session_enrich(u->t, sid, "{\"metadata\":{\"a\":1}}", NULL), 0);
+        hh_stats s;
+        tally(u, "stats", hh_tracer_stats(u->t, &s), 0);
+        if (i % 50 == 0)
+            tally(u, "flush", hh_tracer_flush(u->t, 5), 1);
+    }
+    return NULL;
+}
+
+typedef struct {
+    hh_tracer t;
+    int delay_ms;
+    uint32_t timeout;
+    hh_status st;
+    double ms;
+} closer_arg;
+
+static void *closer(void *p) {
+    closer_arg *c = p;
+    sleep_ms(c->delay_ms);
+    double t0 = now_ms();
+    c->st = hh_tracer_close(c->t, c->timeout);
+    c->ms = now_ms() - t0;
+    return NULL;
+}
+
+static void close_race_round(int round, int hang) {
+    rcv_reset(&R);
+    if (hang)
+        rcv_fault(&R, "{\"mode\":\"hang\",\"path_prefix\":\"/opentelemetry\"}");
+    hh_tracer t = rel_tracer(NULL, ",\"schedule_delay_ms\":20,\"max_queue_size\":1000000,\"export_timeout_ms\":2000");
+    atomic_int go = 0;
+    enum { NU = 4 };
+    user_arg u[NU];
+    pthread_t th[NU], cl[2];
+    for (int i = 0; i < NU; i++) {
+        memset(&u[i], 0, sizeof u[i]);
+        u[i].t = t;
+        u[i].id = i;
+        u[i].round = round;
+        u[i].go = &go;
+        CHECK_EQ(pthread_create(&th[i], NULL, user, &u[i]), 0);
+    }
+    closer_arg c[2] = {{t, 30 + 10 * round, hang ? 300 : 10000, HH_OK, 0}, {t, 31 + 10 * round, hang ? 300 : 10000, HH_OK, 0}};
+    atomic_store(&go, 1);
+    for (int i = 0; i < 2; i++)
+        CHECK_EQ(pthread_create(&cl[i], NULL, closer, &c[i]), 0);
+    long calls = 0, unexpected = 0, closed = 0, invalid = 0, ends_ok = 0;
+    for (int i = 0; i < NU; i++) {
+        pthread_join(th[i], NULL);
+        calls += u[i].calls;
+        unexpected += u[i].unexpected;
+        closed += u[i].closed;
+        invalid += u[i].invalid;
+        ends_ok += u[i].ends_ok;
+        CHECK_MSG(u[i].unexpected == 0, "round %d thread %d: %ld unexpected statuses, first: %s", round, i,
+                  u[i].unexpected, u[i].first_unexpected);
+    }
+    for (int i = 0; i < 2; i++)
+        pthread_join(cl[i], NULL);
+    hh_stats s;
+    memset(&s, 0, sizeof s);
+    CHECK_OK(hh_tracer_stats(t, &s));
+    char prefix[16];
+    snprintf(prefix, sizeof prefix, "cr%d-", round);
+    if (hang)
+        rcv_clear_fault(&R);
+    delivery d = count_delivery(&R, prefix);
+    char row[48];
+    snprintf(row, sizeof row, "close-race-%s-%d", hang ? "hang" : "ok", round);
+    figure(row,
+           "calls=%ld closed_status=%ld invalid_handle=%ld unexpected=%ld close=%s/%s close_ms=%.0f/%.0f started=%llu "
+           "ends_ok=%ld exported=%llu dropped=%llu on_wire=%zu duplicates=%zu",
+           calls, closed, invalid, unexpected, status_str(c[0].st), status_str(c[1].st), c[0].ms, c[1].ms,
+           (unsigned long long)s.spans_started, ends_ok, (unsigned long long)s.spans_exported,
+           (unsigned long long)s.spans_dropped, d.unique_accepted, d.duplicates);
+    CHECK_EQ(unexpected, 0);
+    CHECK_MSG(closed > 0, "the users never saw the tracer closed");
+    if (hang) {
+        for (int i = 0; i < 2; i++) {
+            CHECK_MSG(c[i].st == HH_ERR_TIMEOUT || c[i].st == HH_OK, "close -> %s", status_str(c[i].st));
+            CHECK_MSG(c[i].ms < 300 + 1000, "close(300) took %.0f ms while the server hangs", c[i].ms);
+        }
+    } else {
+        CHECK_STATUS(c[0].st, HH_OK);
+        CHECK_STATUS(c[1].st, HH_OK);
+        CHECK_EQ(s.spans_exported + s.spans_dropped, s.spans_started);
+        CHECK_EQ(s.queue_len, 0);
+        CHECK_EQ(d.unique_accepted, s.spans_exported);
+        CHECK_EQ((long)d.unique_accepted, ends_ok); /* every HH_OK end delivered, nothing else */
+        CHECK_EQ(d.duplicates, 0);
+    }
+}
+
+static void close_races(void) {
+    if (!selected("close-race"))
+        return;
+    TEST_BEGIN("close while 4 threads make every kind of call (5 rounds, then 2 with a hanging server)");
+    for (int r = 0; r < 5; r++)
+        close_race_round(r, 0);
+    for (int r = 5; r < 7; r++)
+        close_race_round(r, 1);
+}
+
+void group_lifecycle(void) {
+    exit_return();
+    exit_return_hang();
+    exit_threads();
+    exit_from_thread();
+    exit_closed_one();
+    close_races();
+}
