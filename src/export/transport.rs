@@ -36,6 +36,7 @@ pub async fn send(
 ) -> Delivery {
     let mut out = Delivery::default();
     let mut backoff = FIRST_BACKOFF;
+    let mut attempts = 0u64;
     loop {
         let now = Instant::now();
         if now >= deadline {
@@ -43,6 +44,10 @@ pub async fn send(
                 .get_or_insert_with(|| "export timeout reached".into());
             return out;
         }
+        if attempts > 0 {
+            out.retries += 1; // counted when actually sent
+        }
+        attempts += 1;
         let attempt = http
             .request(method.clone(), url)
             .headers(headers.clone())
@@ -76,23 +81,45 @@ pub async fn send(
                 if !is_retryable(status) {
                     return out;
                 }
-                retry_after.unwrap_or(backoff)
+                // The server's Retry-After is honoured as given; only our own backoff is jittered.
+                retry_after.unwrap_or_else(|| jitter(backoff))
             }
             Err(e) => {
                 out.error = Some(describe(&e));
-                if !(e.is_connect() || e.is_request() || is_reset(&e)) || e.is_timeout() {
+                let transient = e.is_connect() || e.is_request() || is_reset(&e);
+                if !transient || e.is_timeout() || is_certificate_error(&e) {
                     return out;
                 }
-                backoff
+                jitter(backoff)
             }
         };
+        // Give up now rather than sleep past the deadline; a retry is counted only when sent.
         if Instant::now() + wait >= deadline {
             return out;
         }
-        tokio::time::sleep(jitter(wait)).await;
-        out.retries += 1;
+        tokio::time::sleep(wait).await;
         backoff = (backoff * 2).min(MAX_BACKOFF);
     }
+}
+
+/// A certificate the verifier rejected will be rejected again: not worth a retry.
+fn is_certificate_error(e: &reqwest::Error) -> bool {
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    while let Some(s) = source {
+        let tls = s.downcast_ref::<rustls::Error>().or_else(|| {
+            s.downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        });
+        if let Some(err) = tls {
+            return matches!(
+                err,
+                rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
+            );
+        }
+        source = s.source();
+    }
+    false
 }
 
 fn is_reset(e: &reqwest::Error) -> bool {
