@@ -90,3 +90,23 @@ test-distributed: lib
 # hh-view's HTML page of a real demo run, rendered by headless Chromium.
 test-view: lib
 	bash tools/test-view.sh
+
+# Reliability suite (RELIABILITY.md): faults, exit/fork/close races, concurrency (+TSan),
+# limits, security. Figures in build/reliability/figures.txt. About 3 minutes.
+.PHONY: test-reliability fuzz-smoke
+test-reliability: lib
+	bash tests/reliability/run.sh
+
+# Each fuzz target (fuzz/, stable toolchain) for FUZZ_SECONDS (default 25) from the seed corpus.
+fuzz-smoke:
+	bash fuzz/smoke.sh
+
+# Benchmarks (issue 5, BENCHMARKS.md): every figure with its target and PASS/MISS, measured side
+# by side in one run. Takes a few minutes; run it on a quiet machine.
+.PHONY: bench bench-smoke
+bench: lib
+	python3 benches/run.py
+
+# Each benchmark very briefly, to prove it still runs (its figures mean nothing).
+bench-smoke: lib
+	python3 benches/run.py --smoke

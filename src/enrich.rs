@@ -4,7 +4,7 @@
 use crate::config::parse_json;
 use crate::error::{Error, Result};
 use crate::limits;
-use opentelemetry::{KeyValue, Value as OtelValue};
+use opentelemetry::{Key, KeyValue, Value as OtelValue};
 use serde_json::{Map, Value};
 
 /// The enrichment namespaces and their attribute prefixes, in the order they are applied.
@@ -134,19 +134,39 @@ pub fn normalize_key(k: &str) -> String {
 /// Dicts recurse into `prefix.key`, lists into `prefix.index`; nulls and empty containers
 /// produce nothing; scalars keep their JSON type.
 pub fn flatten(prefix: &str, v: &Value, out: &mut Vec<KeyValue>) -> Result<()> {
+    let mut path = String::with_capacity(prefix.len() + 32);
+    path.push_str(prefix);
+    flatten_into(&mut path, v, out)
+}
+
+/// `flatten` with the key built in one buffer (a path is extended and cut back, not copied
+/// per level) and, for repeated keys, interned (see `local::intern`).
+fn flatten_into(path: &mut String, v: &Value, out: &mut Vec<KeyValue>) -> Result<()> {
+    let key = |path: &str| match crate::local::intern(path) {
+        Some(s) => Key::from_static_str(s),
+        None => Key::new(path.to_string()),
+    };
     match v {
         Value::Null => {}
-        Value::Bool(b) => out.push(KeyValue::new(prefix.to_string(), *b)),
-        Value::Number(n) => out.push(KeyValue::new(prefix.to_string(), number(n))),
-        Value::String(s) => out.push(KeyValue::new(prefix.to_string(), clip(s))),
+        Value::Bool(b) => out.push(KeyValue::new(key(path), *b)),
+        Value::Number(n) => out.push(KeyValue::new(key(path), number(n))),
+        Value::String(s) => out.push(KeyValue::new(key(path), clip_shared(s))),
         Value::Array(items) => {
+            let len = path.len();
             for (i, item) in items.iter().enumerate() {
-                flatten(&format!("{prefix}.{i}"), item, out)?;
+                use std::fmt::Write as _;
+                let _ = write!(path, ".{i}");
+                flatten_into(path, item, out)?;
+                path.truncate(len);
             }
         }
         Value::Object(map) => {
+            let len = path.len();
             for (k, item) in map {
-                flatten(&format!("{prefix}.{k}"), item, out)?;
+                path.push('.');
+                path.push_str(k);
+                flatten_into(path, item, out)?;
+                path.truncate(len);
             }
         }
     }
@@ -154,6 +174,14 @@ pub fn flatten(prefix: &str, v: &Value, out: &mut Vec<KeyValue>) -> Result<()> {
         return Err(too_many(out.len()));
     }
     Ok(())
+}
+
+/// A string value, clipped, shared when it is short and repeats (see `local::string_value`).
+fn clip_shared(s: &str) -> OtelValue {
+    OtelValue::String(crate::local::string_value(limits::truncate_utf8(
+        s,
+        limits::MAX_ATTRIBUTE_VALUE_BYTES,
+    )))
 }
 
 fn number(n: &serde_json::Number) -> OtelValue {

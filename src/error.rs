@@ -3,7 +3,11 @@
 use std::fmt;
 
 /// What went wrong, independent of any language binding.
+// 32 bits wide: every entry point returns a `Result<_, Error>` whose tag lives in this field;
+// written and read back at the same width, it forwards from the store buffer instead of
+// stalling the C ABI's hot path (see BENCHMARKS.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
 pub enum ErrorKind {
     NullArgument,
     InvalidUtf8,

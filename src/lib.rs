@@ -11,6 +11,7 @@ pub mod export;
 pub mod ffi;
 pub mod ids;
 pub mod limits;
+pub mod local;
 pub mod log;
 pub mod propagation;
 pub mod runtime;

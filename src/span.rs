@@ -1,15 +1,26 @@
 //! Spans: started with an explicit parent and session, stamped with the HoneyHive attributes
 //! (spec 4.1), enriched, and ended exactly once.
+//!
+//! The hot path builds the OpenTelemetry SDK's `SpanData` itself instead of going through an
+//! `SdkTracer`: the same fields, ids, sampling decision and limits, without the SDK's per-span
+//! costs (a `Context` per parent, a provider and scope clone per span, a processor call, an
+//! attribute vector that reallocates on the first `set_attribute`; see BENCHMARKS.md).
+//! Attributes that are the same on every span of a tracer (project, source, evaluation ids,
+//! experiment metadata) are not copied into each span: the export pipeline writes them
+//! (`TracerInner::stamped`), before the span's own attributes, so a span attribute with the
+//! same key still wins.
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::event_type;
+use crate::export::AfterEnqueue;
 use crate::limits;
 use crate::tracer::TracerInner;
-use opentelemetry::trace::{
-    Span as _, SpanBuilder, SpanContext, Status, TraceContextExt, Tracer as _,
-};
-use opentelemetry::{Context, Key, KeyValue, StringValue, Value};
+use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status, TraceFlags};
+use opentelemetry::{InstrumentationScope, Key, KeyValue, StringValue, Value};
+use opentelemetry_sdk::trace::{IdGenerator as _, SpanData, SpanEvents, SpanLinks};
+use std::borrow::Cow;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 /// What a child, an injection or an ended span needs to know about a span.
 #[derive(Debug, Clone)]
@@ -20,18 +31,347 @@ pub struct SpanRef {
     pub remote_baggage: Vec<(String, String)>,
 }
 
-/// A span that has not ended yet.
+pub(crate) const SESSION_KEY: Key = Key::from_static_str("honeyhive.session_id");
+pub(crate) const SESSION_MIRROR_KEY: Key =
+    Key::from_static_str("traceloop.association.properties.session_id");
+const EVENT_TYPE_KEY: Key = Key::from_static_str("honeyhive_event_type");
+/// Room for attributes set after start, so the usual few setters never reallocate.
+const SPARE_ATTRIBUTES: usize = 8;
+
+/// What a recorded span has collected so far (absent for a span excluded by a name filter).
 #[derive(Debug)]
-pub struct ActiveSpan {
-    span: opentelemetry_sdk::trace::Span,
-    tracer: Arc<TracerInner>,
-    reference: SpanRef,
-    recording: bool,
+pub(crate) struct Recording {
+    parent_span_id: SpanId,
+    parent_span_is_remote: bool,
+    name: Cow<'static, str>,
+    start_time: SystemTime,
+    attributes: Vec<KeyValue>,
+    /// Attributes this span may hold (the per-span limit minus the tracer's stamped ones).
+    attribute_limit: u32,
+    dropped_attributes_count: u32,
+    events: SpanEvents,
+    status: Status,
 }
 
-const SESSION_KEY: Key = Key::from_static_str("honeyhive.session_id");
-const SESSION_MIRROR_KEY: Key = Key::from_static_str("traceloop.association.properties.session_id");
-const EVENT_TYPE_KEY: Key = Key::from_static_str("honeyhive_event_type");
+impl Recording {
+    /// As the SDK's `Span::set_attribute`: past the limit, attributes are counted as dropped.
+    #[inline]
+    pub(crate) fn set_attribute(&mut self, kv: KeyValue) {
+        if self.attributes.len() < self.attribute_limit as usize {
+            self.attributes.push(kv);
+        } else {
+            self.dropped_attributes_count += 1;
+        }
+    }
+
+    pub(crate) fn set_attributes(&mut self, attributes: impl IntoIterator<Item = KeyValue>) {
+        for kv in attributes {
+            self.set_attribute(kv);
+        }
+    }
+
+    /// An `exception` event, error status, and `honeyhive_error` / `honeyhive_error_type` on
+    /// the span itself (spec 11, recommendation 8).
+    pub(crate) fn record_error(&mut self, error_type: Option<&str>, message: &str) {
+        let message = limits::truncate_utf8(message, limits::MAX_ATTRIBUTE_VALUE_BYTES);
+        let error_type = error_type.filter(|t| !t.is_empty()).unwrap_or("Error");
+        let error_type = limits::truncate_utf8(error_type, limits::MAX_KEY_BYTES);
+        if self.events.len() < limits::MAX_EVENTS_PER_SPAN as usize {
+            self.events.events.push(opentelemetry::trace::Event::new(
+                "exception",
+                opentelemetry::time::now(),
+                vec![
+                    KeyValue::new("exception.type", error_type.to_string()),
+                    KeyValue::new("exception.message", message.to_string()),
+                ],
+                0,
+            ));
+        } else {
+            self.events.dropped_count += 1;
+        }
+        let status = Status::error(format!("{error_type}: {message}"));
+        // As the SDK: Ok > Error > Unset.
+        if status > self.status {
+            self.status = status;
+        }
+        self.set_attribute(KeyValue::new("honeyhive_error", message.to_string()));
+        self.set_attribute(KeyValue::new(
+            "honeyhive_error_type",
+            error_type.to_string(),
+        ));
+    }
+
+    /// What the span will weigh in the export queue (see `export::estimate_size`).
+    pub(crate) fn estimated_size(&self) -> usize {
+        crate::export::estimate_size(&self.name, &self.attributes, &self.events)
+    }
+
+    /// The finished span, as the SDK would hand it to a span processor.
+    pub(crate) fn into_span_data(self, context: SpanContext) -> SpanData {
+        SpanData {
+            span_context: context,
+            parent_span_id: self.parent_span_id,
+            parent_span_is_remote: self.parent_span_is_remote,
+            span_kind: SpanKind::Internal,
+            name: self.name,
+            start_time: self.start_time,
+            end_time: opentelemetry::time::now(),
+            attributes: self.attributes,
+            dropped_attributes_count: self.dropped_attributes_count,
+            events: self.events,
+            links: SpanLinks::default(),
+            status: self.status,
+            // The pipeline writes its tracer's scope (`honeyhive.<id>`): not cloned per span.
+            instrumentation_scope: InstrumentationScope::default(),
+        }
+    }
+}
+
+/// A span just started: what children and injection need, and what it records.
+#[derive(Debug)]
+pub(crate) struct Started {
+    pub(crate) reference: SpanRef,
+    /// `None` when not recorded (excluded by `span_name_filters`), or once ended.
+    pub(crate) recording: Option<Recording>,
+}
+
+/// What can make a start fail: an empty name or an unknown explicit event type.
+#[inline]
+pub(crate) fn check_start(name: &str, event_type: Option<&str>) -> Result<()> {
+    if name.is_empty() {
+        return Err(Error::arg("span name must not be empty"));
+    }
+    if let Some(t) = event_type {
+        if !crate::enrich::EVENT_TYPES.contains(&t) {
+            return Err(Error::arg("event type must be model, tool or chain"));
+        }
+    }
+    Ok(())
+}
+
+/// Starts a span on `tracer` (arguments already passed `check_start`): its context (ids,
+/// flags, trace state as the SDK's sampler would set them) and, unless a name filter
+/// excludes it, its recording with the stamped attributes.
+pub(crate) fn begin(
+    tracer: &TracerInner,
+    name: &str,
+    event_type: Option<&str>,
+    parent: Option<&SpanRef>,
+    session: Option<Arc<str>>,
+    mut attributes: Vec<KeyValue>,
+) -> Started {
+    let name = limits::truncate_utf8(name, limits::MAX_SPAN_NAME_BYTES);
+    let event_type: &'static str = match event_type {
+        Some("model") => "model",
+        Some("chain") => "chain",
+        Some(_) => "tool",
+        None => event_type::detect(name, &attributes),
+    };
+
+    // The SDK's decision for a valid (always remote-wrapped) parent or none: same trace id,
+    // the parent's flags with `sampled`, the parent's trace state; a span excluded by
+    // `span_name_filters` is not recorded and not sampled (spec 6.7).
+    let ids = crate::ids::ForkSafeIdGenerator;
+    let parent_cx = parent.map(|p| &p.context).filter(|c| c.is_valid());
+    let span_id = ids.new_span_id();
+    let trace_id = match parent_cx {
+        Some(p) => p.trace_id(),
+        None => ids.new_trace_id(),
+    };
+    let trace_state = parent_cx
+        .map(|p| p.trace_state().clone())
+        .unwrap_or_default();
+    let recorded = tracer.config.span_name_filters.allows(name);
+    let flags = if recorded {
+        parent_cx
+            .map(|p| p.trace_flags())
+            .unwrap_or_default()
+            .with_sampled(true)
+    } else {
+        TraceFlags::default()
+    };
+    let context = SpanContext::new(trace_id, span_id, flags, false, trace_state);
+
+    // First use after a fork resets this tracer's pipeline for the child before counting.
+    let _ = tracer.pipeline.ensure_worker();
+    tracer.stats.spans_started.add(1);
+    let remote = parent
+        .map(|p| p.remote_baggage.as_slice())
+        .unwrap_or_default();
+    let reference = SpanRef {
+        context,
+        session,
+        remote_baggage: remote.to_vec(),
+    };
+    if !recorded {
+        return Started {
+            reference,
+            recording: None,
+        };
+    }
+
+    let mut attrs = crate::local::attribute_vec(2 + attributes.len() + SPARE_ATTRIBUTES);
+    if let Some(s) = &reference.session {
+        // Stored once: the pipeline writes its mirror key (SESSION_MIRROR_KEY) beside it.
+        attrs.push(KeyValue::new(
+            SESSION_KEY,
+            Value::String(StringValue::from(s.clone())),
+        ));
+    }
+    if !remote.is_empty() {
+        remote_overrides(tracer, remote, &mut attrs);
+    }
+    attrs.push(KeyValue::new(
+        EVENT_TYPE_KEY,
+        Value::String(StringValue::from(event_type)),
+    ));
+    // Caller attributes never override the stamped ones (the event type is taken into
+    // account above, by detection).
+    if !attributes.is_empty() {
+        attributes.retain(|kv| {
+            kv.key != EVENT_TYPE_KEY
+                && (reference.session.is_none() || kv.key != SESSION_MIRROR_KEY)
+                && !attrs.iter().any(|s| s.key == kv.key)
+                && !tracer.stamped.iter().any(|s| s.key == kv.key)
+        });
+    }
+    // The stamped attributes and the session mirror count against the per-span limit.
+    let attribute_limit = (limits::MAX_ATTRIBUTES_PER_SPAN as usize)
+        .saturating_sub(tracer.stamped.len() + usize::from(reference.session.is_some()));
+    let mut dropped = 0;
+    for kv in attributes {
+        if attrs.len() < attribute_limit {
+            attrs.push(kv);
+        } else {
+            dropped += 1;
+        }
+    }
+    let name: Cow<'static, str> = match crate::local::intern(name) {
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(name.to_string()),
+    };
+    let recording = Recording {
+        parent_span_id: parent_cx.map(|p| p.span_id()).unwrap_or(SpanId::INVALID),
+        parent_span_is_remote: parent_cx.is_some_and(|p| p.is_remote()),
+        name,
+        start_time: opentelemetry::time::now(),
+        attributes: attrs,
+        attribute_limit: attribute_limit as u32,
+        dropped_attributes_count: dropped,
+        events: SpanEvents::default(),
+        status: Status::Unset,
+    };
+    Started {
+        reference,
+        recording: Some(recording),
+    }
+}
+
+/// A continued remote trace keeps the caller's project and source (spec 4.1: baggage wins
+/// over the tracer's own values): written on the span, they replace the tracer's stamped ones.
+#[cold]
+fn remote_overrides(tracer: &TracerInner, remote: &[(String, String)], attrs: &mut Vec<KeyValue>) {
+    for kv in &tracer.stamped {
+        let key = kv.key.as_str();
+        let label = key.rsplit('.').next().unwrap_or_default();
+        let from_baggage = (key.starts_with("honeyhive.")
+            || key.starts_with("traceloop.association.properties."))
+        .then(|| remote.iter().find(|(k, _)| k == label))
+        .flatten();
+        if let Some((_, v)) = from_baggage {
+            attrs.push(KeyValue::new(kv.key.clone(), v.clone()));
+        }
+    }
+    for (label, v) in remote {
+        if !tracer
+            .stamped
+            .iter()
+            .any(|kv| kv.key.as_str() == format!("honeyhive.{label}"))
+        {
+            attrs.push(KeyValue::new(format!("honeyhive.{label}"), v.clone()));
+            attrs.push(KeyValue::new(
+                format!("traceloop.association.properties.{label}"),
+                v.clone(),
+            ));
+        }
+    }
+}
+
+/// Ends a span: hands its data to the tracer's pipeline. `TracerClosed` when the tracer was
+/// closed first (the span is then dropped and counted in spans_dropped).
+pub(crate) fn finish(
+    tracer: &TracerInner,
+    context: SpanContext,
+    has_session: bool,
+    mut recording: Option<Recording>,
+) -> Result<()> {
+    if recording.is_none() {
+        return Ok(());
+    }
+    let (accepted, then) = finish_enqueue(tracer, &context, has_session, &mut recording);
+    tracer.pipeline.after_enqueue(then);
+    if accepted {
+        Ok(())
+    } else {
+        Err(refused_after_close())
+    }
+}
+
+/// `finish` without what may block (waking the worker, immediate-mode export), for callers
+/// holding a lock, which then call `pipeline.after_enqueue`. Takes the recording (if any) and
+/// returns whether the pipeline accepted it (false: refused after close). Small results, so
+/// they come back in registers.
+#[inline]
+pub(crate) fn finish_enqueue(
+    tracer: &TracerInner,
+    context: &SpanContext,
+    has_session: bool,
+    recording: &mut Option<Recording>,
+) -> (bool, AfterEnqueue) {
+    let Some(size) = recording.as_ref().map(Recording::estimated_size) else {
+        return (true, AfterEnqueue::Nothing);
+    };
+    if !has_session && tracer.config.exporter == crate::config::ExporterKind::HoneyHive {
+        warn_no_session(tracer, context);
+    }
+    tracer.pipeline.enqueue(size, || {
+        recording
+            .take()
+            .expect("checked above")
+            .into_span_data(context.clone())
+    })
+}
+
+#[cold]
+fn warn_no_session(tracer: &TracerInner, context: &SpanContext) {
+    tracer.log.warn(format!(
+        "span {:?} has no session id (skip_backend_session_creation without session_id): HoneyHive cannot attribute it",
+        context.span_id()
+    ));
+}
+
+/// The error of a span ended after its tracer was closed.
+#[cold]
+pub(crate) fn refused_after_close() -> Error {
+    Error::new(
+        ErrorKind::TracerClosed,
+        "the span's tracer is closed: the span was dropped (counted in spans_dropped)",
+    )
+}
+
+pub(crate) fn tracer_closed() -> Error {
+    Error::new(ErrorKind::TracerClosed, "the span's tracer is closed")
+}
+
+/// A span that has not ended yet (the Rust API; the C ABI keeps the same parts in its handle
+/// table). Dropped without `end`, it ends then, as an SDK span does.
+#[derive(Debug)]
+pub struct ActiveSpan {
+    tracer: Arc<TracerInner>,
+    reference: SpanRef,
+    recording: Option<Recording>,
+    ended: bool,
+}
 
 impl ActiveSpan {
     pub(crate) fn start(
@@ -40,99 +380,18 @@ impl ActiveSpan {
         event_type: Option<&str>,
         parent: Option<&SpanRef>,
         session: Option<Arc<str>>,
-        mut attributes: Vec<KeyValue>,
+        attributes: Vec<KeyValue>,
     ) -> Result<ActiveSpan> {
-        if name.is_empty() {
-            return Err(Error::arg("span name must not be empty"));
-        }
-        let name = limits::truncate_utf8(name, limits::MAX_SPAN_NAME_BYTES);
-        if let Some(t) = event_type {
-            if !crate::enrich::EVENT_TYPES.contains(&t) {
-                return Err(Error::arg("event type must be model, tool or chain"));
-            }
-        }
-        let event_type: &'static str = match event_type {
-            Some("model") => "model",
-            Some("chain") => "chain",
-            Some(_) => "tool",
-            None => event_type::detect(name, &attributes),
-        };
-
-        let mut stamped = Vec::with_capacity(tracer.stamped.len() + attributes.len() + 3);
-        if let Some(s) = &session {
-            let v = Value::String(StringValue::from(s.clone()));
-            stamped.push(KeyValue::new(SESSION_KEY, v.clone()));
-            stamped.push(KeyValue::new(SESSION_MIRROR_KEY, v));
-        }
-        let remote = parent
-            .map(|p| p.remote_baggage.as_slice())
-            .unwrap_or_default();
-        if remote.is_empty() {
-            stamped.extend(tracer.stamped.iter().cloned());
-        } else {
-            // A continued remote trace keeps the caller's project and source (spec 4.1: baggage
-            // wins over the tracer's own values).
-            for kv in &tracer.stamped {
-                let label = kv.key.as_str().rsplit('.').next().unwrap_or_default();
-                let from_baggage = (kv.key.as_str().starts_with("honeyhive.")
-                    || kv
-                        .key
-                        .as_str()
-                        .starts_with("traceloop.association.properties."))
-                .then(|| remote.iter().find(|(k, _)| k == label))
-                .flatten();
-                match from_baggage {
-                    Some((_, v)) => stamped.push(KeyValue::new(kv.key.clone(), v.clone())),
-                    None => stamped.push(kv.clone()),
-                }
-            }
-            for (label, v) in remote {
-                if !tracer
-                    .stamped
-                    .iter()
-                    .any(|kv| kv.key.as_str() == format!("honeyhive.{label}"))
-                {
-                    stamped.push(KeyValue::new(format!("honeyhive.{label}"), v.clone()));
-                    stamped.push(KeyValue::new(
-                        format!("traceloop.association.properties.{label}"),
-                        v.clone(),
-                    ));
-                }
-            }
-        }
-        stamped.push(KeyValue::new(
-            EVENT_TYPE_KEY,
-            Value::String(StringValue::from(event_type)),
-        ));
-        // Caller attributes never override the stamped ones (the event type is taken into
-        // account above, by detection).
-        attributes
-            .retain(|kv| kv.key != EVENT_TYPE_KEY && !stamped.iter().any(|s| s.key == kv.key));
-        stamped.append(&mut attributes);
-
-        let builder = SpanBuilder::from_name(name.to_string()).with_attributes(stamped);
-        let span = match parent {
-            Some(p) => {
-                let cx = Context::new().with_remote_span_context(p.context.clone());
-                tracer.sdk.build_with_context(builder, &cx)
-            }
-            None => tracer.sdk.build_with_context(builder, &Context::new()),
-        };
-        let recording = span.is_recording();
-        // First use after a fork resets this tracer's pipeline for the child before counting.
-        let _ = tracer.pipeline.ensure_worker();
-        crate::stats::Stats::add(&tracer.stats.spans_started, 1);
-        let remote_baggage = parent.map(|p| p.remote_baggage.clone()).unwrap_or_default();
-        let reference = SpanRef {
-            context: span.span_context().clone(),
-            session,
-            remote_baggage,
-        };
+        check_start(name, event_type)?;
+        let Started {
+            reference,
+            recording,
+        } = begin(&tracer, name, event_type, parent, session, attributes);
         Ok(ActiveSpan {
-            span,
             tracer,
             reference,
             recording,
+            ended: false,
         })
     }
 
@@ -146,15 +405,12 @@ impl ActiveSpan {
 
     /// Whether the span is recorded (false when a name filter excluded it).
     pub fn is_recording(&self) -> bool {
-        self.recording
+        self.recording.is_some()
     }
 
     fn check_open(&self) -> Result<()> {
         if self.tracer.is_closed() {
-            return Err(Error::new(
-                ErrorKind::TracerClosed,
-                "the span's tracer is closed",
-            ));
+            return Err(tracer_closed());
         }
         Ok(())
     }
@@ -162,13 +418,17 @@ impl ActiveSpan {
     /// Applies already-validated attributes (all of them, or none on error).
     pub fn set_attributes(&mut self, attributes: Vec<KeyValue>) -> Result<()> {
         self.check_open()?;
-        self.span.set_attributes(attributes);
+        if let Some(r) = &mut self.recording {
+            r.set_attributes(attributes);
+        }
         Ok(())
     }
 
     pub fn set_attribute(&mut self, kv: KeyValue) -> Result<()> {
         self.check_open()?;
-        self.span.set_attribute(kv);
+        if let Some(r) = &mut self.recording {
+            r.set_attribute(kv);
+        }
         Ok(())
     }
 
@@ -176,45 +436,28 @@ impl ActiveSpan {
     /// the span itself (spec 11, recommendation 8).
     pub fn record_error(&mut self, error_type: Option<&str>, message: &str) -> Result<()> {
         self.check_open()?;
-        let message = limits::truncate_utf8(message, limits::MAX_ATTRIBUTE_VALUE_BYTES);
-        let error_type = error_type.filter(|t| !t.is_empty()).unwrap_or("Error");
-        let error_type = limits::truncate_utf8(error_type, limits::MAX_KEY_BYTES);
-        self.span.add_event(
-            "exception",
-            vec![
-                KeyValue::new("exception.type", error_type.to_string()),
-                KeyValue::new("exception.message", message.to_string()),
-            ],
-        );
-        self.span
-            .set_status(Status::error(format!("{error_type}: {message}")));
-        self.span.set_attributes([
-            KeyValue::new("honeyhive_error", message.to_string()),
-            KeyValue::new("honeyhive_error_type", error_type.to_string()),
-        ]);
+        if let Some(r) = &mut self.recording {
+            r.record_error(error_type, message);
+        }
         Ok(())
     }
 
     /// Ends the span; the export pipeline takes it from here.
     pub fn end(mut self) -> Result<SpanRef> {
-        let reference = self.reference.clone();
-        if self.recording
-            && reference.session.is_none()
-            && self.tracer.config.exporter == crate::config::ExporterKind::HoneyHive
-        {
-            self.tracer.log.warn(format!(
-                "span {:?} has no session id (skip_backend_session_creation without session_id): HoneyHive cannot attribute it",
-                reference.context.span_id()
-            ));
+        self.ended = true;
+        let context = self.reference.context.clone();
+        let has_session = self.reference.session.is_some();
+        finish(&self.tracer, context, has_session, self.recording.take())?;
+        Ok(self.reference.clone())
+    }
+}
+
+impl Drop for ActiveSpan {
+    fn drop(&mut self) {
+        if !self.ended {
+            let context = self.reference.context.clone();
+            let has_session = self.reference.session.is_some();
+            let _ = finish(&self.tracer, context, has_session, self.recording.take());
         }
-        crate::export::take_push_outcome();
-        self.span.end();
-        if !crate::export::take_push_outcome() {
-            return Err(Error::new(
-                ErrorKind::TracerClosed,
-                "the span's tracer is closed: the span was dropped (counted in spans_dropped)",
-            ));
-        }
-        Ok(reference)
     }
 }

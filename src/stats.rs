@@ -1,11 +1,35 @@
 //! Per-tracer counters, updated with relaxed atomics (they are reports, not synchronization).
 
+use crate::local::Padded;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// Stripes of a per-span counter.
+const STRIPES: usize = 8;
+
+/// A counter bumped on every span: one stripe per thread (by `local::index()`), summed when
+/// read, so that threads tracing at once do not write the same cache line.
+#[derive(Debug, Default)]
+pub struct Striped([Padded<AtomicU64>; STRIPES]);
+
+impl Striped {
+    #[inline]
+    pub fn add(&self, n: u64) {
+        self.0[crate::local::index() % STRIPES].fetch_add(n, Relaxed);
+    }
+    pub fn load(&self) -> u64 {
+        self.0.iter().map(|c| c.load(Relaxed)).sum()
+    }
+    fn reset(&self) {
+        for c in &self.0 {
+            c.store(0, Relaxed);
+        }
+    }
+}
 
 #[derive(Debug, Default)]
 pub struct Stats {
-    pub spans_started: AtomicU64,
-    pub spans_ended: AtomicU64,
+    pub spans_started: Striped,
+    pub spans_ended: Striped,
     pub spans_exported: AtomicU64,
     pub spans_dropped: AtomicU64,
     pub export_requests: AtomicU64,
@@ -40,9 +64,9 @@ impl Stats {
 
     /// Zeroes every counter (in a forked child).
     pub fn reset(&self) {
+        self.spans_started.reset();
+        self.spans_ended.reset();
         for c in [
-            &self.spans_started,
-            &self.spans_ended,
             &self.spans_exported,
             &self.spans_dropped,
             &self.export_requests,
@@ -69,8 +93,8 @@ impl Stats {
 
     pub fn snapshot(&self, queue_len: usize) -> StatsSnapshot {
         StatsSnapshot {
-            spans_started: self.spans_started.load(Relaxed),
-            spans_ended: self.spans_ended.load(Relaxed),
+            spans_started: self.spans_started.load(),
+            spans_ended: self.spans_ended.load(),
             spans_exported: self.spans_exported.load(Relaxed),
             spans_dropped: self.spans_dropped.load(Relaxed),
             export_requests: self.export_requests.load(Relaxed),

@@ -5,13 +5,11 @@ use crate::config::{Config, ExporterKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::export::json::JsonStyle;
 use crate::export::rest::Rest;
-use crate::export::{FlushError, Pipeline, Sink};
+use crate::export::{Encoding, FlushError, Pipeline, Sink};
 use crate::log::Logger;
 use crate::span::{ActiveSpan, SpanRef};
 use crate::stats::{Stats, StatsSnapshot};
-use opentelemetry::trace::TracerProvider as _;
-use opentelemetry::{Key, KeyValue, StringValue, Value};
-use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, SpanData, SpanLimits};
+use opentelemetry::{InstrumentationScope, Key, KeyValue, StringValue, Value};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -22,18 +20,27 @@ const CLIENT_PACKAGE: &str = "libhoneyhive";
 
 static NEXT_TRACER_ID: AtomicU64 = AtomicU64::new(1);
 
+/// Bumped by every close: a span that saw the same value at its start knows its tracer is
+/// still open without looking it up.
+static CLOSES: AtomicU64 = AtomicU64::new(0);
+
+/// The number of tracer closes so far in this process.
+#[inline]
+pub(crate) fn closes() -> u64 {
+    CLOSES.load(Ordering::Acquire)
+}
+
 /// The shared state of one tracer. Spans hold an `Arc` of it.
 #[derive(Debug)]
 pub struct TracerInner {
     pub id: u64,
     pub config: Config,
-    pub(crate) sdk: SdkTracer,
-    _provider: SdkTracerProvider,
     pub(crate) pipeline: Arc<Pipeline>,
     pub(crate) stats: Arc<Stats>,
     pub(crate) log: Arc<Logger>,
     pub(crate) default_session: Option<Arc<str>>,
     /// Attributes stamped on every span besides the session ones (project, source, evaluation).
+    /// The pipeline writes them when it encodes a span (see `span`).
     pub(crate) stamped: Vec<KeyValue>,
     closed: AtomicBool,
 }
@@ -42,56 +49,6 @@ pub struct TracerInner {
 #[derive(Debug, Clone)]
 pub struct Tracer {
     pub(crate) inner: Arc<TracerInner>,
-}
-
-/// Hands ended spans from the SDK to our pipeline.
-#[derive(Debug)]
-struct Processor(Arc<Pipeline>);
-
-impl opentelemetry_sdk::trace::SpanProcessor for Processor {
-    fn on_start(&self, _span: &mut opentelemetry_sdk::trace::Span, _cx: &opentelemetry::Context) {}
-    fn on_end(&self, span: SpanData) {
-        self.0.push(span);
-    }
-    fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult {
-        Ok(())
-    }
-    fn shutdown_with_timeout(&self, _timeout: Duration) -> opentelemetry_sdk::error::OTelSdkResult {
-        Ok(())
-    }
-}
-
-/// Applies `span_name_filters`: a filtered span is never recorded, so never exported; its
-/// children are judged on their own names (spec 6.7). Upstream sampling flags are not
-/// followed: a HoneyHive session is recorded whole.
-#[derive(Debug, Clone)]
-struct NameFilterSampler(crate::config::SpanNameFilters);
-
-impl opentelemetry_sdk::trace::ShouldSample for NameFilterSampler {
-    fn should_sample(
-        &self,
-        parent_context: Option<&opentelemetry::Context>,
-        _trace_id: opentelemetry::trace::TraceId,
-        name: &str,
-        _span_kind: &opentelemetry::trace::SpanKind,
-        _attributes: &[KeyValue],
-        _links: &[opentelemetry::trace::Link],
-    ) -> opentelemetry_sdk::trace::SamplingResult {
-        use opentelemetry::trace::TraceContextExt;
-        use opentelemetry_sdk::trace::{SamplingDecision, SamplingResult};
-        let decision = if self.0.allows(name) {
-            SamplingDecision::RecordAndSample
-        } else {
-            SamplingDecision::Drop
-        };
-        SamplingResult {
-            decision,
-            attributes: Vec::new(),
-            trace_state: parent_context
-                .map(|cx| cx.span().span_context().trace_state().clone())
-                .unwrap_or_default(),
-        }
-    }
 }
 
 impl Tracer {
@@ -123,28 +80,22 @@ impl Tracer {
             ))
         });
         let sink = make_sink(&config, headers)?;
+        let stamped = stamped_attributes(&config);
+        // The instrumentation scope of every span, as the reference names it (spec 3.6).
+        let scope = InstrumentationScope::builder(format!("honeyhive.{id}")).build();
         let pipeline = Pipeline::new(
             config.batch.clone(),
             config.disable_batch,
             sink,
-            resource(&config),
+            Encoding {
+                resource: resource(&config),
+                scope,
+                stamped: stamped.clone(),
+            },
             stats.clone(),
             log.clone(),
             rest,
         );
-
-        let mut builder = SdkTracerProvider::builder()
-            .with_span_processor(Processor(pipeline.clone()))
-            .with_id_generator(crate::ids::ForkSafeIdGenerator)
-            .with_span_limits(SpanLimits {
-                max_attributes_per_span: crate::limits::MAX_ATTRIBUTES_PER_SPAN,
-                max_events_per_span: crate::limits::MAX_EVENTS_PER_SPAN,
-                max_links_per_span: crate::limits::MAX_LINKS_PER_SPAN,
-                ..SpanLimits::default()
-            });
-        builder = builder.with_sampler(NameFilterSampler(config.span_name_filters.clone()));
-        let provider = builder.build();
-        let sdk = provider.tracer(format!("honeyhive.{id}"));
 
         let default_session = if config.skip_backend_session_creation && config.session_id.is_none()
         {
@@ -157,13 +108,9 @@ impl Tracer {
             // Local and generic OTLP exporters still group spans into a session.
             Some(Arc::<str>::from(new_session_id()))
         };
-        let stamped = stamped_attributes(&config);
-
         let inner = Arc::new(TracerInner {
             id,
             config,
-            sdk,
-            _provider: provider,
             pipeline,
             stats,
             log,
@@ -222,6 +169,7 @@ impl Tracer {
         if self.inner.closed.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
+        CLOSES.fetch_add(1, Ordering::AcqRel);
         // The OTel provider is not shut down: spans still open end through the pipeline, which
         // counts them as dropped, instead of vanishing silently.
         flush_result(self.inner.pipeline.shutdown(timeout))
@@ -458,21 +406,24 @@ fn warn_plain_http(c: &Config, log: &Logger) {
         ExporterKind::Otlp => c.otlp_endpoint.as_deref().unwrap_or(""),
         _ => return,
     };
-    let Some(rest) = url.strip_prefix("http://") else {
+    let Ok(parsed) = reqwest::Url::parse(url) else {
         return;
     };
-    let host = rest.split(['/', '?']).next().unwrap_or("");
-    let host = host.rsplit_once(':').map_or(host, |(h, p)| {
-        if p.bytes().all(|b| b.is_ascii_digit()) {
-            h
-        } else {
-            host
-        }
-    });
-    let loopback = host == "localhost" || host == "[::1]" || host.starts_with("127.");
+    if parsed.scheme() != "http" {
+        return;
+    }
+    // The parsed host, not the text: userinfo (`127.0.0.1@host`) and look-alike names
+    // (`127.example`) are not loopback.
+    let loopback = match parsed.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
     if !loopback {
         log.warn(format!(
-            "exporting over plain http:// to {host}: data and credentials are not encrypted"
+            "exporting over plain http:// to {}: data and credentials are not encrypted",
+            parsed.host_str().unwrap_or("")
         ));
     }
 }

@@ -45,6 +45,8 @@ package honeyhive
 #cgo nocallback hh_span_set_bool
 #cgo nocallback hh_span_record_error
 #cgo nocallback hh_span_end
+#cgo nocallback hh_span_end_ex
+#cgo nocallback hh_span_release
 #cgo nocallback hh_span_inject
 #cgo nocallback hh_span_session_id
 */
@@ -227,10 +229,15 @@ func cSpanStart(t uint64, name string, et EventType, parent uint64, sessionID st
 		}
 	}
 	var h C.hh_span
-	var e C.hh_error
-	st := C.hh_span_start(C.hh_tracer(t), ptr(cname), C.hh_event_type(et), C.hh_span(parent), ptr(sid), ptr(attrs), &h, &e)
-	if err := fromC("start span", st, &e); err != nil {
-		return 0, err
+	// No hh_error on the hot path (zeroing its 260 bytes costs more than the call's checks):
+	// a failed start changes nothing, so it is made again with one to get the message.
+	st := C.hh_span_start(C.hh_tracer(t), ptr(cname), C.hh_event_type(et), C.hh_span(parent), ptr(sid), ptr(attrs), &h, nil)
+	if st != C.HH_OK {
+		var e C.hh_error
+		st = C.hh_span_start(C.hh_tracer(t), ptr(cname), C.hh_event_type(et), C.hh_span(parent), ptr(sid), ptr(attrs), &h, &e)
+		if err := fromC("start span", st, &e); err != nil {
+			return 0, err
+		}
 	}
 	return uint64(h), nil
 }
@@ -302,6 +309,16 @@ func cSpanRecordError(s uint64, errType, message string) error {
 
 func cSpanEnd(s uint64) error {
 	return statusOnly("end span", C.hh_span_end(C.hh_span(s)))
+}
+
+// cSpanEndKeep ends a span and keeps its handle valid until cSpanRelease.
+func cSpanEndKeep(s uint64) error {
+	return statusOnly("end span", C.hh_span_end_ex(C.hh_span(s), C.HH_END_KEEP_HANDLE))
+}
+
+// cSpanRelease releases a handle kept by cSpanEndKeep (ending the span first if it is open).
+func cSpanRelease(s uint64) error {
+	return statusOnly("release span", C.hh_span_release(C.hh_span(s)))
 }
 
 // cSpanInject writes the span's traceparent into tp and its baggage into bag, growing bag

@@ -3,7 +3,6 @@ package honeyhive
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"runtime"
 	"strings"
@@ -150,14 +149,9 @@ func (t *Tracer) Start(ctx context.Context, name string, opts ...StartOption) (c
 	var err error
 	switch p := parent.(type) {
 	case *Span:
+		// Valid however long ago the parent ended: End keeps its handle while p is
+		// reachable (and it is, until the KeepAlive below).
 		h, err = cSpanStart(t.handle, name, cfg.eventType, p.handle, session, attrs)
-		if err != nil && errors.Is(err, ErrInvalidHandle) {
-			// The parent ended long ago and its handle slot was reused: start the child
-			// from the W3C context the parent saved when it ended.
-			if tp, bag, ok := p.saved(); ok {
-				h, err = t.startFromSaved(string(tp), string(bag), name, cfg.eventType, session, attrs)
-			}
-		}
 	case *remoteParent:
 		h, err = cSpanStart(t.handle, name, cfg.eventType, p.handle, session, attrs)
 	default:
@@ -168,8 +162,7 @@ func (t *Tracer) Start(ctx context.Context, name string, opts ...StartOption) (c
 	if err != nil {
 		return ctx, noopSpan(err)
 	}
-	s := &Span{handle: h}
-	runtime.SetFinalizer(s, (*Span).finalize)
+	s, sctx := newSpan(h, ctx)
 	if inputs != nil {
 		// Inputs go through enrichment (flattened to honeyhive_inputs.<path>). The span is
 		// started either way; a failure here is reported by s.Err().
@@ -177,17 +170,7 @@ func (t *Tracer) Start(ctx context.Context, name string, opts ...StartOption) (c
 			s.err = opError("start span: inputs", err)
 		}
 	}
-	return context.WithValue(ctx, ctxKey{}, s), s
-}
-
-func (t *Tracer) startFromSaved(tp, bag, name string, et EventType, session string, attrs []byte) (uint64, error) {
-	r, err := cTracerExtract(t.handle, tp, bag)
-	if err != nil {
-		return 0, err
-	}
-	h, err := cSpanStart(t.handle, name, et, r, session, attrs)
-	_ = cSpanEnd(r)
-	return h, err
+	return sctx, s
 }
 
 // Inject writes the W3C context of ctx into h: `traceparent` of the span in ctx and

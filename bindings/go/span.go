@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 )
 
@@ -82,23 +83,15 @@ type Span struct {
 	handle uint64
 	err    error // why Start failed (handle == 0), or why WithInputs failed (set once, before publication)
 
-	state atomic.Uint32 // spanLive → spanEnding → spanEnded
-
-	// The span's W3C context, saved by End (before the handle goes stale) so that the
-	// span can still parent children and be injected long after it ended.
-	savedOK  bool
-	tp       [traceparentBufLen]byte
-	bagSmall [192]byte
-	bag      []byte
+	state atomic.Uint32 // spanLive → spanEnded
 }
 
 const (
 	spanLive uint32 = iota
-	spanEnding
 	spanEnded
 )
 
-func noopSpan(err error) *Span { return &Span{err: err, savedOK: false} }
+func noopSpan(err error) *Span { return &Span{err: err} }
 
 // Err returns why Start failed (the span is then a no-op), or why a start option could not
 // be applied to a started span (WithInputs over a library limit); nil otherwise.
@@ -133,33 +126,90 @@ func (s *Span) live(op string) error {
 // End ends the span and hands it to the export pipeline; it never waits for the network
 // (except with Config.DisableBatch). Ending twice is a no-op. A span ended after its
 // tracer's Close is dropped and counted in Stats().SpansDropped.
+//
+// The library keeps the ended span's handle (hh_span_end_ex with HH_END_KEEP_HANDLE) for as
+// long as the *Span is reachable, so it can still parent children and be injected however
+// long ago it ended; the handle is released (hh_span_release) when the *Span is collected.
 func (s *Span) End() {
-	if s == nil || s.handle == 0 || !s.state.CompareAndSwap(spanLive, spanEnding) {
+	// Marked ended first (one atomic operation): a setter racing with End gets "ended"
+	// slightly early, which is what it would get an instant later anyway.
+	if s == nil || s.handle == 0 || !s.state.CompareAndSwap(spanLive, spanEnded) {
 		return
 	}
-	if bag, err := cSpanInject(s.handle, &s.tp, s.bagSmall[:]); err == nil {
-		s.bag, s.savedOK = bag, true
-	}
-	_ = cSpanEnd(s.handle)
-	s.state.Store(spanEnded)
-	runtime.SetFinalizer(s, nil)
+	_ = cSpanEndKeep(s.handle)
 	runtime.KeepAlive(s)
 }
 
-// finalize ends a span that was dropped without End (a safety net; the span's end time is
-// then the collection time).
-func (s *Span) finalize() {
-	if s.state.Load() == spanLive {
-		_ = cSpanEnd(s.handle)
-	}
+// Every started *Span has a cleanup that releases the handle End kept, and ends a span
+// dropped without End (a safety net; its end time is then the collection time). A cleanup per
+// span would cost more than the span itself (runtime.AddCleanup keeps a sorted list per
+// memory span: ~0.5 µs each), so spans are allocated in chunks of spansPerChunk with one
+// cleanup per chunk: it runs once no span of the chunk is reachable, and releases them all.
+// (A long-lived span thus keeps up to spansPerChunk-1 ended handles of its neighbours, each a
+// few hundred bytes in the library, until it is collected.)
+const spansPerChunk = 64
+
+type spanChunk struct {
+	spans [spansPerChunk]Span
+	ctxs  [spansPerChunk]spanCtx
 }
 
-// saved returns the context saved by End, if the span has ended.
-func (s *Span) saved() (traceparent, baggage []byte, ok bool) {
-	if s.state.Load() != spanEnded || !s.savedOK {
-		return nil, nil, false
+// spanCtx is what context.WithValue(parent, ctxKey{}, span) would return, kept in the span's
+// chunk instead of allocated apart (Start returns one with every span).
+type spanCtx struct {
+	context.Context
+	span *Span
+}
+
+func (c *spanCtx) Value(key any) any {
+	if _, ok := key.(ctxKey); ok {
+		return c.span
 	}
-	return s.tp[:traceparentBufLen-1], s.bag, true
+	return c.Context.Value(key)
+}
+
+func (c *spanCtx) String() string {
+	return fmt.Sprintf("%v.WithValue(honeyhive.Span)", c.Context)
+}
+
+// chunkHandles are the handles of one chunk's spans, apart from the chunk (a cleanup must
+// not reach the object it watches).
+type chunkHandles [spansPerChunk]atomic.Uint64
+
+// chunkCursor is where the next span of a chunk goes. Cursors live in a sync.Pool: each P
+// takes its own (no lock), and the pool forgets them at garbage collection, so a chunk the
+// program no longer uses is not kept alive by its cursor.
+type chunkCursor struct {
+	chunk   *spanChunk
+	handles *chunkHandles
+	next    int
+}
+
+var cursors = sync.Pool{New: func() any { return new(chunkCursor) }}
+
+// newSpan returns a *Span for a started span's handle, and parent carrying it.
+func newSpan(h uint64, parent context.Context) (*Span, context.Context) {
+	cur := cursors.Get().(*chunkCursor)
+	if cur.chunk == nil || cur.next == spansPerChunk {
+		cur.chunk, cur.handles, cur.next = new(spanChunk), new(chunkHandles), 0
+		runtime.AddCleanup(cur.chunk, releaseChunk, cur.handles)
+	}
+	c, i := cur.chunk, cur.next
+	cur.next++
+	cur.handles[i].Store(h)
+	cursors.Put(cur)
+	s := &c.spans[i]
+	s.handle = h
+	c.ctxs[i] = spanCtx{Context: parent, span: s}
+	return s, &c.ctxs[i]
+}
+
+func releaseChunk(hs *chunkHandles) {
+	for i := range hs {
+		if h := hs[i].Load(); h != 0 {
+			_ = cSpanRelease(h)
+		}
+	}
 }
 
 // Enrich adds structured data to the span (all or nothing; see Enrichment).
@@ -239,9 +289,6 @@ func (s *Span) SessionID() string {
 	id, err := cSpanSessionID(s.handle)
 	runtime.KeepAlive(s)
 	if err != nil {
-		if _, bag, ok := s.saved(); ok {
-			return baggageValue(string(bag), sessionBaggageKeys...)
-		}
 		return ""
 	}
 	return id
@@ -273,8 +320,8 @@ func (s *Span) SpanID() string {
 	return ""
 }
 
-// context returns the span's traceparent and baggage: from the library while the handle is
-// valid, else as saved by End.
+// context returns the span's traceparent and baggage (the handle stays valid while s is
+// reachable, live or ended).
 func (s *Span) context() (string, string, error) {
 	if s == nil || s.handle == 0 {
 		return "", "", s.Err()
@@ -283,13 +330,10 @@ func (s *Span) context() (string, string, error) {
 	var bagBuf [256]byte
 	bag, err := cSpanInject(s.handle, &tp, bagBuf[:])
 	runtime.KeepAlive(s)
-	if err == nil {
-		return string(tp[:traceparentBufLen-1]), string(bag), nil
+	if err != nil {
+		return "", "", err
 	}
-	if stp, sbag, ok := s.saved(); ok {
-		return string(stp), string(sbag), nil
-	}
-	return "", "", err
+	return string(tp[:traceparentBufLen-1]), string(bag), nil
 }
 
 // SpanFromContext returns the span carried by ctx (set by Tracer.Start or ContextWithSpan),

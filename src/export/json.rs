@@ -3,7 +3,7 @@
 //! OTLP/JSON specification (enum integers, no parent field on roots) for generic collectors.
 
 use opentelemetry::trace::{SpanKind, Status};
-use opentelemetry::{Array, KeyValue, Value};
+use opentelemetry::{Array, Key, KeyValue, Value};
 use opentelemetry_sdk::trace::SpanData;
 use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -14,20 +14,22 @@ pub enum JsonStyle {
     Standard,
 }
 
-/// Encodes one export request: one resource, spans grouped by instrumentation scope.
-pub fn encode(spans: &[SpanData], resource: &[KeyValue], style: JsonStyle) -> Vec<u8> {
+/// Encodes one export request: one resource, spans grouped by instrumentation scope (spans
+/// made by libhoneyhive carry none and are reported under `enc.scope`), each span with
+/// `enc.stamped` before its own attributes.
+pub fn encode(spans: &[SpanData], enc: &super::Encoding, style: JsonStyle) -> Vec<u8> {
     let mut out = Vec::with_capacity(256 + spans.len() * 768);
     out.extend_from_slice(b"{\"resourceSpans\":[{\"resource\":{");
-    if !resource.is_empty() {
+    if !enc.resource.is_empty() {
         out.extend_from_slice(b"\"attributes\":");
-        attributes(&mut out, resource.iter());
+        attributes(&mut out, enc.resource.iter().map(|kv| (&kv.key, &kv.value)));
     }
     out.extend_from_slice(b"},\"scopeSpans\":[");
     for (n, group) in spans
         .chunk_by(|a, b| a.instrumentation_scope == b.instrumentation_scope)
         .enumerate()
     {
-        let scope = &group[0].instrumentation_scope;
+        let scope = super::scope_of(&group[0], enc);
         if n > 0 {
             out.push(b',');
         }
@@ -42,7 +44,7 @@ pub fn encode(spans: &[SpanData], resource: &[KeyValue], style: JsonStyle) -> Ve
             if i > 0 {
                 out.push(b',');
             }
-            encode_span(&mut out, span, style);
+            encode_span(&mut out, span, &enc.stamped, style);
         }
         out.extend_from_slice(b"]}");
     }
@@ -50,16 +52,17 @@ pub fn encode(spans: &[SpanData], resource: &[KeyValue], style: JsonStyle) -> Ve
     out
 }
 
-fn encode_span(out: &mut Vec<u8>, span: &SpanData, style: JsonStyle) {
+fn encode_span(out: &mut Vec<u8>, span: &SpanData, stamped: &[KeyValue], style: JsonStyle) {
     let ctx = &span.span_context;
-    let _ = write!(
-        out,
-        "{{\"traceId\":\"{}\",\"spanId\":\"{}\"",
-        ctx.trace_id(),
-        ctx.span_id()
-    );
+    out.extend_from_slice(b"{\"traceId\":\"");
+    hex(out, &ctx.trace_id().to_bytes());
+    out.extend_from_slice(b"\",\"spanId\":\"");
+    hex(out, &ctx.span_id().to_bytes());
+    out.push(b'"');
     if span.parent_span_id != opentelemetry::trace::SpanId::INVALID {
-        let _ = write!(out, ",\"parentSpanId\":\"{}\"", span.parent_span_id);
+        out.extend_from_slice(b",\"parentSpanId\":\"");
+        hex(out, &span.parent_span_id.to_bytes());
+        out.push(b'"');
     } else if style == JsonStyle::HoneyHive {
         out.extend_from_slice(b",\"parentSpanId\":null");
     }
@@ -74,13 +77,12 @@ fn encode_span(out: &mut Vec<u8>, span: &SpanData, style: JsonStyle) {
             let _ = write!(out, ",\"kind\":{kind}");
         }
     }
-    let _ = write!(
-        out,
-        ",\"startTimeUnixNano\":\"{}\",\"endTimeUnixNano\":\"{}\",\"attributes\":",
-        nanos(span.start_time),
-        nanos(span.end_time)
-    );
-    attributes(out, super::unique_attributes(&span.attributes));
+    out.extend_from_slice(b",\"startTimeUnixNano\":\"");
+    decimal(out, nanos(span.start_time));
+    out.extend_from_slice(b"\",\"endTimeUnixNano\":\"");
+    decimal(out, nanos(span.end_time));
+    out.extend_from_slice(b"\",\"attributes\":");
+    attributes(out, super::unique_attributes(stamped, &span.attributes));
     out.extend_from_slice(b",\"events\":[");
     for (n, event) in span.events.iter().enumerate() {
         if n > 0 {
@@ -93,7 +95,7 @@ fn encode_span(out: &mut Vec<u8>, span: &SpanData, style: JsonStyle) {
         );
         string(out, &event.name);
         out.extend_from_slice(b",\"attributes\":");
-        attributes(out, event.attributes.iter());
+        attributes(out, event.attributes.iter().map(|kv| (&kv.key, &kv.value)));
         out.push(b'}');
     }
     out.extend_from_slice(b"],\"status\":{");
@@ -145,16 +147,16 @@ pub fn nanos(t: SystemTime) -> u64 {
         .unwrap_or(0)
 }
 
-fn attributes<'a>(out: &mut Vec<u8>, attrs: impl IntoIterator<Item = &'a KeyValue>) {
+fn attributes<'a>(out: &mut Vec<u8>, attrs: impl IntoIterator<Item = (&'a Key, &'a Value)>) {
     out.push(b'[');
-    for (n, kv) in attrs.into_iter().enumerate() {
+    for (n, (k, v)) in attrs.into_iter().enumerate() {
         if n > 0 {
             out.push(b',');
         }
         out.extend_from_slice(b"{\"key\":");
-        string(out, kv.key.as_str());
+        string(out, k.as_str());
         out.extend_from_slice(b",\"value\":");
-        value(out, &kv.value);
+        value(out, v);
         out.push(b'}');
     }
     out.push(b']');
@@ -166,7 +168,12 @@ fn value(out: &mut Vec<u8>, v: &Value) {
             let _ = write!(out, "{{\"boolValue\":{b}}}");
         }
         Value::I64(i) => {
-            let _ = write!(out, "{{\"intValue\":\"{i}\"}}");
+            out.extend_from_slice(b"{\"intValue\":\"");
+            if *i < 0 {
+                out.push(b'-');
+            }
+            decimal(out, i.unsigned_abs());
+            out.extend_from_slice(b"\"}");
         }
         Value::F64(f) => double(out, *f),
         Value::String(s) => {
@@ -221,6 +228,103 @@ fn double(out: &mut Vec<u8>, f: f64) {
 }
 
 fn string(out: &mut Vec<u8>, s: &str) {
-    // serde_json's escaper is correct for every code point; writing to a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *out, s);
+    // Most strings need no escaping: copied as they are. Otherwise serde_json's escaper,
+    // correct for every code point (writing to a Vec cannot fail).
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        let _ = serde_json::to_writer(&mut *out, s);
+    }
+}
+
+/// Lower-case hex, as the SDK's `{:x}` of ids.
+fn hex(out: &mut Vec<u8>, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(DIGITS[(b >> 4) as usize]);
+        out.push(DIGITS[(b & 0xf) as usize]);
+    }
+}
+
+/// Decimal digits of `v` (what `{}` writes).
+fn decimal(out: &mut Vec<u8>, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::Encoding;
+    use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceFlags, TraceId, TraceState};
+    use opentelemetry::InstrumentationScope;
+    use opentelemetry_sdk::trace::{SpanEvents, SpanLinks};
+    use std::time::Duration;
+
+    #[test]
+    fn ids_numbers_and_strings_are_written_as_the_formatter_would() {
+        let t = UNIX_EPOCH + Duration::from_nanos(1_795_233_870_323_218_435);
+        let span = SpanData {
+            span_context: SpanContext::new(
+                TraceId::from(0x00e26d957658d08deac8754265b49f64_u128),
+                SpanId::from(0x01bd47d0e552aa18),
+                TraceFlags::SAMPLED,
+                false,
+                TraceState::default(),
+            ),
+            parent_span_id: SpanId::from(0x0a),
+            parent_span_is_remote: false,
+            span_kind: SpanKind::Internal,
+            name: "quote \" back \\ tab \t é ✓ \u{7f}".into(),
+            start_time: t,
+            end_time: UNIX_EPOCH,
+            attributes: vec![
+                KeyValue::new("neg", i64::MIN),
+                KeyValue::new("pos", i64::MAX),
+                KeyValue::new("zero", 0i64),
+                KeyValue::new("plain", "gpt-4o"),
+                KeyValue::new("ctl", "a\u{1}b\nc"),
+            ],
+            dropped_attributes_count: 0,
+            events: SpanEvents::default(),
+            links: SpanLinks::default(),
+            status: Status::Unset,
+            instrumentation_scope: InstrumentationScope::default(),
+        };
+        let enc = Encoding::default();
+        let out = encode(std::slice::from_ref(&span), &enc, JsonStyle::HoneyHive);
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let s = &v["resourceSpans"][0]["scopeSpans"][0]["spans"][0];
+        assert_eq!(s["traceId"], format!("{}", span.span_context.trace_id()));
+        assert_eq!(s["spanId"], format!("{}", span.span_context.span_id()));
+        assert_eq!(s["parentSpanId"], "000000000000000a");
+        assert_eq!(s["name"], &*span.name);
+        assert_eq!(s["startTimeUnixNano"], "1795233870323218435");
+        assert_eq!(s["endTimeUnixNano"], "0");
+        let attrs = s["attributes"].as_array().unwrap();
+        assert_eq!(attrs[0]["value"]["intValue"], i64::MIN.to_string());
+        assert_eq!(attrs[1]["value"]["intValue"], i64::MAX.to_string());
+        assert_eq!(attrs[2]["value"]["intValue"], "0");
+        assert_eq!(attrs[3]["value"]["stringValue"], "gpt-4o");
+        assert_eq!(attrs[4]["value"]["stringValue"], "a\u{1}b\nc");
+        // Byte for byte what serde_json writes for strings.
+        let mut a = Vec::new();
+        string(&mut a, &span.name);
+        assert_eq!(a, serde_json::to_vec(&*span.name).unwrap());
+        let mut b = Vec::new();
+        string(&mut b, "plain");
+        assert_eq!(b, serde_json::to_vec("plain").unwrap());
+    }
 }

@@ -1,5 +1,12 @@
 //! The export pipeline of one tracer: a bounded queue filled by ended spans on application
 //! threads, drained by a worker task on the shared runtime that batches, encodes and delivers.
+//!
+//! The queue is striped: each application thread appends to the stripe of its
+//! `local::index()`, so threads ending spans at once take different locks and write different
+//! cache lines. The bounds (`max_queue_size`, `max_queue_bytes`) stay exact across stripes: a
+//! stripe reserves room from the tracer-wide totals a few spans (and bytes) at a time, and a
+//! stripe that finds the totals spent first takes back what the other stripes reserved but
+//! did not use, so a span is dropped only when the queue really holds the bound.
 
 pub mod json;
 pub mod protobuf;
@@ -7,11 +14,12 @@ pub mod rest;
 pub mod transport;
 
 use crate::config::{BatchConfig, Protocol};
+use crate::local::Padded;
 use crate::log::Logger;
 use crate::runtime::{self, Shared};
 use crate::stats::Stats;
 use json::JsonStyle;
-use opentelemetry::{KeyValue, Value};
+use opentelemetry::{InstrumentationScope, KeyValue, Value};
 use opentelemetry_sdk::trace::SpanData;
 use parking_lot::Mutex;
 use reqwest::header::HeaderMap;
@@ -19,7 +27,7 @@ use reqwest::Method;
 use rest::Rest;
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::{mpsc, Notify};
@@ -53,10 +61,27 @@ enum Command {
     Stop,
 }
 
+/// Stripes of the queue (threads beyond this many share stripes).
+const STRIPES: usize = 8;
+
+/// One stripe of the queue.
 #[derive(Debug, Default)]
 struct Queue {
     spans: Vec<SpanData>,
     bytes: usize,
+    /// Room reserved from the tracer-wide totals and not used yet.
+    credit_spans: usize,
+    credit_bytes: usize,
+}
+
+/// What every export request of a tracer carries besides its spans.
+#[derive(Debug, Clone, Default)]
+pub struct Encoding {
+    pub resource: Vec<KeyValue>,
+    /// The scope every span of the tracer is reported under.
+    pub scope: InstrumentationScope,
+    /// Attributes of every span, written before the span's own (which win on equal keys).
+    pub stamped: Vec<KeyValue>,
 }
 
 /// The worker of the current process generation.
@@ -71,10 +96,18 @@ pub struct Pipeline {
     cfg: BatchConfig,
     immediate: bool,
     sink: Sink,
-    resource: Vec<KeyValue>,
+    encoding: Encoding,
     stats: Arc<Stats>,
     log: Arc<Logger>,
-    queue: Mutex<Queue>,
+    queue: [Padded<crate::local::SpinLock<Queue>>; STRIPES],
+    /// Spans queued plus span room reserved by stripes (never above max_queue_size).
+    reserved_spans: AtomicUsize,
+    /// Bytes queued plus byte room reserved by stripes (never above max_queue_bytes).
+    reserved_bytes: AtomicUsize,
+    chunk_spans: usize,
+    chunk_bytes: usize,
+    /// Emptied span buffers, swapped into stripes at export (see `export_all`).
+    spare: crate::local::SpinLock<Vec<Vec<SpanData>>>,
     worker: Mutex<Option<WorkerLink>>,
     worker_generation: AtomicU64,
     closed: AtomicBool,
@@ -85,16 +118,14 @@ pub struct Pipeline {
 
 const NO_WORKER: u64 = u64::MAX;
 
-thread_local! {
-    // Whether the last span this thread ended was accepted by a pipeline. Set and read within
-    // one `ActiveSpan::end` call on the same thread (the SDK calls `push` synchronously):
-    // internal bookkeeping, not state visible through the ABI.
-    static LAST_PUSH_ACCEPTED: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
-}
-
-/// Whether the span just ended on this thread was accepted (false: refused after close).
-pub(crate) fn take_push_outcome() -> bool {
-    LAST_PUSH_ACCEPTED.with(|c| c.replace(true))
+/// What `push` still has to do after `enqueue`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AfterEnqueue {
+    Nothing,
+    /// A full batch is queued: wake the worker.
+    Wake,
+    /// Immediate mode: wait until the span is exported.
+    Flush,
 }
 
 impl Pipeline {
@@ -103,19 +134,27 @@ impl Pipeline {
         cfg: BatchConfig,
         immediate: bool,
         sink: Sink,
-        resource: Vec<KeyValue>,
+        encoding: Encoding,
         stats: Arc<Stats>,
         log: Arc<Logger>,
         rest: Option<Arc<Rest>>,
     ) -> Arc<Pipeline> {
+        // Reserving 1/64 of a bound at a time keeps small bounds exact and large ones cheap.
+        let chunk_spans = (cfg.max_queue_size / 64).clamp(1, 32);
+        let chunk_bytes = (cfg.max_queue_bytes / 64).clamp(1, 64 * 1024);
         Arc::new_cyclic(|me| Pipeline {
             cfg,
             immediate,
             sink,
-            resource,
+            encoding,
             stats,
             log,
-            queue: Mutex::new(Queue::default()),
+            queue: Default::default(),
+            reserved_spans: AtomicUsize::new(0),
+            reserved_bytes: AtomicUsize::new(0),
+            chunk_spans,
+            chunk_bytes,
+            spare: Default::default(),
             worker: Mutex::new(None),
             worker_generation: AtomicU64::new(NO_WORKER),
             closed: AtomicBool::new(false),
@@ -126,51 +165,169 @@ impl Pipeline {
     }
 
     pub fn queue_len(&self) -> usize {
-        self.queue.lock().spans.len()
+        self.adopt_after_fork();
+        self.queue.iter().map(|q| q.lock().spans.len()).sum()
     }
 
     /// Takes an ended span from an application thread: never waits on the network
-    /// (except in immediate mode, which the user chose for exactly that). Records on this
-    /// thread whether the span was accepted (see `take_push_outcome`).
-    pub fn push(&self, span: SpanData) {
-        Stats::add(&self.stats.spans_ended, 1);
+    /// (except in immediate mode, which the user chose for exactly that). Returns false when
+    /// the span was refused because the pipeline is shut down (true also when the queue was
+    /// full: that drop is counted and reported by the next flush).
+    pub fn push(&self, span: SpanData) -> bool {
+        let size = estimate_size(&span.name, &span.attributes, &span.events);
+        let (accepted, then) = self.enqueue(size, || span);
+        self.after_enqueue(then);
+        accepted
+    }
+
+    /// The part of `push` that never blocks (safe under other locks); `after_enqueue` does the
+    /// rest.
+    /// `span` builds the span where the queue keeps it; `size` is its estimated size.
+    #[inline]
+    pub(crate) fn enqueue(
+        &self,
+        size: usize,
+        span: impl FnOnce() -> SpanData,
+    ) -> (bool, AfterEnqueue) {
+        self.stats.spans_ended.add(1);
         if matches!(self.sink, Sink::Discard) {
             if self.closed.load(Ordering::Acquire) {
                 self.refuse_after_close();
+                return (false, AfterEnqueue::Nothing);
             }
-            return;
+            return (true, AfterEnqueue::Nothing);
         }
         let link_ok = self.ensure_worker().is_ok();
-        let size = estimate_size(&span);
-        let len = {
-            let mut q = self.queue.lock();
-            // Checked under the queue lock: shutdown sets it under the same lock, so a span is
-            // either drained by shutdown's flush or refused here, never stranded.
+        let wake = {
+            let stripe = crate::local::index() % STRIPES;
+            let mut q = self.queue[stripe].lock();
+            // Checked under the stripe lock: shutdown sets it holding every stripe, so a span
+            // is either drained by shutdown's flush or refused here, never stranded.
             if self.closed.load(Ordering::Acquire) {
                 drop(q);
                 self.refuse_after_close();
-                return;
+                return (false, AfterEnqueue::Nothing);
             }
-            if q.spans.len() >= self.cfg.max_queue_size || q.bytes + size > self.cfg.max_queue_bytes
+            let mut wake = false;
+            if (q.credit_spans == 0 || q.credit_bytes < size)
+                && !self.reserve(stripe, &mut q, size, &mut wake)
             {
                 drop(q);
                 Stats::add(&self.stats.spans_dropped, 1);
                 self.log
                     .warn("export queue full: span dropped (see stats spans_dropped)");
-                return;
+                return (true, AfterEnqueue::Nothing);
             }
-            q.spans.push(span);
+            q.credit_spans -= 1;
+            q.credit_bytes -= size;
+            if q.spans.len() == q.spans.capacity() {
+                q.spans.reserve(1);
+            }
+            // Built where the queue keeps it.
+            let len = q.spans.len();
+            // SAFETY: capacity for one more was reserved above; the element is written
+            // before the length covers it.
+            unsafe {
+                q.spans.as_mut_ptr().add(len).write(span());
+                q.spans.set_len(len + 1);
+            }
             q.bytes += size;
-            q.spans.len()
+            // A full batch goes at once: exact for one thread (its stripe is the queue); with
+            // several, `reserve` also wakes the worker when the total crosses a batch.
+            wake || q.spans.len() % self.cfg.max_export_batch_size == 0
         };
-        if !link_ok {
-            return;
+        let then = if !link_ok {
+            AfterEnqueue::Nothing
+        } else if self.immediate {
+            AfterEnqueue::Flush
+        } else if wake {
+            AfterEnqueue::Wake
+        } else {
+            AfterEnqueue::Nothing
+        };
+        (true, then)
+    }
+
+    /// Wakes the worker, or in immediate mode waits for the export.
+    pub(crate) fn after_enqueue(&self, then: AfterEnqueue) {
+        match then {
+            AfterEnqueue::Nothing => {}
+            AfterEnqueue::Wake => {
+                if let Some(link) = self.worker.lock().as_ref() {
+                    link.wake.notify_one();
+                }
+            }
+            AfterEnqueue::Flush => {
+                let _ = self.flush(self.cfg.export_timeout + Duration::from_secs(1));
+            }
         }
-        if self.immediate {
-            let _ = self.flush(self.cfg.export_timeout + Duration::from_secs(1));
-        } else if len % self.cfg.max_export_batch_size == 0 {
-            if let Some(link) = self.worker.lock().as_ref() {
-                link.wake.notify_one();
+    }
+
+    /// Reserves room for one span of `size` bytes (and a chunk more) for a stripe whose own
+    /// reservation is spent. Sets `wake` when the queue reached another full batch.
+    #[cold]
+    fn reserve(&self, stripe: usize, q: &mut Queue, size: usize, wake: &mut bool) -> bool {
+        for attempt in 0..2 {
+            let need_spans = usize::from(q.credit_spans == 0);
+            let need_bytes = size.saturating_sub(q.credit_bytes);
+            let (want_spans, want_bytes) = if attempt == 0 {
+                (
+                    need_spans * self.chunk_spans,
+                    if need_bytes == 0 {
+                        0
+                    } else {
+                        need_bytes.max(self.chunk_bytes)
+                    },
+                )
+            } else {
+                (need_spans, need_bytes)
+            };
+            if let Some((got, before)) = take(
+                &self.reserved_spans,
+                need_spans,
+                want_spans,
+                self.cfg.max_queue_size,
+            ) {
+                match take(
+                    &self.reserved_bytes,
+                    need_bytes,
+                    want_bytes,
+                    self.cfg.max_queue_bytes,
+                ) {
+                    Some((got_bytes, _)) => {
+                        q.credit_spans += got;
+                        q.credit_bytes += got_bytes;
+                        let batch = self.cfg.max_export_batch_size;
+                        let others = before.saturating_sub(q.spans.len() + q.credit_spans);
+                        if got > 0 && others > 0 && before / batch != (before + got) / batch {
+                            *wake = true;
+                        }
+                        return true;
+                    }
+                    None => {
+                        self.reserved_spans.fetch_sub(got, Ordering::AcqRel);
+                    }
+                }
+            }
+            if attempt == 0 {
+                self.reclaim(stripe);
+            }
+        }
+        false
+    }
+
+    /// Gives back what the other stripes reserved and did not use (those currently locked
+    /// are skipped: never two stripe locks waited for at once).
+    fn reclaim(&self, except: usize) {
+        for (i, stripe) in self.queue.iter().enumerate() {
+            if i == except {
+                continue;
+            }
+            if let Some(mut q) = stripe.try_lock() {
+                self.reserved_spans
+                    .fetch_sub(std::mem::take(&mut q.credit_spans), Ordering::AcqRel);
+                self.reserved_bytes
+                    .fetch_sub(std::mem::take(&mut q.credit_bytes), Ordering::AcqRel);
             }
         }
     }
@@ -178,7 +335,6 @@ impl Pipeline {
     fn refuse_after_close(&self) {
         Stats::add(&self.stats.spans_dropped, 1);
         Stats::add(&self.stats.spans_refused_after_close, 1);
-        LAST_PUSH_ACCEPTED.with(|c| c.set(false));
     }
 
     /// Runs a REST call on the shared runtime (no-op without a REST client).
@@ -230,8 +386,9 @@ impl Pipeline {
     /// Refuses new spans (they are dropped and counted), delivers what was accepted, then
     /// stops the worker.
     pub fn shutdown(&self, timeout: Duration) -> Result<(), FlushError> {
+        self.adopt_after_fork();
         {
-            let _q = self.queue.lock();
+            let _stripes: Vec<_> = self.queue.iter().map(|q| q.lock()).collect();
             self.closed.store(true, Ordering::Release);
         }
         let result = self.flush(timeout);
@@ -239,6 +396,15 @@ impl Pipeline {
             let _ = link.commands.send(Command::Stop);
         }
         result
+    }
+
+    /// In a forked child, resets what the parent left (see `ensure_worker`) before the
+    /// stripes are touched; nothing to do otherwise.
+    fn adopt_after_fork(&self) {
+        let started = self.worker_generation.load(Ordering::Acquire);
+        if started != NO_WORKER && started != runtime::generation() {
+            let _ = self.ensure_worker();
+        }
     }
 
     /// Starts the worker for this process generation: at first use, and again in a forked
@@ -255,9 +421,17 @@ impl Pipeline {
         if let Some(stale) = worker.take() {
             // Inherited from the parent across fork(): its task does not exist here.
             std::mem::forget(stale);
-            let mut q = self.queue.lock();
-            q.spans.clear();
-            q.bytes = 0;
+            for q in &self.queue {
+                // SAFETY: every path to the stripes starts with this function, and other
+                // threads of the child wait for the `worker` lock held here; a stripe may
+                // still be locked by a parent thread that does not exist in the child.
+                unsafe { q.reset_in_forked_child(Queue::default()) };
+            }
+            // SAFETY: only the worker takes it, and this child's worker starts below (the
+            // parent's worker may have held it at fork()).
+            unsafe { self.spare.reset_in_forked_child(Vec::new()) };
+            self.reserved_spans.store(0, Ordering::Release);
+            self.reserved_bytes.store(0, Ordering::Release);
             if let Some(rest) = &self.rest {
                 rest.forget_inherited_calls();
             }
@@ -282,12 +456,34 @@ impl Pipeline {
     /// Exports everything queued, in batches.
     async fn export_all(&self, shared: &Shared) {
         loop {
-            let spans = {
-                let mut q = self.queue.lock();
-                q.bytes = 0;
-                std::mem::take(&mut q.spans)
-            };
+            let mut spans: Vec<SpanData> = Vec::new();
+            for stripe in &self.queue {
+                // Swapped for an empty buffer that already has room (and touched pages), so
+                // application threads do not fault in fresh memory after every export.
+                let mut empty = self.spare.lock().pop().unwrap_or_default();
+                let bytes = {
+                    let mut q = stripe.lock();
+                    if q.spans.is_empty() {
+                        drop(q);
+                        self.recycle(empty);
+                        continue;
+                    }
+                    std::mem::swap(&mut q.spans, &mut empty);
+                    std::mem::take(&mut q.bytes)
+                };
+                let taken = empty;
+                self.reserved_spans.fetch_sub(taken.len(), Ordering::AcqRel);
+                self.reserved_bytes.fetch_sub(bytes, Ordering::AcqRel);
+                if spans.is_empty() {
+                    spans = taken;
+                } else {
+                    let mut taken = taken;
+                    spans.append(&mut taken);
+                    self.recycle(taken);
+                }
+            }
             if spans.is_empty() {
+                self.recycle(spans);
                 return;
             }
             // Sessions these spans belong to were submitted before they ended (spec 2.2).
@@ -297,6 +493,25 @@ impl Pipeline {
             for batch in spans.chunks(self.cfg.max_export_batch_size) {
                 self.deliver(shared, batch).await;
             }
+            crate::local::recycle_attribute_vecs(
+                spans.iter_mut().map(|s| std::mem::take(&mut s.attributes)),
+            );
+            spans.clear();
+            self.recycle(spans);
+        }
+    }
+
+    /// Keeps an emptied span buffer for the next swap (a few, of bounded size; small ones are
+    /// not worth keeping on a tracer that exports little).
+    fn recycle(&self, mut buffer: Vec<SpanData>) {
+        debug_assert!(buffer.is_empty());
+        if buffer.capacity() < 64 {
+            return;
+        }
+        let mut spare = self.spare.lock();
+        if spare.len() < STRIPES + 1 {
+            buffer.shrink_to(self.cfg.max_export_batch_size.max(64));
+            spare.push(buffer);
         }
     }
 
@@ -311,8 +526,8 @@ impl Pipeline {
                 style,
             } => {
                 let body = match protocol {
-                    Protocol::Json => json::encode(batch, &self.resource, *style),
-                    Protocol::Protobuf => protobuf::encode(batch, &self.resource),
+                    Protocol::Json => json::encode(batch, &self.encoding, *style),
+                    Protocol::Protobuf => protobuf::encode(batch, &self.encoding),
                 };
                 let deadline = tokio::time::Instant::now() + self.cfg.export_timeout;
                 let d = transport::send(
@@ -332,7 +547,7 @@ impl Pipeline {
                 }
             }
             Sink::File(path) => {
-                let mut line = json::encode(batch, &self.resource, JsonStyle::HoneyHive);
+                let mut line = json::encode(batch, &self.encoding, JsonStyle::HoneyHive);
                 line.push(b'\n');
                 std::fs::OpenOptions::new()
                     .create(true)
@@ -344,7 +559,7 @@ impl Pipeline {
             Sink::Console => {
                 let mut err = std::io::stderr().lock();
                 for s in batch {
-                    let _ = writeln!(err, "{}", console_line(s));
+                    let _ = writeln!(err, "{}", console_line(s, &self.encoding.stamped));
                 }
                 Ok(())
             }
@@ -415,32 +630,88 @@ async fn worker_loop(
     }
 }
 
-/// OTLP requires unique attribute keys; a span set twice keeps the last value, as the
-/// reference's `set_attribute` does. Runs on the export worker, never on the hot path.
-pub(crate) fn unique_attributes(attrs: &[KeyValue]) -> Vec<&KeyValue> {
-    let mut out: Vec<&KeyValue> = Vec::with_capacity(attrs.len());
-    if attrs.len() <= 32 {
+/// The key the session id is mirrored under on the wire (spec 4.1).
+static SESSION_MIRROR_KEY: opentelemetry::Key = crate::span::SESSION_MIRROR_KEY;
+
+/// The attributes of a span as exported: the tracer's stamped ones, then the span's own, with
+/// `traceloop.association.properties.session_id` written beside `honeyhive.session_id` (a
+/// span stores its session id once). OTLP requires unique keys; a key set twice keeps the
+/// last value, as the reference's `set_attribute` does (so a span's own attribute wins over a
+/// stamped one). Runs on the export worker, never on the hot path.
+pub(crate) fn unique_attributes<'a>(
+    stamped: &'a [KeyValue],
+    attrs: &'a [KeyValue],
+) -> Vec<(&'a opentelemetry::Key, &'a Value)> {
+    let n = stamped.len() + attrs.len();
+    let mut out = Vec::with_capacity(n + 1);
+    let mut push = |kv: &'a KeyValue| {
+        out.push((&kv.key, &kv.value));
+        if kv.key == crate::span::SESSION_KEY {
+            out.push((&SESSION_MIRROR_KEY, &kv.value));
+        }
+    };
+    if n <= 32 {
+        for kv in stamped {
+            if !attrs.iter().any(|later| later.key == kv.key) {
+                push(kv);
+            }
+        }
         for (i, kv) in attrs.iter().enumerate() {
             if !attrs[i + 1..].iter().any(|later| later.key == kv.key) {
-                out.push(kv);
+                push(kv);
             }
         }
     } else {
-        let mut seen = std::collections::HashSet::with_capacity(attrs.len());
-        for kv in attrs.iter().rev() {
+        let mut seen = std::collections::HashSet::with_capacity(n);
+        let mut keep: Vec<&KeyValue> = Vec::with_capacity(n);
+        for kv in stamped.iter().chain(attrs).rev() {
             if seen.insert(kv.key.as_str()) {
-                out.push(kv);
+                keep.push(kv);
             }
         }
-        out.reverse();
+        for kv in keep.into_iter().rev() {
+            push(kv);
+        }
     }
     out
 }
 
+/// The scope a span is reported under: its own, or the tracer's for spans made here.
+pub(crate) fn scope_of<'a>(span: &'a SpanData, enc: &'a Encoding) -> &'a InstrumentationScope {
+    if span.instrumentation_scope.name().is_empty() {
+        &enc.scope
+    } else {
+        &span.instrumentation_scope
+    }
+}
+
+/// Takes `want` (at least `need`) from a reservation counter bounded by `max`; returns what was
+/// taken and the counter before, or `None` when not even `need` fits.
+fn take(counter: &AtomicUsize, need: usize, want: usize, max: usize) -> Option<(usize, usize)> {
+    if want == 0 {
+        return Some((0, counter.load(Ordering::Acquire)));
+    }
+    let mut cur = counter.load(Ordering::Acquire);
+    loop {
+        let room = max.saturating_sub(cur);
+        if room < need.max(1) {
+            return None;
+        }
+        let got = want.min(room);
+        match counter.compare_exchange_weak(cur, cur + got, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => return Some((got, cur)),
+            Err(now) => cur = now,
+        }
+    }
+}
+
 /// Rough in-memory size of a queued span, for the byte bound.
-fn estimate_size(s: &SpanData) -> usize {
-    let attrs: usize = s
-        .attributes
+pub(crate) fn estimate_size(
+    name: &str,
+    attributes: &[KeyValue],
+    events: &[opentelemetry::trace::Event],
+) -> usize {
+    let attrs: usize = attributes
         .iter()
         .map(|kv| {
             kv.key.as_str().len()
@@ -451,16 +722,15 @@ fn estimate_size(s: &SpanData) -> usize {
                 + 48
         })
         .sum();
-    let events: usize = s
-        .events
+    let events: usize = events
         .iter()
         .map(|e| e.name.len() + 64 + e.attributes.len() * 64)
         .sum();
-    256 + s.name.len() + attrs + events
+    256 + name.len() + attrs + events
 }
 
 /// One readable line per span for the console exporter.
-fn console_line(s: &SpanData) -> String {
+fn console_line(s: &SpanData, stamped: &[KeyValue]) -> String {
     let ms = s
         .end_time
         .duration_since(s.start_time)
@@ -474,8 +744,8 @@ fn console_line(s: &SpanData) -> String {
         s.parent_span_id,
         ms
     );
-    for kv in &s.attributes {
-        line.push_str(&format!(" {}={}", kv.key, kv.value));
+    for (k, v) in unique_attributes(stamped, &s.attributes) {
+        line.push_str(&format!(" {k}={v}"));
     }
     if let opentelemetry::trace::Status::Error { description } = &s.status {
         line.push_str(&format!(" ERROR={description:?}"));

@@ -2,8 +2,12 @@
 //! generation and the handle's kind, so stale, reused, forged or wrong-kind handles are
 //! detected instead of dereferenced. Retired slots are reused first-in first-out and only
 //! once enough are free, so a just-ended span or closed tracer is still recognized as such.
+//!
+//! A table made `per_thread` puts each thread's new values in the shard of its
+//! `local::index()`: threads making spans at once take different locks and write different
+//! cache lines (a handle may still be used from any thread).
 
-use parking_lot::Mutex;
+use crate::local::{Padded, SpinLock as Mutex};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -11,8 +15,6 @@ const SHARDS: usize = 16;
 const INDEX_BITS: u32 = 28;
 const SHARD_BITS: u32 = 4;
 const GEN_BITS: u32 = 24;
-/// Retired slots kept recognizable per shard before any is reused.
-const MIN_FREE_BEFORE_REUSE: usize = 256;
 
 /// Which table a handle belongs to (its top byte).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,36 +37,109 @@ struct Shard<T> {
 
 pub struct HandleTable<T> {
     kind: Kind,
-    shards: Vec<Mutex<Shard<T>>>,
+    shards: Vec<Padded<Mutex<Shard<T>>>>,
     next_shard: AtomicUsize,
+    per_thread: bool,
+    /// Retired slots kept recognizable per shard before any is reused.
+    min_free_before_reuse: usize,
 }
 
 impl<T> HandleTable<T> {
-    pub fn new(kind: Kind) -> Self {
+    /// A table spreading new values over its shards in turn.
+    pub fn new(kind: Kind, min_free_before_reuse: usize) -> Self {
         HandleTable {
             kind,
             shards: (0..SHARDS)
                 .map(|_| {
-                    Mutex::new(Shard {
+                    Padded(Mutex::new(Shard {
                         slots: Vec::new(),
                         free: VecDeque::new(),
-                    })
+                    }))
                 })
                 .collect(),
             next_shard: AtomicUsize::new(0),
+            per_thread: false,
+            min_free_before_reuse,
+        }
+    }
+
+    /// A table keeping each thread's new values in that thread's shard.
+    pub fn per_thread(kind: Kind, min_free_before_reuse: usize) -> Self {
+        HandleTable {
+            per_thread: true,
+            ..HandleTable::new(kind, min_free_before_reuse)
         }
     }
 
     /// Stores `value`; returns its handle, or `None` when the table is full.
     pub fn insert(&self, value: T) -> Option<u64> {
-        let shard_no = self.next_shard.fetch_add(1, Ordering::Relaxed) % SHARDS;
+        self.insert_with(|| value)
+    }
+
+    /// Stores the value `make` builds (in place, where the table keeps it).
+    #[inline]
+    pub fn insert_with(&self, make: impl FnOnce() -> T) -> Option<u64> {
+        let shard_no = self.insert_shard();
         let mut shard = self.shards[shard_no].lock();
-        let index = if shard.free.len() > MIN_FREE_BEFORE_REUSE {
+        self.insert_locked(&mut shard, shard_no, make)
+    }
+
+    /// Reads the value of `parent`, builds a new value from it with `make` and stores it;
+    /// `invalid()` when `parent` is not a valid handle, `full()` when the table is full.
+    /// When the parent lives in the shard the new value goes to (a child started on its
+    /// parent's thread), it all happens under one lock.
+    #[inline]
+    pub fn insert_with_parent<P, E>(
+        &self,
+        parent: u64,
+        read: impl FnOnce(&T) -> P,
+        make: impl FnOnce(P) -> T,
+        invalid: impl FnOnce() -> E,
+        full: impl FnOnce() -> E,
+    ) -> Result<u64, E> {
+        let shard_no = self.insert_shard();
+        if let Some((parent_shard, index, generation)) = self.decode(parent) {
+            if parent_shard == shard_no {
+                let mut shard = self.shards[shard_no].lock();
+                let p = shard
+                    .slots
+                    .get(index as usize)
+                    .filter(|s| s.generation == generation)
+                    .and_then(|s| s.value.as_ref())
+                    .map(read)
+                    .ok_or_else(invalid)?;
+                return self
+                    .insert_locked(&mut shard, shard_no, || make(p))
+                    .ok_or_else(full);
+            }
+        }
+        let p = self.with(parent, |v, _| read(v)).ok_or_else(invalid)?;
+        self.insert_with(|| make(p)).ok_or_else(full)
+    }
+
+    #[inline]
+    fn insert_shard(&self) -> usize {
+        if self.per_thread {
+            crate::local::index() % SHARDS
+        } else {
+            self.next_shard.fetch_add(1, Ordering::Relaxed) % SHARDS
+        }
+    }
+
+    #[inline]
+    fn insert_locked(
+        &self,
+        shard: &mut Shard<T>,
+        shard_no: usize,
+        make: impl FnOnce() -> T,
+    ) -> Option<u64> {
+        let index = if shard.free.len() > self.min_free_before_reuse {
             let index = shard.free.pop_front()?;
             let slot = &mut shard.slots[index as usize];
             slot.generation = (slot.generation + 1) & ((1 << GEN_BITS) - 1);
             slot.retired = false;
-            slot.value = Some(value);
+            slot.value = None;
+            slot.value = Some(make());
             index
         } else {
             let index = u32::try_from(shard.slots.len())
@@ -73,7 +148,7 @@ impl<T> HandleTable<T> {
             shard.slots.push(Slot {
                 generation: 0,
                 retired: false,
-                value: Some(value),
+                value: Some(make()),
             });
             index
         };
@@ -92,6 +167,29 @@ impl<T> HandleTable<T> {
         }
         let retired = slot.retired;
         slot.value.as_mut().map(|v| f(v, retired))
+    }
+
+    /// `with`, then (when `retire`) `retire`, under one lock.
+    pub fn with_then_retire<R>(
+        &self,
+        handle: u64,
+        retire: bool,
+        f: impl FnOnce(&mut T, bool) -> R,
+    ) -> Option<R> {
+        let (shard_no, index, generation) = self.decode(handle)?;
+        let mut shard = self.shards[shard_no].lock();
+        let shard = &mut *shard;
+        let slot = shard.slots.get_mut(index as usize)?;
+        if slot.generation != generation {
+            return None;
+        }
+        let retired = slot.retired;
+        let out = slot.value.as_mut().map(|v| f(v, retired));
+        if retire && !retired {
+            slot.retired = true;
+            shard.free.push_back(index);
+        }
+        out
     }
 
     /// Marks a handle retired: its value stays readable until the slot is reused.
@@ -146,15 +244,17 @@ impl<T> HandleTable<T> {
 mod tests {
     use super::*;
 
+    const MIN_FREE: usize = 256;
+
     #[test]
     fn stale_and_wrong_kind_handles_are_rejected() {
-        let t: HandleTable<u32> = HandleTable::new(Kind::Span);
+        let t: HandleTable<u32> = HandleTable::new(Kind::Span, MIN_FREE);
         let h = t.insert(7).unwrap();
         assert_eq!(t.with(h, |v, retired| (*v, retired)), Some((7, false)));
         assert!(t.retire(h));
         assert!(!t.retire(h));
         assert_eq!(t.with(h, |v, retired| (*v, retired)), Some((7, true)));
-        let other: HandleTable<u32> = HandleTable::new(Kind::Tracer);
+        let other: HandleTable<u32> = HandleTable::new(Kind::Tracer, MIN_FREE);
         assert_eq!(other.with(h, |v, _| *v), None);
         assert_eq!(t.with(0, |v, _| *v), None);
         assert_eq!(t.with(h ^ (1 << 40), |v, _| *v), None);
@@ -163,16 +263,22 @@ mod tests {
 
     #[test]
     fn reused_slots_invalidate_old_handles() {
-        let t: HandleTable<u32> = HandleTable::new(Kind::Span);
-        let first = t.insert(0).unwrap();
-        t.retire(first);
-        let mut handles = Vec::new();
-        for i in 0..(SHARDS * (MIN_FREE_BEFORE_REUSE + 2)) as u32 {
-            let h = t.insert(i).unwrap();
-            t.retire(h);
-            handles.push(h);
+        for t in [
+            HandleTable::<u32>::new(Kind::Span, MIN_FREE),
+            HandleTable::<u32>::per_thread(Kind::Span, MIN_FREE),
+        ] {
+            let first = t.insert(0).unwrap();
+            t.retire(first);
+            for i in 0..(SHARDS * (MIN_FREE + 2)) as u32 {
+                let h = t.insert(i).unwrap();
+                assert_eq!(
+                    t.with_then_retire(h, true, |v, retired| (*v, retired)),
+                    Some((i, false))
+                );
+                assert_eq!(t.with(h, |_, retired| retired), Some(true));
+            }
+            // The first slot has been reused by now, so its old handle is stale.
+            assert_eq!(t.with(first, |v, _| *v), None);
         }
-        // The first slot has been reused by now, so its old handle is stale.
-        assert_eq!(t.with(first, |v, _| *v), None);
     }
 }

@@ -2,16 +2,15 @@
 
 use super::handles::{HandleTable, Kind};
 use super::strings::{non_null, optional, required, write_out};
-use super::tracer::open_tracer;
+use super::tracer::{with_any_tracer, with_open_tracer};
 use super::{guard, hh_error, hh_event_type, hh_namespace, hh_span, hh_status, hh_tracer};
 use crate::enrich;
 use crate::error::{Error, ErrorKind, Result};
-use crate::span::{ActiveSpan, SpanRef};
-use crate::tracer::TracerInner;
+use crate::export::AfterEnqueue;
+use crate::span::{Recording, SpanRef, Started};
 use once_cell::sync::Lazy;
-use opentelemetry::KeyValue;
+use opentelemetry::{Key, KeyValue};
 use std::ffi::c_char;
-use std::sync::Arc;
 
 /// Detect the event type from the span name and attributes (spec 4.4).
 pub const HH_EVENT_DEFAULT: hh_event_type = 0;
@@ -39,35 +38,37 @@ pub const HH_NS_CONFIG: hh_namespace = 6;
 /// `honeyhive_user_properties.<key>`
 pub const HH_NS_USER_PROPERTIES: hh_namespace = 7;
 
-/// A span handle's slot.
-pub(crate) enum SpanSlot {
-    Active(Box<ActiveSpan>),
-    Ended {
-        reference: SpanRef,
-        tracer: Arc<TracerInner>,
-    },
-    Remote {
-        reference: SpanRef,
-        tracer: Arc<TracerInner>,
-    },
+/// A span handle's slot: the span's context and tracer, and what it has recorded while live.
+/// Kept inline in the table (no allocation per span); the tracer is named by its handle (no
+/// reference count per span: see `with_any_tracer`).
+pub(crate) struct SpanSlot {
+    /// The span's reference, and its recording while it is live and recorded.
+    pub(crate) span: Started,
+    pub(crate) tracer: hh_tracer,
+    pub(crate) state: SlotState,
+    /// `tracer::closes()` when the span started: unchanged, the tracer is still open.
+    pub(crate) closes: u64,
 }
 
 impl SpanSlot {
-    fn reference(&self) -> &SpanRef {
-        match self {
-            SpanSlot::Active(s) => s.reference(),
-            SpanSlot::Ended { reference, .. } | SpanSlot::Remote { reference, .. } => reference,
-        }
-    }
-    fn tracer(&self) -> &Arc<TracerInner> {
-        match self {
-            SpanSlot::Active(s) => s.tracer(),
-            SpanSlot::Ended { tracer, .. } | SpanSlot::Remote { tracer, .. } => tracer,
-        }
+    pub(crate) fn reference(&self) -> &SpanRef {
+        &self.span.reference
     }
 }
 
-pub(crate) static SPANS: Lazy<HandleTable<SpanSlot>> = Lazy::new(|| HandleTable::new(Kind::Span));
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SlotState {
+    Active,
+    Ended,
+    /// A remote parent from `hh_tracer_extract`.
+    Remote,
+}
+
+/// Slots of ended spans kept recognizable (as parents, for inject) per thread before reuse.
+const ENDED_SPANS_KEPT: usize = 1024;
+
+pub(crate) static SPANS: Lazy<HandleTable<SpanSlot>> =
+    Lazy::new(|| HandleTable::per_thread(Kind::Span, ENDED_SPANS_KEPT));
 
 fn invalid_span() -> Error {
     Error::new(
@@ -76,18 +77,50 @@ fn invalid_span() -> Error {
     )
 }
 
-/// Runs `f` on a live span; ended spans give `HH_ERR_SPAN_ENDED`.
-fn with_active(handle: hh_span, f: impl FnOnce(&mut ActiveSpan) -> Result<()>) -> Result<()> {
-    SPANS
-        .with(handle, |slot, _| match slot {
-            SpanSlot::Active(s) => f(s),
-            SpanSlot::Ended { .. } => Err(Error::new(
+/// Runs `f` on a live span's recording (`None`: not recorded); ended spans give
+/// `HH_ERR_SPAN_ENDED`, a closed tracer `HH_ERR_TRACER_CLOSED`.
+#[inline]
+fn with_active(handle: hh_span, f: impl FnOnce(&mut Option<Recording>)) -> Result<()> {
+    let (tracer, closes) = SPANS
+        .with(handle, |slot, _| match slot.state {
+            SlotState::Active => {
+                f(&mut slot.span.recording);
+                Ok((slot.tracer, slot.closes))
+            }
+            SlotState::Ended => Err(Error::new(
                 ErrorKind::SpanEnded,
                 "the span has already ended",
             )),
-            SpanSlot::Remote { .. } => Err(Error::arg("a remote parent context cannot be changed")),
+            SlotState::Remote => Err(Error::arg("a remote parent context cannot be changed")),
         })
-        .unwrap_or_else(|| Err(invalid_span()))
+        .unwrap_or_else(|| Err(invalid_span()))?;
+    if closes == crate::tracer::closes() {
+        return Ok(());
+    }
+    // Some tracer was closed since the span started: was it this one? (What was just set
+    // races with close and is dropped with the span at its end.)
+    with_any_tracer(tracer, |t| {
+        if t.is_closed() {
+            Err(crate::span::tracer_closed())
+        } else {
+            Ok(())
+        }
+    })
+}
+
+/// What a child needs from its parent's slot: the parent's context, its session when the
+/// child does not name one, and its remote baggage.
+fn parent_ref_of(slot: &SpanSlot, need_session: bool) -> SpanRef {
+    let r = slot.reference();
+    SpanRef {
+        context: r.context.clone(),
+        session: if need_session {
+            r.session.clone()
+        } else {
+            None
+        },
+        remote_baggage: r.remote_baggage.clone(),
+    }
 }
 
 fn event_type_name(t: hh_event_type) -> Result<Option<&'static str>> {
@@ -142,8 +175,7 @@ pub unsafe extern "C" fn hh_span_start(
         let event_type = event_type_name(event_type)?;
         let session = match session {
             Some(s) => Some(
-                crate::config::canonical_session_id(s)
-                    .ok_or_else(|| Error::arg("session_id is not a UUID"))?,
+                crate::local::session(s).ok_or_else(|| Error::arg("session_id is not a UUID"))?,
             ),
             None => None,
         };
@@ -151,26 +183,48 @@ pub unsafe extern "C" fn hh_span_start(
             Some(json) => enrich::initial_attributes(json)?,
             None => Vec::new(),
         };
-        let parent_ref = if parent == 0 {
-            None
-        } else {
-            Some(
-                SPANS
-                    .with(parent, |slot, _| slot.reference().clone())
-                    .ok_or_else(invalid_span)?,
-            )
-        };
-        let t = open_tracer(tracer)?;
-        let span = t.start_span(
-            name,
-            event_type,
-            parent_ref.as_ref(),
-            session.as_deref(),
-            attributes,
-        )?;
-        let handle = SPANS
-            .insert(SpanSlot::Active(Box::new(span)))
-            .ok_or_else(|| Error::new(ErrorKind::LimitExceeded, "too many live spans"))?;
+        crate::span::check_start(name, event_type)?;
+        let closes = crate::tracer::closes();
+        let need_session = session.is_none();
+        let handle = with_open_tracer(tracer, |t| {
+            // A child inherits its parent's session; a root span takes the tracer's default.
+            // Built where the table stores it (no copies of the slot on the way).
+            let start = |parent_ref: Option<SpanRef>| SpanSlot {
+                span: crate::span::begin(
+                    &t.inner,
+                    name,
+                    event_type,
+                    parent_ref.as_ref(),
+                    session.or_else(|| {
+                        parent_ref
+                            .as_ref()
+                            .and_then(|p| p.session.clone())
+                            .or_else(|| {
+                                t.inner
+                                    .default_session
+                                    .as_ref()
+                                    .map(crate::local::session_canonical)
+                            })
+                    }),
+                    attributes,
+                ),
+                tracer,
+                state: SlotState::Active,
+                closes,
+            };
+            let too_many = || Error::new(ErrorKind::LimitExceeded, "too many live spans");
+            if parent == 0 {
+                SPANS.insert_with(|| start(None)).ok_or_else(too_many)
+            } else {
+                SPANS.insert_with_parent(
+                    parent,
+                    |slot| parent_ref_of(slot, need_session),
+                    |p| start(Some(p)),
+                    invalid_span,
+                    too_many,
+                )
+            }
+        })?;
         // SAFETY: checked non-NULL; writable per the contract.
         unsafe { *out_span = handle };
         Ok(())
@@ -197,7 +251,11 @@ pub unsafe extern "C" fn hh_span_enrich(
         // SAFETY: NUL-terminated per this function's contract.
         let json = unsafe { required(enrichment_json, "enrichment_json") }?;
         let attributes = enrich::span_enrichment(json)?;
-        with_active(span, |s| s.set_attributes(attributes))
+        with_active(span, |r| {
+            if let Some(r) = r {
+                r.set_attributes(attributes)
+            }
+        })
     })
 }
 
@@ -211,7 +269,12 @@ const RESERVED_KEYS: [&str; 6] = [
     "traceloop.association.properties.source",
 ];
 
-fn namespaced_key(ns: hh_namespace, key: &str) -> Result<String> {
+/// The attribute key for `key` under namespace `ns`. Keys repeat on every span: they are
+/// interned (see `local::intern_joined`), so most calls allocate nothing.
+// Inlined: returned through the stack, its `Result<Key>` was read back wider than it was
+// written, stalling store forwarding on every setter.
+#[inline(always)]
+fn namespaced_key(ns: hh_namespace, key: &str) -> Result<Key> {
     if key.is_empty() || key.len() > crate::limits::MAX_KEY_BYTES {
         return Err(Error::arg("attribute key must be 1..=1024 bytes"));
     }
@@ -221,11 +284,15 @@ fn namespaced_key(ns: hh_namespace, key: &str) -> Result<String> {
                 "`{key}` is set by the library from the span's session and tracer"
             )))
         }
-        HH_NS_NONE => return Ok(key.to_string()),
+        HH_NS_NONE => "",
         n if (1..=7).contains(&n) => enrich::NAMESPACES[(n - 1) as usize].1,
         _ => return Err(Error::arg(format!("unknown namespace {ns}"))),
     };
-    Ok(format!("{prefix}.{key}"))
+    Ok(match crate::local::intern_joined(ns as u8, prefix, key) {
+        Some(s) => Key::from_static_str(s),
+        None if prefix.is_empty() => Key::new(key.to_string()),
+        None => Key::new(format!("{prefix}.{key}")),
+    })
 }
 
 /// Shared body of the typed setters.
@@ -242,7 +309,11 @@ unsafe fn set_typed(
         // SAFETY: forwarded from the setter's contract.
         let key = unsafe { required(key, "key") }?;
         let kv = KeyValue::new(namespaced_key(ns, key)?, value()?);
-        with_active(span, |s| s.set_attribute(kv))
+        with_active(span, |r| {
+            if let Some(r) = r {
+                r.set_attribute(kv)
+            }
+        })
     })
 }
 
@@ -263,11 +334,9 @@ pub unsafe extern "C" fn hh_span_set_str(
     unsafe {
         set_typed(span, ns, key, || {
             let v = required(value, "value")?;
-            Ok(
-                crate::limits::truncate_utf8(v, crate::limits::MAX_ATTRIBUTE_VALUE_BYTES)
-                    .to_string()
-                    .into(),
-            )
+            Ok(opentelemetry::Value::String(crate::local::string_value(
+                crate::limits::truncate_utf8(v, crate::limits::MAX_ATTRIBUTE_VALUE_BYTES),
+            )))
         })
     }
 }
@@ -341,7 +410,11 @@ pub unsafe extern "C" fn hh_span_record_error(
                 required(message, "message")?,
             )
         };
-        with_active(span, |s| s.record_error(t, m))
+        with_active(span, |r| {
+            if let Some(r) = r {
+                r.record_error(t, m)
+            }
+        })
     })
 }
 
@@ -371,27 +444,52 @@ pub extern "C" fn hh_span_end_ex(span: hh_span, flags: u32) -> hh_status {
         if flags & !HH_END_KEEP_HANDLE != 0 {
             return Err(Error::arg(format!("unknown flags {flags:#x}")));
         }
-        let taken = SPANS
-            .with(span, |slot, _| match slot {
-                SpanSlot::Active(_) => {
-                    let ended = SpanSlot::Ended {
-                        reference: slot.reference().clone(),
-                        tracer: slot.tracer().clone(),
-                    };
-                    match std::mem::replace(slot, ended) {
-                        SpanSlot::Active(s) => Some(s),
-                        _ => None,
+        let keep = flags & HH_END_KEEP_HANDLE != 0;
+        // One lock: mark the slot ended (and retire it unless kept) and move the recording
+        // straight into the tracer's queue. What may block comes after the lock.
+        let (tracer, result, then) = SPANS
+            .with_then_retire(span, !keep, |slot, _| match slot.state {
+                SlotState::Active => {
+                    slot.state = SlotState::Ended;
+                    if slot.span.recording.is_none() {
+                        return (slot.tracer, Ok(()), AfterEnqueue::Nothing);
                     }
+                    let tracer = slot.tracer;
+                    let span = &mut slot.span;
+                    let mut then = AfterEnqueue::Nothing;
+                    let result = with_any_tracer(tracer, |t| {
+                        let (accepted, after) = crate::span::finish_enqueue(
+                            &t.inner,
+                            &span.reference.context,
+                            span.reference.session.is_some(),
+                            &mut span.recording,
+                        );
+                        then = after;
+                        if accepted {
+                            Ok(())
+                        } else {
+                            Err(crate::span::refused_after_close())
+                        }
+                    });
+                    // Not reached (the tracer is gone): the span goes with it.
+                    span.recording = None;
+                    (tracer, result, then)
                 }
-                SpanSlot::Ended { .. } | SpanSlot::Remote { .. } => None,
+                SlotState::Ended | SlotState::Remote => {
+                    (slot.tracer, Ok(()), AfterEnqueue::Nothing)
+                }
             })
             .ok_or_else(invalid_span)?;
-        if flags & HH_END_KEEP_HANDLE == 0 {
-            SPANS.retire(span);
+        if then != AfterEnqueue::Nothing {
+            let _ = with_any_tracer(tracer, |t| {
+                t.inner.pipeline.after_enqueue(then);
+                Ok(())
+            });
         }
-        match taken {
-            Some(active) => active.end().map(|_| ()),
-            None => Ok(()),
+        match result {
+            // The tracer is gone (closed, and its handle reused): so is the span.
+            Err(e) if e.kind == ErrorKind::InvalidHandle => Err(crate::span::tracer_closed()),
+            other => other,
         }
     })
 }
@@ -442,11 +540,13 @@ pub unsafe extern "C" fn hh_span_inject(
     baggage_len: *mut usize,
 ) -> hh_status {
     guard(std::ptr::null_mut(), || {
-        let (tp, bag) = SPANS
-            .with(span, |slot, _| {
-                crate::propagation::inject(&slot.tracer().config, slot.reference())
-            })
+        let (tracer, reference) = SPANS
+            .with(span, |slot, _| (slot.tracer, slot.reference().clone()))
             .ok_or_else(invalid_span)?;
+        let (tp, bag) = with_any_tracer(tracer, |t| {
+            Ok(crate::propagation::inject(&t.inner.config, &reference))
+        })
+        .map_err(|_| invalid_span())?;
         if !baggage_len.is_null() {
             // SAFETY: non-NULL and writable per this function's contract.
             unsafe { *baggage_len = bag.len() };

@@ -7,32 +7,56 @@ use std::ffi::{c_char, CStr};
 ///
 /// # Safety
 /// `p` is NULL or points to a NUL-terminated string valid for the duration of the call.
+#[inline(always)]
 pub(crate) unsafe fn required<'a>(p: *const c_char, name: &str) -> Result<&'a str> {
     // SAFETY: forwarded from the caller's contract.
-    unsafe { optional(p, name) }?.ok_or_else(|| {
-        Error::new(
-            ErrorKind::NullArgument,
-            format!("`{name}` must not be NULL"),
-        )
-    })
+    match unsafe { optional(p, name) } {
+        Ok(Some(s)) => Ok(s),
+        Ok(None) => Err(null_argument(name)),
+        Err(e) => Err(e),
+    }
 }
 
 /// Borrows an optional NUL-terminated UTF-8 argument (NULL gives `None`).
 ///
 /// # Safety
 /// `p` is NULL or points to a NUL-terminated string valid for the duration of the call.
+// Inlined (with the error paths kept out of line): on the span hot path a returned
+// `Result` was read back from the stack wider than it was written, stalling the load.
+#[inline(always)]
 pub(crate) unsafe fn optional<'a>(p: *const c_char, name: &str) -> Result<Option<&'a str>> {
     if p.is_null() {
         return Ok(None);
     }
     // SAFETY: non-NULL and NUL-terminated per the caller's contract.
     let bytes = unsafe { CStr::from_ptr(p) }.to_bytes();
-    std::str::from_utf8(bytes).map(Some).map_err(|_| {
-        Error::new(
-            ErrorKind::InvalidUtf8,
-            format!("`{name}` is not valid UTF-8"),
-        )
-    })
+    // Names, keys and ids are ASCII nearly always: checked a word at a time.
+    if bytes.is_ascii() {
+        // SAFETY: ASCII is valid UTF-8.
+        return Ok(Some(unsafe { std::str::from_utf8_unchecked(bytes) }));
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Ok(Some(s)),
+        Err(_) => Err(invalid_utf8(name)),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn null_argument(name: &str) -> Error {
+    Error::new(
+        ErrorKind::NullArgument,
+        format!("`{name}` must not be NULL"),
+    )
+}
+
+#[cold]
+#[inline(never)]
+fn invalid_utf8(name: &str) -> Error {
+    Error::new(
+        ErrorKind::InvalidUtf8,
+        format!("`{name}` is not valid UTF-8"),
+    )
 }
 
 /// Copies `s` plus a NUL into `buf` if it fits; always reports the length needed (without the

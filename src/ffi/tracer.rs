@@ -1,7 +1,7 @@
 //! Tracer entry points: create, default session id, flush, close, stats, extract.
 
 use super::handles::{HandleTable, Kind};
-use super::span::{SpanSlot, SPANS};
+use super::span::{SlotState, SpanSlot, SPANS};
 use super::strings::{non_null, optional, required, write_out};
 use super::{guard, hh_error, hh_span, hh_status, hh_tracer};
 use crate::config::Config;
@@ -18,7 +18,66 @@ pub(crate) enum TracerSlot {
 }
 
 pub(crate) static TRACERS: Lazy<HandleTable<TracerSlot>> =
-    Lazy::new(|| HandleTable::new(Kind::Tracer));
+    Lazy::new(|| HandleTable::new(Kind::Tracer, 256));
+
+type Recent = std::cell::RefCell<[Option<(hh_tracer, Tracer)>; 2]>;
+
+thread_local! {
+    // The tracers this thread used last (most recent first), so that the span hot path finds
+    // its tracer without the table's lock or a reference count. An entry is only trusted for
+    // its exact (generation-checked) handle; a closed tracer is looked up again.
+    static RECENT: Recent = const { std::cell::RefCell::new([None, None]) };
+}
+
+/// Runs `f` on the open tracer behind a handle (`TracerClosed` / `InvalidHandle` otherwise).
+#[inline]
+pub(crate) fn with_open_tracer<R>(
+    handle: hh_tracer,
+    f: impl FnOnce(&Tracer) -> Result<R>,
+) -> Result<R> {
+    with_tracer(handle, true, f)
+}
+
+/// Runs `f` on the tracer behind a handle, open or closed (a span ending after its tracer's
+/// close still reaches the tracer, which counts it as dropped).
+#[inline]
+pub(crate) fn with_any_tracer<R>(
+    handle: hh_tracer,
+    f: impl FnOnce(&Tracer) -> Result<R>,
+) -> Result<R> {
+    with_tracer(handle, false, f)
+}
+
+fn with_tracer<R>(
+    handle: hh_tracer,
+    open_only: bool,
+    f: impl FnOnce(&Tracer) -> Result<R>,
+) -> Result<R> {
+    // SAFETY: a thread-local lives until its thread exits; the reference is only used during
+    // this call, on this thread.
+    let recent: Option<&Recent> = RECENT.try_with(|r| unsafe { &*(r as *const Recent) }).ok();
+    if let Some(Ok(cached)) = recent.map(|r| r.try_borrow()) {
+        // The shared borrow is held while `f` runs: a nested lookup cannot evict this entry.
+        if let Some((_, t)) = cached.iter().flatten().find(|(h, _)| *h == handle) {
+            if !(open_only && t.is_closed()) {
+                return f(t);
+            }
+        }
+    }
+    let t = match TRACERS.with(handle, |slot, _| match slot {
+        TracerSlot::Open(t) => Ok(t.clone()),
+        TracerSlot::Closed(t) if !open_only => Ok(t.clone()),
+        TracerSlot::Closed(_) => Err(Error::new(ErrorKind::TracerClosed, "tracer is closed")),
+    }) {
+        Some(r) => r?,
+        None => return Err(invalid_tracer()),
+    };
+    if let Some(Ok(mut recent)) = recent.map(|r| r.try_borrow_mut()) {
+        recent.rotate_right(1);
+        recent[0] = Some((handle, t.clone()));
+    }
+    f(&t)
+}
 
 /// The open tracer behind a handle.
 pub(crate) fn open_tracer(handle: hh_tracer) -> Result<Tracer> {
@@ -225,9 +284,14 @@ pub unsafe extern "C" fn hh_tracer_extract(
             reference.session = t.session_id().map(Into::into);
         }
         let handle = SPANS
-            .insert(SpanSlot::Remote {
-                reference,
-                tracer: t.inner.clone(),
+            .insert(SpanSlot {
+                span: crate::span::Started {
+                    reference,
+                    recording: None,
+                },
+                tracer,
+                state: SlotState::Remote,
+                closes: crate::tracer::closes(),
             })
             .ok_or_else(|| Error::new(ErrorKind::LimitExceeded, "too many live spans"))?;
         // SAFETY: checked non-NULL; writable per the contract.

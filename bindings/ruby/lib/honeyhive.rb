@@ -90,6 +90,20 @@ module HoneyHive
     def event_type_code(type)
       return 0 if type.nil?
 
+      Native::EVENT_TYPES.fetch(type) do
+        event_type_code_slow(type)
+      end
+    end
+
+    # @api private: a scratch hh_error and uint64 out-parameter for calls made with the GVL
+    # held. Per fiber (Thread.current[] is fiber-local), so such calls never share one; read
+    # right after the call that wrote them. Saves two FFI allocations per span.
+    def scratch
+      Thread.current[:__honeyhive_scratch] ||= [Native::HHError.new, FFI::MemoryPointer.new(:uint64)]
+    end
+
+    # @api private
+    def event_type_code_slow(type)
       Native::EVENT_TYPES.fetch(type.to_s.downcase.to_sym) do
         raise Error.new("unknown event type #{type.inspect} (use :model, :tool or :chain)",
                         status: :invalid_argument)
@@ -100,6 +114,11 @@ module HoneyHive
     def namespace_code(namespace)
       return 0 if namespace.nil?
 
+      Native::NAMESPACES.fetch(namespace) { namespace_code_slow(namespace) }
+    end
+
+    # @api private
+    def namespace_code_slow(namespace)
       Native::NAMESPACES.fetch(namespace.to_s.to_sym) do
         raise Error.new("unknown namespace #{namespace.inspect} " \
                         "(use one of #{Native::NAMESPACES.keys.join(', ')})", status: :invalid_argument)

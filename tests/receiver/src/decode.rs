@@ -147,7 +147,11 @@ pub fn decode_otlp_json(v: &Value) -> Result<Vec<RecordedSpan>, String> {
     let root = v
         .as_object()
         .ok_or_else(|| "OTLP/JSON body is not an object".to_string())?;
-    let mut out = Vec::new();
+    // First the structure (resources, scopes, which span goes where), then the spans
+    // themselves: in two halves on two threads when there are many (a large export is the
+    // receiver's most expensive request, and it has only one thread serving).
+    let mut scopes: Vec<JsonScope> = Vec::new();
+    let mut jobs: Vec<(usize, &Map<String, Value>)> = Vec::new();
     for rs in arr(field(root, "resourceSpans", "resource_spans")) {
         let Some(rs) = rs.as_object() else {
             return Err("resourceSpans entry is not an object".into());
@@ -170,76 +174,135 @@ pub fn decode_otlp_json(v: &Value) -> Result<Vec<RecordedSpan>, String> {
             let scope = field(ss, "scope", "scope")
                 .or_else(|| field(ss, "instrumentationLibrary", "instrumentation_library"))
                 .and_then(Value::as_object);
-            let scope_name = scope
-                .and_then(|s| s.get("name"))
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            let scope_version = scope
-                .and_then(|s| s.get("version"))
-                .and_then(Value::as_str)
-                .and_then(non_empty);
+            scopes.push(JsonScope {
+                resource: resource.clone(),
+                name: scope
+                    .and_then(|s| s.get("name"))
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                version: scope
+                    .and_then(|s| s.get("version"))
+                    .and_then(Value::as_str)
+                    .and_then(non_empty),
+            });
             for sp in arr(field(ss, "spans", "spans")) {
                 let Some(sp) = sp.as_object() else {
                     return Err("span is not an object".into());
                 };
-                let status = field(sp, "status", "status").and_then(Value::as_object);
-                let status_code = status
-                    .and_then(|s| s.get("code"))
-                    .map(json_status)
-                    .unwrap_or_else(|| status_name(0));
-                let status_message = status
-                    .and_then(|s| s.get("message"))
-                    .and_then(Value::as_str)
-                    .and_then(non_empty);
-                out.push(RecordedSpan {
-                    trace_id: json_id(field(sp, "traceId", "trace_id"), 16),
-                    span_id: json_id(field(sp, "spanId", "span_id"), 8),
-                    parent_span_id: parent_from_hex(json_id(
-                        field(sp, "parentSpanId", "parent_span_id"),
-                        8,
-                    )),
-                    name: field(sp, "name", "name")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string(),
-                    kind: field(sp, "kind", "kind")
-                        .map(json_kind)
-                        .unwrap_or_else(|| kind_name(0)),
-                    start_time_unix_nano: json_u64(field(
-                        sp,
-                        "startTimeUnixNano",
-                        "start_time_unix_nano",
-                    )),
-                    end_time_unix_nano: json_u64(field(
-                        sp,
-                        "endTimeUnixNano",
-                        "end_time_unix_nano",
-                    )),
-                    attributes: json_attrs(field(sp, "attributes", "attributes")),
-                    events: arr(field(sp, "events", "events"))
-                        .iter()
-                        .filter_map(Value::as_object)
-                        .map(|e| RecordedEvent {
-                            name: e
-                                .get("name")
-                                .and_then(Value::as_str)
-                                .unwrap_or_default()
-                                .to_string(),
-                            time_unix_nano: json_u64(field(e, "timeUnixNano", "time_unix_nano")),
-                            attributes: json_attrs(field(e, "attributes", "attributes")),
-                        })
-                        .collect(),
-                    status_code,
-                    status_message,
-                    resource: resource.clone(),
-                    scope_name: scope_name.clone(),
-                    scope_version: scope_version.clone(),
-                });
+                jobs.push((scopes.len() - 1, sp));
             }
         }
     }
-    Ok(out)
+    let decode = |jobs: &[(usize, &Map<String, Value>)]| -> Vec<RecordedSpan> {
+        jobs.iter()
+            .map(|(scope, sp)| json_span(sp, &scopes[*scope]))
+            .collect()
+    };
+    if jobs.len() < PARALLEL_DECODE_MIN_SPANS {
+        return Ok(decode(&jobs));
+    }
+    let (first, second) = jobs.split_at(jobs.len() / 2);
+    std::thread::scope(|s| {
+        let other = std::thread::Builder::new()
+            .name("hh-receiver-decode".into())
+            .spawn_scoped(s, || decode(second));
+        let mut out = decode(first);
+        match other {
+            Ok(h) => out.extend(h.join().unwrap_or_else(|_| decode(second))),
+            Err(_) => out.extend(decode(second)),
+        }
+        Ok(out)
+    })
+}
+
+/// Checks an OTLP/JSON body the way `decode_otlp_json` does (the same errors) and counts its
+/// spans, without decoding them: the receiver decodes a JSON export's spans (from the
+/// request's `body_json`) only when they are first read.
+pub(crate) fn count_otlp_json(v: &Value) -> Result<usize, String> {
+    let root = v
+        .as_object()
+        .ok_or_else(|| "OTLP/JSON body is not an object".to_string())?;
+    let mut n = 0;
+    for rs in arr(field(root, "resourceSpans", "resource_spans")) {
+        let Some(rs) = rs.as_object() else {
+            return Err("resourceSpans entry is not an object".into());
+        };
+        let scope_lists = field(rs, "scopeSpans", "scope_spans").or_else(|| {
+            field(
+                rs,
+                "instrumentationLibrarySpans",
+                "instrumentation_library_spans",
+            )
+        });
+        for ss in arr(scope_lists) {
+            let Some(ss) = ss.as_object() else {
+                return Err("scopeSpans entry is not an object".into());
+            };
+            for sp in arr(field(ss, "spans", "spans")) {
+                if !sp.is_object() {
+                    return Err("span is not an object".into());
+                }
+                n += 1;
+            }
+        }
+    }
+    Ok(n)
+}
+
+/// Spans in one request from which decoding is split over two threads.
+const PARALLEL_DECODE_MIN_SPANS: usize = 128;
+
+/// What the spans of one scope share.
+struct JsonScope {
+    resource: Map<String, Value>,
+    name: String,
+    version: Option<String>,
+}
+
+fn json_span(sp: &Map<String, Value>, scope: &JsonScope) -> RecordedSpan {
+    let status = field(sp, "status", "status").and_then(Value::as_object);
+    let status_code = status
+        .and_then(|s| s.get("code"))
+        .map(json_status)
+        .unwrap_or_else(|| status_name(0));
+    let status_message = status
+        .and_then(|s| s.get("message"))
+        .and_then(Value::as_str)
+        .and_then(non_empty);
+    RecordedSpan {
+        trace_id: json_id(field(sp, "traceId", "trace_id"), 16),
+        span_id: json_id(field(sp, "spanId", "span_id"), 8),
+        parent_span_id: parent_from_hex(json_id(field(sp, "parentSpanId", "parent_span_id"), 8)),
+        name: field(sp, "name", "name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        kind: field(sp, "kind", "kind")
+            .map(json_kind)
+            .unwrap_or_else(|| kind_name(0)),
+        start_time_unix_nano: json_u64(field(sp, "startTimeUnixNano", "start_time_unix_nano")),
+        end_time_unix_nano: json_u64(field(sp, "endTimeUnixNano", "end_time_unix_nano")),
+        attributes: json_attrs(field(sp, "attributes", "attributes")),
+        events: arr(field(sp, "events", "events"))
+            .iter()
+            .filter_map(Value::as_object)
+            .map(|e| RecordedEvent {
+                name: e
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                time_unix_nano: json_u64(field(e, "timeUnixNano", "time_unix_nano")),
+                attributes: json_attrs(field(e, "attributes", "attributes")),
+            })
+            .collect(),
+        status_code,
+        status_message,
+        resource: scope.resource.clone(),
+        scope_name: scope.name.clone(),
+        scope_version: scope.version.clone(),
+    }
 }
 
 fn field<'a>(o: &'a Map<String, Value>, camel: &str, snake: &str) -> Option<&'a Value> {
@@ -624,6 +687,60 @@ mod tests {
         // Floats serialize as floats.
         let text = serde_json::to_string(s).expect("serializes");
         assert!(text.contains("\"d\":1.0"), "{text}");
+    }
+
+    #[test]
+    fn large_json_exports_decode_in_order() {
+        // Enough spans for the two-thread path, in two scopes of two resources.
+        let spans = |from: usize, n: usize| -> Vec<Value> {
+            (from..from + n)
+                .map(|i| {
+                    json!({"traceId": format!("{:032x}", i + 1), "spanId": format!("{:016x}", i + 1),
+                           "name": format!("s{i}"), "kind": 1,
+                           "attributes": [{"key": "i", "value": {"intValue": i.to_string()}}]})
+                })
+                .collect()
+        };
+        let body = json!({"resourceSpans": [
+            {"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "a"}}]},
+             "scopeSpans": [{"scope": {"name": "one"}, "spans": spans(0, 100)},
+                            {"scope": {"name": "two", "version": "2"}, "spans": spans(100, 60)}]},
+            {"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "b"}}]},
+             "scopeSpans": [{"scope": {"name": "three"}, "spans": spans(160, 140)}]}]});
+        let out = decode_otlp_json(&body).unwrap();
+        assert_eq!(out.len(), 300);
+        for (i, s) in out.iter().enumerate() {
+            assert_eq!(s.name, format!("s{i}"));
+            assert_eq!(s.attr_i64("i"), Some(i as i64));
+            let (scope, service) = match i {
+                0..=99 => ("one", "a"),
+                100..=159 => ("two", "a"),
+                _ => ("three", "b"),
+            };
+            assert_eq!(s.scope_name, scope);
+            assert_eq!(s.resource["service.name"], service);
+            assert_eq!(s.scope_version.as_deref(), (scope == "two").then_some("2"));
+        }
+        assert_eq!(count_otlp_json(&body), Ok(300));
+        for bad in [
+            json!({"resourceSpans": [{"scopeSpans": [{"spans": [1]}]}]}),
+            json!({"resourceSpans": [{"scopeSpans": [3]}]}),
+            json!({"resourceSpans": ["x"]}),
+            json!([1]),
+        ] {
+            assert_eq!(count_otlp_json(&bad).err(), decode_otlp_json(&bad).err());
+            assert!(count_otlp_json(&bad).is_err());
+        }
+        for odd in [
+            json!({}),
+            json!({"resourceSpans": null}),
+            json!({"resource_spans": [{}]}),
+        ] {
+            assert_eq!(
+                count_otlp_json(&odd),
+                Ok(decode_otlp_json(&odd).unwrap().len())
+            );
+        }
     }
 
     #[test]

@@ -163,10 +163,22 @@ impl Conn {
             if n > MAX_BODY {
                 return Err(ReadError::TooLarge);
             }
-            while self.buf.len() < n {
-                self.fill().await?;
+            // Read straight into a buffer of the body's size, and hand that buffer over (a
+            // large export is read without intermediate copies or regrowth).
+            if self.buf.len() < n {
+                self.buf.reserve_exact(n - self.buf.len());
             }
-            req.body = self.buf.drain(..n).collect();
+            while self.buf.len() < n {
+                let read = self.stream.read_buf(&mut self.buf).await?;
+                if read == 0 {
+                    return Err(ReadError::Closed);
+                }
+            }
+            let rest = self.buf.split_off(n);
+            req.body = std::mem::replace(&mut self.buf, rest);
+            if self.buf.capacity() < 8192 {
+                self.buf.reserve(8192 - self.buf.len());
+            }
         }
         Ok(req)
     }

@@ -133,9 +133,24 @@ pub(crate) struct Inner {
     next_seq: u64,
     pub(crate) requests: Vec<RecordedRequest>,
     pub(crate) span_count: usize,
+    /// OTLP/JSON requests whose spans are not decoded yet (from their `body_json`): decoding
+    /// waits until something reads them, which a large export usually never is (see
+    /// `Store::lock`).
+    pending: Vec<usize>,
 }
 
 impl Inner {
+    /// Decodes the spans of the requests still pending.
+    fn materialize(&mut self) {
+        for i in std::mem::take(&mut self.pending) {
+            if let Some(r) = self.requests.get_mut(i) {
+                if let Some(v) = &r.body_json {
+                    r.spans = crate::decode::decode_otlp_json(v).unwrap_or_default();
+                }
+            }
+        }
+    }
+
     pub(crate) fn spans(&self) -> Vec<RecordedSpan> {
         self.requests
             .iter()
@@ -161,7 +176,14 @@ impl Store {
         }
     }
 
+    /// The recorded requests, every span decoded.
     pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
+        let mut inner = self.lock_raw();
+        inner.materialize();
+        inner
+    }
+
+    fn lock_raw(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -170,24 +192,40 @@ impl Store {
         self.changed.send_modify(|v| *v = v.wrapping_add(1));
     }
 
-    /// Assigns `seq`, stores the request and wakes waiters. Returns the stored copy.
-    pub(crate) fn record(&self, mut req: RecordedRequest) -> RecordedRequest {
+    /// Assigns `seq`, stores the request and wakes waiters. `also` sees the stored request
+    /// (under the store's lock): the request is not copied. `pending_spans`: the number of
+    /// spans of an OTLP/JSON request whose spans are left to decode from its `body_json`
+    /// when first read.
+    pub(crate) fn record(
+        &self,
+        mut req: RecordedRequest,
+        pending_spans: Option<usize>,
+        also: impl FnOnce(&RecordedRequest),
+    ) {
         {
-            let mut inner = self.lock();
+            let mut inner = self.lock_raw();
             inner.next_seq += 1;
             req.seq = inner.next_seq;
-            inner.span_count += req.spans.len();
-            inner.requests.push(req.clone());
+            match pending_spans {
+                Some(n) => {
+                    inner.span_count += n;
+                    let i = inner.requests.len();
+                    inner.pending.push(i);
+                }
+                None => inner.span_count += req.spans.len(),
+            }
+            also(&req);
+            inner.requests.push(req);
         }
         self.wake();
-        req
     }
 
     pub(crate) fn reset(&self) {
         {
-            let mut inner = self.lock();
-            inner.requests.clear();
+            let mut inner = self.lock_raw();
+            inner.pending.clear();
             inner.span_count = 0;
+            inner.requests.clear();
         }
         self.wake();
     }
@@ -213,6 +251,7 @@ impl Store {
                 Ok((g, _)) => g,
                 Err(e) => e.into_inner().0,
             };
+            inner.materialize();
         }
         f(&inner)
     }

@@ -12,7 +12,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-use crate::decode::{decode_otlp, decode_otlp_json, gunzip, OtlpFormat};
+use crate::decode::{count_otlp_json, decode_otlp, decode_otlp_json, gunzip, OtlpFormat};
 use crate::fault::{Fault, FaultMode, FaultSlot};
 use crate::http::{Conn, ReadError, Request, Response};
 use crate::record::{now_unix_nano, RecordedRequest, Store};
@@ -38,15 +38,27 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    fn record(&self, req: RecordedRequest) {
-        let stored = self.store.record(req);
-        if let Some(file) = &self.record_file {
-            if let Ok(mut line) = serde_json::to_vec(&stored) {
-                line.push(b'\n');
-                let mut f = file.lock().unwrap_or_else(|e| e.into_inner());
-                let _ = f.write_all(&line);
-                let _ = f.flush();
+    /// Records a request. `pending_spans`: see `Store::record` (decoded now anyway when a
+    /// record file is written, which needs them).
+    fn record(&self, mut req: RecordedRequest, pending_spans: Option<usize>) {
+        let mut pending_spans = pending_spans;
+        if pending_spans.is_some() && self.record_file.is_some() {
+            if let Some(v) = &req.body_json {
+                req.spans = decode_otlp_json(v).unwrap_or_default();
             }
+            pending_spans = None;
+        }
+        let mut line = None;
+        self.store.record(req, pending_spans, |stored| {
+            if self.record_file.is_some() {
+                line = serde_json::to_vec(stored).ok();
+            }
+        });
+        if let (Some(file), Some(mut line)) = (&self.record_file, line) {
+            line.push(b'\n');
+            let mut f = file.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = f.write_all(&line);
+            let _ = f.flush();
         }
     }
 }
@@ -181,11 +193,11 @@ async fn handle_conn(shared: Arc<Shared>, stream: TcpStream) {
             continue;
         }
 
-        let (mut rec, resp) = handle_api(req, path, query);
+        let (mut rec, resp, pending) = handle_api(req, path, query);
         match shared.fault.take_for(&rec.path) {
             None => {
                 rec.response_status = resp.status;
-                shared.record(rec);
+                shared.record(rec, pending);
                 if !write(&mut conn, &resp, close).await {
                     return;
                 }
@@ -194,7 +206,7 @@ async fn handle_conn(shared: Arc<Shared>, stream: TcpStream) {
                 FaultMode::Status => {
                     let resp = fault_response(&fault);
                     rec.response_status = resp.status;
-                    shared.record(rec);
+                    shared.record(rec, pending);
                     sleep_ms(fault.delay_ms).await;
                     if !write(&mut conn, &resp, close).await {
                         return;
@@ -202,13 +214,13 @@ async fn handle_conn(shared: Arc<Shared>, stream: TcpStream) {
                 }
                 FaultMode::Hang => {
                     rec.response_status = 0;
-                    shared.record(rec);
+                    shared.record(rec, pending);
                     conn.drain_until_closed().await;
                     return;
                 }
                 FaultMode::Reset => {
                     rec.response_status = 0;
-                    shared.record(rec);
+                    shared.record(rec, pending);
                     sleep_ms(fault.delay_ms).await;
                     let _ = conn.stream.set_zero_linger();
                     drop(conn);
@@ -216,7 +228,7 @@ async fn handle_conn(shared: Arc<Shared>, stream: TcpStream) {
                 }
                 FaultMode::Trickle => {
                     rec.response_status = resp.status;
-                    shared.record(rec);
+                    shared.record(rec, pending);
                     for b in resp.to_bytes(close) {
                         sleep_ms(fault.delay_ms).await;
                         if conn.stream.write_all(&[b]).await.is_err()
@@ -261,8 +273,13 @@ fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-/// Decodes a (non-control) request and computes the normal answer.
-fn handle_api(req: Request, path: String, query: Option<String>) -> (RecordedRequest, Response) {
+/// Decodes a (non-control) request and computes the normal answer. The third value is the
+/// span count of an OTLP/JSON export whose spans are decoded later (see `Store::record`).
+fn handle_api(
+    req: Request,
+    path: String,
+    query: Option<String>,
+) -> (RecordedRequest, Response, Option<usize>) {
     let time_unix_nano = now_unix_nano();
     let mut headers = std::collections::BTreeMap::<String, String>::new();
     for (n, v) in &req.headers {
@@ -316,6 +333,7 @@ fn handle_api(req: Request, path: String, query: Option<String>) -> (RecordedReq
 
     let method = req.method.to_ascii_uppercase();
     let mut otlp_format = None;
+    let mut pending = None;
     let mut spans = Vec::new();
     let resp = if bad_body {
         Response::error(400, decode_error.as_deref().unwrap_or("bad body"))
@@ -323,7 +341,11 @@ fn handle_api(req: Request, path: String, query: Option<String>) -> (RecordedReq
         let format = OtlpFormat::detect(content_type.as_deref(), &body);
         otlp_format = Some(format.as_str().to_string());
         let decoded = match (&body_json, format) {
-            (Some(v), OtlpFormat::Json) => decode_otlp_json(v),
+            // Checked now (same errors), spans decoded when first read.
+            (Some(v), OtlpFormat::Json) => count_otlp_json(v).map(|n| {
+                pending = Some(n);
+                Vec::new()
+            }),
             _ => decode_otlp(format, &body),
         };
         match decoded {
@@ -393,7 +415,7 @@ fn handle_api(req: Request, path: String, query: Option<String>) -> (RecordedReq
         decode_error,
         response_status: 0,
     };
-    (rec, resp)
+    (rec, resp, pending)
 }
 
 fn query_param<'a>(query: Option<&'a str>, name: &str) -> Option<&'a str> {

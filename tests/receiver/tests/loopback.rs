@@ -164,6 +164,26 @@ fn python_style_json_export_keeps_ints_as_ints() {
 }
 
 #[test]
+fn json_export_spans_are_seen_by_every_reader() {
+    // A JSON export's spans are decoded when first read: every way of reading sees them.
+    let r = Receiver::start();
+    post_json(r.port(), "/opentelemetry/v1/traces", &python_style_json()).expect("req");
+    let reqs = r.wait_for_requests(|q| q.iter().any(|x| x.spans.len() == 1), SECS5);
+    assert_eq!(reqs[0].spans.len(), 1);
+    assert_eq!(r.wait_for_spans(1, SECS5).len(), 1);
+    let listed = get(r.port(), "/__hh/requests").expect("req").json();
+    assert_eq!(listed[0]["spans"][0]["name"], json!("__main__.my_func"));
+    let waited = get(r.port(), "/__hh/wait?spans=1&timeout_ms=5000")
+        .expect("req")
+        .json();
+    assert_eq!(waited.as_array().map(Vec::len), Some(1));
+    post_json(r.port(), "/opentelemetry/v1/traces", &python_style_json()).expect("req");
+    assert_eq!(r.spans().len(), 2);
+    r.reset();
+    assert!(r.spans().is_empty());
+}
+
+#[test]
 fn standard_json_gzip_on_generic_path() {
     use flate2::write::GzEncoder;
     let r = Receiver::start();

@@ -114,6 +114,9 @@ module HoneyHive
     # May wait (flush/close up to their timeout; span end exports inline in disable_batch
     # mode): the GVL is released so other Ruby threads keep running.
     attach_function :hh_span_end, [:hh_span], :hh_status, blocking: true
+    # hh_span_end with the GVL held, for tracers in batch mode: there ending a span never
+    # waits, and releasing and taking back the GVL would cost more than the call.
+    attach_function :hh_span_end_batched, :hh_span_end, [:hh_span], :hh_status
     attach_function :hh_tracer_flush, %i[hh_tracer uint32], :hh_status, blocking: true
     attach_function :hh_tracer_close, %i[hh_tracer uint32], :hh_status, blocking: true
   end

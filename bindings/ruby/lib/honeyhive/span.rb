@@ -48,7 +48,7 @@ module HoneyHive
         ObjectSpace.undefine_finalizer(self)
         @finalizer = false
       end
-      status = Native.hh_span_end(@handle)
+      status = @remote || !@tracer.immediate? ? Native.hh_span_end_batched(@handle) : Native.hh_span_end(@handle)
       return true if status == Native::OK
       return false if status == Native::ERR_TRACER_CLOSED
 

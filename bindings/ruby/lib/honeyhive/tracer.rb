@@ -33,6 +33,12 @@ module HoneyHive
 
       @handle = out.read_uint64
       @closed = false
+      # Ending a span may wait for the network only in immediate mode (disable_batch, from
+      # here or HH_DISABLE_BATCH): then it releases the GVL.
+      batch = disable_batch.nil? ? other_config.fetch(:disable_batch, nil) : disable_batch
+      batch = ENV.fetch("HH_DISABLE_BATCH", "") if batch.nil?
+      @immediate = !(batch == false || %w[false 0 no].include?(batch.to_s.strip.downcase) ||
+                     batch.to_s.strip.empty?)
       HoneyHive.register_tracer(@handle)
       ObjectSpace.define_finalizer(self, self.class.finalizer(@handle))
     end
@@ -59,6 +65,11 @@ module HoneyHive
 
     def closed?
       @closed
+    end
+
+    # @api private: whether ending a span may export inline (disable_batch).
+    def immediate?
+      @immediate
     end
 
     # ---- spans ------------------------------------------------------------------------
@@ -270,8 +281,7 @@ module HoneyHive
 
     def start(name, event_type, attributes, parent, session_id, finalize)
       attrs = attributes && !attributes.empty? ? HoneyHive.to_json(attributes) : nil
-      err = Native::HHError.new
-      out = FFI::MemoryPointer.new(:uint64)
+      err, out = HoneyHive.scratch
       name = HoneyHive.c_string(name)
       status = Native.hh_span_start(@handle, name, HoneyHive.event_type_code(event_type),
                                     parent ? parent.handle : 0,
