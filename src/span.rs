@@ -54,20 +54,23 @@ pub(crate) struct Recording {
 }
 
 impl Recording {
-    /// As the SDK's `Span::set_attribute`: past the limit, attributes are counted as dropped.
+    /// Adds attributes, all or none: a call that would take the span past its limit of
+    /// caller attributes fails with `LimitExceeded` and changes nothing (RELIABILITY.md B6).
     #[inline]
-    pub(crate) fn set_attribute(&mut self, kv: KeyValue) {
-        if self.attributes.len() < self.attribute_limit as usize {
-            self.attributes.push(kv);
-        } else {
-            self.dropped_attributes_count += 1;
+    pub(crate) fn set_attributes<I>(&mut self, attributes: I) -> Result<()>
+    where
+        I: IntoIterator<Item = KeyValue>,
+        I::IntoIter: ExactSizeIterator,
+    {
+        let attributes = attributes.into_iter();
+        if self.attributes.len() + attributes.len() > self.attribute_limit as usize {
+            return Err(Error::limit(format!(
+                "a span holds at most {} attributes set by the caller: this call would exceed it",
+                limits::MAX_ATTRIBUTES_PER_SPAN
+            )));
         }
-    }
-
-    pub(crate) fn set_attributes(&mut self, attributes: impl IntoIterator<Item = KeyValue>) {
-        for kv in attributes {
-            self.set_attribute(kv);
-        }
+        self.attributes.extend(attributes);
+        Ok(())
     }
 
     /// An `exception` event, error status, and `honeyhive_error` / `honeyhive_error_type` on
@@ -94,8 +97,14 @@ impl Recording {
         if status > self.status {
             self.status = status;
         }
-        self.set_attribute(KeyValue::new("honeyhive_error", message.to_string()));
-        self.set_attribute(KeyValue::new(
+        // The error always fits: the span keeps room for these two (see `start`), and a later
+        // error replaces an earlier one instead of taking more room.
+        self.attributes.retain(|kv| {
+            kv.key.as_str() != "honeyhive_error" && kv.key.as_str() != "honeyhive_error_type"
+        });
+        self.attributes
+            .push(KeyValue::new("honeyhive_error", message.to_string()));
+        self.attributes.push(KeyValue::new(
             "honeyhive_error_type",
             error_type.to_string(),
         ));
@@ -235,17 +244,17 @@ pub(crate) fn begin(
                 && !tracer.stamped.iter().any(|s| s.key == kv.key)
         });
     }
-    // The stamped attributes and the session mirror count against the per-span limit.
-    let attribute_limit = (limits::MAX_ATTRIBUTES_PER_SPAN as usize)
-        .saturating_sub(tracer.stamped.len() + usize::from(reference.session.is_some()));
-    let mut dropped = 0;
-    for kv in attributes {
-        if attrs.len() < attribute_limit {
-            attrs.push(kv);
-        } else {
-            dropped += 1;
-        }
-    }
+    // The caller may set MAX_ATTRIBUTES_PER_SPAN attributes of its own; the library's (above)
+    // and the two error attributes come on top.
+    let attribute_limit = attrs.len() + limits::MAX_ATTRIBUTES_PER_SPAN as usize;
+    let dropped = attributes
+        .len()
+        .saturating_sub(limits::MAX_ATTRIBUTES_PER_SPAN as usize) as u32;
+    attrs.extend(
+        attributes
+            .into_iter()
+            .take(limits::MAX_ATTRIBUTES_PER_SPAN as usize),
+    );
     let name: Cow<'static, str> = match crate::local::intern(name) {
         Some(s) => Cow::Borrowed(s),
         None => Cow::Owned(name.to_string()),
@@ -416,20 +425,17 @@ impl ActiveSpan {
     }
 
     /// Applies already-validated attributes (all of them, or none on error).
+    /// Adds attributes, all or none (`LimitExceeded` past the per-span limit).
     pub fn set_attributes(&mut self, attributes: Vec<KeyValue>) -> Result<()> {
         self.check_open()?;
-        if let Some(r) = &mut self.recording {
-            r.set_attributes(attributes);
+        match &mut self.recording {
+            Some(r) => r.set_attributes(attributes),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     pub fn set_attribute(&mut self, kv: KeyValue) -> Result<()> {
-        self.check_open()?;
-        if let Some(r) = &mut self.recording {
-            r.set_attribute(kv);
-        }
-        Ok(())
+        self.set_attributes(vec![kv])
     }
 
     /// An `exception` event, error status, and `honeyhive_error` / `honeyhive_error_type` on

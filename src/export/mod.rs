@@ -57,7 +57,8 @@ pub enum FlushError {
 
 #[derive(Debug)]
 enum Command {
-    Flush(std::sync::mpsc::SyncSender<bool>),
+    /// Answered once everything queued before it has been handed to the sink.
+    Flush(std::sync::mpsc::SyncSender<()>),
     Stop,
 }
 
@@ -377,8 +378,10 @@ impl Pipeline {
             }
         }
         match rx.recv_timeout(timeout) {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(FlushError::Lost),
+            // The loss baseline moves only when a caller is told the result: a flush that timed
+            // out leaves its losses for the next flush to report (RELIABILITY.md B2).
+            Ok(()) if self.take_flush_result() => Ok(()),
+            Ok(()) => Err(FlushError::Lost),
             Err(_) => Err(FlushError::Timeout),
         }
     }
@@ -453,9 +456,11 @@ impl Pipeline {
         Ok(())
     }
 
-    /// Exports everything queued, in batches.
+    /// Exports what is queued now, in batches: one sweep, so a flush under sustained load
+    /// waits only for the spans queued before it (RELIABILITY.md B3). Spans queued meanwhile
+    /// are picked up by the next wake (a full batch notifies again).
     async fn export_all(&self, shared: &Shared) {
-        loop {
+        {
             let mut spans: Vec<SpanData> = Vec::new();
             for stripe in &self.queue {
                 // Swapped for an empty buffer that already has room (and touched pages), so
@@ -619,9 +624,8 @@ async fn worker_loop(
             if let Some(rest) = &p.rest {
                 rest.wait_submitted().await;
             }
-            let ok = p.take_flush_result();
             for r in replies {
-                let _ = r.try_send(ok);
+                let _ = r.try_send(());
             }
         }
         if stop {

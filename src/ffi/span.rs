@@ -80,11 +80,14 @@ fn invalid_span() -> Error {
 /// Runs `f` on a live span's recording (`None`: not recorded); ended spans give
 /// `HH_ERR_SPAN_ENDED`, a closed tracer `HH_ERR_TRACER_CLOSED`.
 #[inline]
-fn with_active(handle: hh_span, f: impl FnOnce(&mut Option<Recording>)) -> Result<()> {
+fn with_active(
+    handle: hh_span,
+    f: impl FnOnce(&mut Option<Recording>) -> Result<()>,
+) -> Result<()> {
     let (tracer, closes) = SPANS
         .with(handle, |slot, _| match slot.state {
             SlotState::Active => {
-                f(&mut slot.span.recording);
+                f(&mut slot.span.recording)?;
                 Ok((slot.tracer, slot.closes))
             }
             SlotState::Ended => Err(Error::new(
@@ -251,10 +254,9 @@ pub unsafe extern "C" fn hh_span_enrich(
         // SAFETY: NUL-terminated per this function's contract.
         let json = unsafe { required(enrichment_json, "enrichment_json") }?;
         let attributes = enrich::span_enrichment(json)?;
-        with_active(span, |r| {
-            if let Some(r) = r {
-                r.set_attributes(attributes)
-            }
+        with_active(span, |r| match r {
+            Some(r) => r.set_attributes(attributes),
+            None => Ok(()),
         })
     })
 }
@@ -309,10 +311,9 @@ unsafe fn set_typed(
         // SAFETY: forwarded from the setter's contract.
         let key = unsafe { required(key, "key") }?;
         let kv = KeyValue::new(namespaced_key(ns, key)?, value()?);
-        with_active(span, |r| {
-            if let Some(r) = r {
-                r.set_attribute(kv)
-            }
+        with_active(span, |r| match r {
+            Some(r) => r.set_attributes([kv]),
+            None => Ok(()),
         })
     })
 }
@@ -414,6 +415,7 @@ pub unsafe extern "C" fn hh_span_record_error(
             if let Some(r) = r {
                 r.record_error(t, m)
             }
+            Ok(())
         })
     })
 }

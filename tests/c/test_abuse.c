@@ -301,9 +301,14 @@ static void limits(void) {
     CHECK_STATUS(hh_span_enrich(s, huge, &err), HH_ERR_LIMIT_EXCEEDED);
     CHECK_STATUS(hh_session_enrich(t, NULL, huge, &err), HH_ERR_LIMIT_EXCEEDED);
     free(huge);
-    /* Exactly HH_MAX_ATTRIBUTES_PER_CALL attributes are fine, one more is not. */
+    /* Exactly HH_MAX_ATTRIBUTES_PER_CALL attributes are fine on a fresh span, one more is not;
+     * on a span that already holds some, the per-span limit refuses the call whole. */
     char *many = many_keys(HH_MAX_ATTRIBUTES_PER_CALL);
-    CHECK_OK(hh_span_enrich(s, many, &err));
+    hh_span fresh = start_span(t, "fresh", HH_EVENT_TOOL, 0, NULL);
+    CHECK_OK(hh_span_enrich(fresh, many, &err));
+    CHECK_STATUS(hh_span_set_str(fresh, HH_NS_METADATA, "one_more", "x"), HH_ERR_LIMIT_EXCEEDED);
+    CHECK_OK(hh_span_record_error(fresh, "Full", "errors always fit"));
+    CHECK_OK(hh_span_end(fresh));
     free(many);
     many = many_keys(HH_MAX_ATTRIBUTES_PER_CALL + 1);
     char *inner = strdup(many + strlen("{\"metadata\":")); /* the inner object */
