@@ -45,6 +45,16 @@ module HoneyHive
       @open_tracers.delete(handle)
     end
 
+    # @api private: set once the at_exit flush has run.
+    def exiting!
+      @exiting = true
+    end
+
+    # @api private
+    def exiting?
+      @exiting == true
+    end
+
     # Flushes every open tracer within one overall budget (used by the at_exit hook).
     def flush_open_tracers(budget_ms = exit_flush_budget_ms)
       deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + budget_ms / 1000.0
@@ -151,5 +161,9 @@ module HoneyHive
     end
   end
 
-  at_exit { HoneyHive.flush_open_tracers }
+  at_exit do
+    HoneyHive.flush_open_tracers
+    # Finalizers run after this hook: the budget is spent, so they close without waiting again.
+    HoneyHive.exiting!
+  end
 end

@@ -59,7 +59,7 @@ module HoneyHive
     def self.finalizer(handle)
       proc do
         HoneyHive.unregister_tracer(handle)
-        Native.hh_tracer_close(handle, FINALIZER_CLOSE_MS)
+        Native.hh_tracer_close(handle, HoneyHive.exiting? ? 0 : FINALIZER_CLOSE_MS)
       end
     end
 
