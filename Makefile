@@ -50,8 +50,8 @@ test-reference: lib
 	bash tests/reference/run.sh
 
 # Every test in every language.
-test: header-check lint test-rust test-c test-cpp test-go test-ruby test-cross test-tools test-reference \
-      test-install test-collector test-distributed test-view
+test: header-check lint test-rust test-c test-cpp test-go test-ruby test-cross test-tools \
+      test-install test-collector test-distributed test-view bench-smoke test-reference
 
 # The demo: a traced RAG-style pipeline, shown as a session tree (no account needed).
 demo: lib
