@@ -70,6 +70,8 @@ struct Interned {
 }
 
 static INTERNED: Mutex<Option<Interned>> = Mutex::new(None);
+/// Attempts at `INTERNED` before giving up on interning a string (see `intern_slow`).
+const INTERN_LOCK_TRIES: usize = 64;
 
 /// One cached entry: the hash of (kind, text), the kind, and the interned joined string.
 type CacheSlot = Option<(u64, u8, &'static str)>;
@@ -149,9 +151,14 @@ fn intern_slow(prefix: &str, text: &str, len: usize) -> Option<&'static str> {
         joined.push('.');
     }
     joined.push_str(text);
-    // try_lock: a caller never waits here (and a child forked while another thread held the
-    // lock does not hang: it just allocates, as past the budget).
-    let mut guard = INTERNED.try_lock()?;
+    // Bounded waiting: a child forked while another thread held the lock must not hang (it
+    // then allocates, as past the budget); other holders keep it for a hash-set lookup.
+    let mut guard = (0..INTERN_LOCK_TRIES).find_map(|i| {
+        if i > 0 {
+            std::thread::yield_now();
+        }
+        INTERNED.try_lock()
+    })?;
     let interned = guard.get_or_insert_with(|| Interned {
         set: HashSet::new(),
         used: 0,

@@ -89,7 +89,6 @@ pub struct Encoding {
 #[derive(Debug)]
 struct WorkerLink {
     commands: mpsc::UnboundedSender<Command>,
-    wake: Arc<Notify>,
 }
 
 #[derive(Debug)]
@@ -110,6 +109,9 @@ pub struct Pipeline {
     /// Emptied span buffers, swapped into stripes at export (see `export_all`).
     spare: crate::local::SpinLock<Vec<Vec<SpanData>>>,
     worker: Mutex<Option<WorkerLink>>,
+    /// The worker's wake-up, apart from `worker`: application threads take it often, and a
+    /// forked child must not find it held by a thread of the parent (see `ensure_worker`).
+    wake: crate::local::SpinLock<Option<Arc<Notify>>>,
     worker_generation: AtomicU64,
     closed: AtomicBool,
     losses_at_last_flush: AtomicU64,
@@ -157,6 +159,7 @@ impl Pipeline {
             chunk_bytes,
             spare: Default::default(),
             worker: Mutex::new(None),
+            wake: Default::default(),
             worker_generation: AtomicU64::new(NO_WORKER),
             closed: AtomicBool::new(false),
             losses_at_last_flush: AtomicU64::new(0),
@@ -254,8 +257,12 @@ impl Pipeline {
         match then {
             AfterEnqueue::Nothing => {}
             AfterEnqueue::Wake => {
-                if let Some(link) = self.worker.lock().as_ref() {
-                    link.wake.notify_one();
+                // try_lock: a thread that finds it taken leaves the wake-up to the holder,
+                // which is waking the same worker (or, in a forked child, installing one).
+                if let Some(wake) = self.wake.try_lock() {
+                    if let Some(wake) = wake.as_ref() {
+                        wake.notify_one();
+                    }
                 }
             }
             AfterEnqueue::Flush => {
@@ -433,10 +440,14 @@ impl Pipeline {
             // SAFETY: only the worker takes it, and this child's worker starts below (the
             // parent's worker may have held it at fork()).
             unsafe { self.spare.reset_in_forked_child(Vec::new()) };
+            // SAFETY: taken only with try_lock, after this function, by the child's threads.
+            unsafe { self.wake.reset_in_forked_child(None) };
             self.reserved_spans.store(0, Ordering::Release);
             self.reserved_bytes.store(0, Ordering::Release);
             if let Some(rest) = &self.rest {
-                rest.forget_inherited_calls();
+                // SAFETY: every submission starts with this function (see `rest`), and the
+                // child's worker starts below.
+                unsafe { rest.forget_inherited_calls() };
             }
             // The child is a new process: its counters and flush result start from zero.
             self.stats.reset();
@@ -451,7 +462,8 @@ impl Pipeline {
             wake.clone(),
             shared.clone(),
         ));
-        *worker = Some(WorkerLink { commands: tx, wake });
+        *self.wake.lock() = Some(wake);
+        *worker = Some(WorkerLink { commands: tx });
         self.worker_generation.store(generation, Ordering::Release);
         Ok(())
     }

@@ -3,10 +3,10 @@
 //! them, so a session exists on the server before its spans arrive.
 
 use super::transport;
+use crate::local::SpinLock;
 use crate::log::Logger;
 use crate::runtime::Shared;
 use crate::stats::Stats;
-use parking_lot::Mutex;
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::Method;
 use serde_json::Value;
@@ -56,8 +56,10 @@ pub struct Rest {
     timeout: Duration,
     stats: Arc<Stats>,
     log: Arc<Logger>,
-    inflight: Mutex<Vec<Arc<Completion>>>,
-    last_per_session: Mutex<HashMap<String, Arc<Completion>>>,
+    // Spin locks (short sections, never held across an await) so that a forked child can
+    // reset them whatever their state at fork() (see `forget_inherited_calls`).
+    inflight: SpinLock<Vec<Arc<Completion>>>,
+    last_per_session: SpinLock<HashMap<String, Arc<Completion>>>,
     limit: Arc<Semaphore>,
     pending: Arc<AtomicUsize>,
 }
@@ -76,8 +78,8 @@ impl Rest {
             timeout,
             stats,
             log,
-            inflight: Mutex::new(Vec::new()),
-            last_per_session: Mutex::new(HashMap::new()),
+            inflight: SpinLock::new(Vec::new()),
+            last_per_session: SpinLock::new(HashMap::new()),
             limit: Arc::new(Semaphore::new(MAX_CONCURRENT)),
             pending: Arc::new(AtomicUsize::new(0)),
         }
@@ -167,10 +169,15 @@ impl Rest {
     }
 
     /// In a forked child: calls the parent had in flight belong to the parent's runtime and
-    /// will never complete here; forget them.
-    pub fn forget_inherited_calls(&self) {
-        self.inflight.lock().clear();
-        self.last_per_session.lock().clear();
+    /// will never complete here; forget them. A thread of the parent may have held either
+    /// lock at fork(): they are reset, not taken.
+    ///
+    /// # Safety
+    /// No other thread of the child may use this `Rest` during the call (the pipeline calls
+    /// it holding its `worker` lock, before any submission of the child).
+    pub unsafe fn forget_inherited_calls(&self) {
+        self.inflight.reset_in_forked_child(Vec::new());
+        self.last_per_session.reset_in_forked_child(HashMap::new());
         self.pending.store(0, Ordering::Release);
     }
 
