@@ -119,5 +119,21 @@ module HoneyHive
     attach_function :hh_span_end_batched, :hh_span_end, [:hh_span], :hh_status
     attach_function :hh_tracer_flush, %i[hh_tracer uint32], :hh_status, blocking: true
     attach_function :hh_tracer_close, %i[hh_tracer uint32], :hh_status, blocking: true
+
+    # Reads a session id through `hh_tracer_session_id` / `hh_span_session_id` (the block makes
+    # the call for a buffer), growing the buffer once if needed; nil when there is no session.
+    def self.read_session_id(op)
+      buf = FFI::MemoryPointer.new(:char, SESSION_ID_BUF_LEN)
+      len = FFI::MemoryPointer.new(:size_t)
+      status = yield(buf, buf.size, len)
+      if status == ERR_BUFFER_TOO_SMALL
+        buf = FFI::MemoryPointer.new(:char, len.read(:size_t) + 1)
+        status = yield(buf, buf.size, len)
+      end
+      return nil if status == ERR_INVALID_ARGUMENT
+      raise Error.from_status(status, nil, op) unless status == OK
+
+      buf.read_string
+    end
   end
 end

@@ -134,17 +134,7 @@ module HoneyHive
 
     # The session id this span belongs to, or nil when it has none.
     def session_id
-      buf = FFI::MemoryPointer.new(:char, Native::SESSION_ID_BUF_LEN)
-      len = FFI::MemoryPointer.new(:size_t)
-      status = Native.hh_span_session_id(@handle, buf, buf.size, len)
-      if status == Native::ERR_BUFFER_TOO_SMALL
-        buf = FFI::MemoryPointer.new(:char, len.read(:size_t) + 1)
-        status = Native.hh_span_session_id(@handle, buf, buf.size, len)
-      end
-      return nil if status == Native::ERR_INVALID_ARGUMENT
-      raise Error.from_status(status, nil, "span session_id") unless status == Native::OK
-
-      buf.read_string
+      Native.read_session_id("span session_id") { |buf, size, len| Native.hh_span_session_id(@handle, buf, size, len) }
     end
 
     # The W3C context of this span: {"traceparent" => "00-...", "baggage" => "session_id=..."}

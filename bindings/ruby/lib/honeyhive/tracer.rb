@@ -175,17 +175,7 @@ module HoneyHive
 
     # The tracer's default session id (created with the tracer), or nil without one.
     def session_id
-      buf = FFI::MemoryPointer.new(:char, Native::SESSION_ID_BUF_LEN)
-      len = FFI::MemoryPointer.new(:size_t)
-      status = Native.hh_tracer_session_id(@handle, buf, buf.size, len)
-      if status == Native::ERR_BUFFER_TOO_SMALL
-        buf = FFI::MemoryPointer.new(:char, len.read(:size_t) + 1)
-        status = Native.hh_tracer_session_id(@handle, buf, buf.size, len)
-      end
-      return nil if status == Native::ERR_INVALID_ARGUMENT
-      raise Error.from_status(status, nil, "session_id") unless status == Native::OK
-
-      buf.read_string
+      Native.read_session_id("session_id") { |buf, size, len| Native.hh_tracer_session_id(@handle, buf, size, len) }
     end
 
     # Enriches a session (PUT /events in the background): metadata, inputs, outputs, metrics,
