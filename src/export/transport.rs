@@ -104,20 +104,25 @@ pub async fn send(
 
 /// A certificate the verifier rejected will be rejected again: not worth a retry.
 fn is_certificate_error(e: &reqwest::Error) -> bool {
-    let mut source: Option<&dyn std::error::Error> = Some(e);
-    while let Some(s) = source {
-        let tls = s.downcast_ref::<rustls::Error>().or_else(|| {
-            s.downcast_ref::<std::io::Error>()
-                .and_then(|io| io.get_ref())
-                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        });
-        if let Some(err) = tls {
+    // Walk both the `source()` chain and the payloads of wrapped `io::Error`s: the TLS layers
+    // wrap rustls' error in io errors whose `source()` skips the wrapped error itself.
+    let mut pending: Vec<&(dyn std::error::Error + 'static)> = vec![e];
+    while let Some(err) = pending.pop() {
+        if let Some(tls) = err.downcast_ref::<rustls::Error>() {
             return matches!(
-                err,
+                tls,
                 rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
             );
         }
-        source = s.source();
+        if let Some(inner) = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            pending.push(inner);
+        }
+        if let Some(next) = err.source() {
+            pending.push(next);
+        }
     }
     false
 }
