@@ -44,7 +44,7 @@ fi
 # ---- build -----------------------------------------------------------------------------------
 CFLAGS=(-std=gnu11 -Wall -Wextra -Werror -O1 -g -I"$ROOT/include" -I"$HERE" -DHH_REPO_ROOT="\"$ROOT\"")
 SOURCES=("$HERE"/rel_main.c "$HERE"/faults.c "$HERE"/lifecycle.c "$HERE"/fork.c "$HERE"/concurrency.c
-  "$HERE"/limits.c "$HERE"/security.c "$ROOT"/tests/c/receiver.c "$ROOT"/tests/c/minijson.c)
+  "$HERE"/limits.c "$HERE"/security.c "$ROOT"/tests/c/receiver.c "$ROOT"/tests/c/minijson.c "$ROOT"/tests/c/harness.c)
 LINK=(-L"$LIB" -Wl,-rpath,"$LIB" -lhoneyhive -lpthread -lm)
 "$CC" "${CFLAGS[@]}" "${SOURCES[@]}" "${LINK[@]}" -o "$OUT/hh_reliability"
 "$CC" "${CFLAGS[@]}" "$HERE/exit_prog.c" "${LINK[@]}" -o "$OUT/exit_prog"
