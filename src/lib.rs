@@ -1,14 +1,19 @@
 //! libhoneyhive: HoneyHive tracing for C, C++, Go and Ruby applications.
 //!
 //! The core (this crate's modules outside `ffi`) knows nothing of C: configuration, tracers,
-//! sessions, spans, enrichment, propagation and export. `ffi` is the C ABI over it.
+//! sessions, spans, enrichment, propagation and export. `ffi` is the C ABI over it, and the only
+//! place where `unsafe` is allowed (each block says why it is sound).
+
+#![deny(unsafe_code)]
 
 pub mod config;
 pub mod enrich;
 pub mod error;
 pub mod event_type;
 pub mod export;
+#[allow(unsafe_code)]
 pub mod ffi;
+pub mod fork;
 pub mod ids;
 pub mod limits;
 pub mod local;

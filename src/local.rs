@@ -12,8 +12,8 @@
 //!   while the same ids keep coming (each thread has its own `Arc`, so spans of one session on
 //!   two threads do not share a reference count).
 
+use crate::fork::{LockVisitor, ShortLock};
 use opentelemetry::KeyValue;
-use parking_lot::Mutex;
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -69,9 +69,7 @@ struct Interned {
     used: usize,
 }
 
-static INTERNED: Mutex<Option<Interned>> = Mutex::new(None);
-/// Attempts at `INTERNED` before giving up on interning a string (see `intern_slow`).
-const INTERN_LOCK_TRIES: usize = 64;
+static INTERNED: ShortLock<Option<Interned>> = ShortLock::new(None);
 
 /// One cached entry: the hash of (kind, text), the kind, and the interned joined string.
 type CacheSlot = Option<(u64, u8, &'static str)>;
@@ -121,19 +119,29 @@ pub fn intern_joined(kind: u8, prefix: &'static str, text: &str) -> Option<&'sta
     }
     let h = hash(kind, text.as_bytes());
     let slot = (h as usize) % CACHE_SLOTS;
-    // SAFETY: a thread-local lives until its thread exits; used during this call only.
-    let cache: Option<&Cache> = CACHE.try_with(|c| unsafe { &*(c as *const Cache) }).ok();
-    if let Some(Ok(c)) = cache.map(|c| c.try_borrow()) {
-        if let Some((ch, k, s)) = c[slot] {
-            if ch == h && k == kind && s.len() == len && s.as_bytes()[skip..] == *text.as_bytes() {
-                return Some(s);
+    let hit = CACHE
+        .try_with(|c| match c.try_borrow().ok()?[slot] {
+            Some((ch, k, s))
+                if ch == h
+                    && k == kind
+                    && s.len() == len
+                    && s.as_bytes()[skip..] == *text.as_bytes() =>
+            {
+                Some(s)
             }
-        }
+            _ => None,
+        })
+        .ok()
+        .flatten();
+    if hit.is_some() {
+        return hit;
     }
     let s = intern_slow(prefix, text, len)?;
-    if let Some(Ok(mut c)) = cache.map(|c| c.try_borrow_mut()) {
-        c[slot] = Some((h, kind, s));
-    }
+    let _ = CACHE.try_with(|c| {
+        if let Ok(mut c) = c.try_borrow_mut() {
+            c[slot] = Some((h, kind, s));
+        }
+    });
     Some(s)
 }
 
@@ -151,14 +159,7 @@ fn intern_slow(prefix: &str, text: &str, len: usize) -> Option<&'static str> {
         joined.push('.');
     }
     joined.push_str(text);
-    // Bounded waiting: a child forked while another thread held the lock must not hang (it
-    // then allocates, as past the budget); other holders keep it for a hash-set lookup.
-    let mut guard = (0..INTERN_LOCK_TRIES).find_map(|i| {
-        if i > 0 {
-            std::thread::yield_now();
-        }
-        INTERNED.try_lock()
-    })?;
+    let mut guard = INTERNED.lock();
     let interned = guard.get_or_insert_with(|| Interned {
         set: HashSet::new(),
         used: 0,
@@ -175,51 +176,6 @@ fn intern_slow(prefix: &str, text: &str, len: usize) -> Option<&'static str> {
     Some(s)
 }
 
-// ---- shared strings without a reference-count operation per use ---------------------------
-
-/// References to pay for at once.
-const PREPAY: usize = 64;
-
-/// An `Arc<str>` kept by a per-thread cache together with strong references already counted
-/// (`PREPAY` at a time): handing one out is not an atomic operation, which matters when every
-/// span takes two or three of them.
-struct Prepaid {
-    arc: Arc<str>,
-    /// Strong references counted in the `Arc` and not handed out yet.
-    prepaid: usize,
-}
-
-impl Prepaid {
-    fn new(arc: Arc<str>) -> Prepaid {
-        Prepaid { arc, prepaid: 0 }
-    }
-
-    /// A new strong reference.
-    #[inline]
-    fn share(&mut self) -> Arc<str> {
-        if self.prepaid == 0 {
-            for _ in 0..PREPAY {
-                // SAFETY: `self.arc` is a live Arc; each call adds one strong reference,
-                // handed out below (or released by `Drop`).
-                unsafe { Arc::increment_strong_count(Arc::as_ptr(&self.arc)) };
-            }
-            self.prepaid = PREPAY;
-        }
-        self.prepaid -= 1;
-        // SAFETY: consumes one of the strong references counted above.
-        unsafe { Arc::from_raw(Arc::as_ptr(&self.arc)) }
-    }
-}
-
-impl Drop for Prepaid {
-    fn drop(&mut self) {
-        for _ in 0..self.prepaid {
-            // SAFETY: releases a strong reference counted by `share` and never handed out.
-            unsafe { Arc::decrement_strong_count(Arc::as_ptr(&self.arc)) };
-        }
-    }
-}
-
 // ---- short values -------------------------------------------------------------------------
 
 /// Values up to this long are kept in the per-thread value cache.
@@ -227,7 +183,7 @@ const MAX_CACHED_VALUE_LEN: usize = 64;
 /// Entries of the per-thread value cache.
 const VALUE_SLOTS: usize = 64;
 
-type ValueCache = RefCell<Box<[Option<(u64, Prepaid)>; VALUE_SLOTS]>>;
+type ValueCache = RefCell<Box<[Option<(u64, Arc<str>)>; VALUE_SLOTS]>>;
 
 thread_local! {
     static VALUES: ValueCache = RefCell::new(Box::new([const { None }; VALUE_SLOTS]));
@@ -247,12 +203,12 @@ pub fn string_value(s: &str) -> opentelemetry::StringValue {
         .try_with(|c| {
             let mut c = c.try_borrow_mut().ok()?;
             if let Some((ch, v)) = &mut c[slot] {
-                if *ch == h && *v.arc == *s {
-                    return Some(v.share());
+                if *ch == h && **v == *s {
+                    return Some(v.clone());
                 }
             }
             let v: Arc<str> = Arc::from(s);
-            c[slot] = Some((h, Prepaid::new(v.clone())));
+            c[slot] = Some((h, v.clone()));
             Some(v)
         })
         .ok()
@@ -266,7 +222,7 @@ pub fn string_value(s: &str) -> opentelemetry::StringValue {
 // ---- sessions ----------------------------------------------------------------------------
 
 /// (id as given, canonical id) pairs, most recent first.
-type SessionCache = [Option<(Box<str>, Prepaid)>; SESSION_SLOTS];
+type SessionCache = [Option<(Box<str>, Arc<str>)>; SESSION_SLOTS];
 
 thread_local! {
     static SESSIONS: RefCell<SessionCache> = const { RefCell::new([None, None, None, None]) };
@@ -282,7 +238,7 @@ pub fn session(given: &str) -> Option<Arc<str>> {
                 .iter_mut()
                 .flatten()
                 .find(|(g, _)| &**g == given)
-                .map(|(_, a)| a.share())
+                .map(|(_, a)| a.clone())
         })
         .ok()
         .flatten();
@@ -303,7 +259,7 @@ pub fn session_canonical(id: &Arc<str>) -> Arc<str> {
                 .iter_mut()
                 .flatten()
                 .find(|(g, _)| **g == **id)
-                .map(|(_, a)| a.share())
+                .map(|(_, a)| a.clone())
         })
         .ok()
         .flatten();
@@ -319,7 +275,7 @@ fn remember(given: &str, canonical: &Arc<str>) {
     let _ = SESSIONS.try_with(|c| {
         if let Ok(mut c) = c.try_borrow_mut() {
             c.rotate_right(1);
-            c[0] = Some((given.into(), Prepaid::new(canonical.clone())));
+            c[0] = Some((given.into(), canonical.clone()));
         }
     });
 }
@@ -382,7 +338,7 @@ mod tests {
 /// Attribute vectors of exported spans, emptied by the export worker and handed back to
 /// application threads: a span then starts without an allocation, and the application
 /// thread's allocator does not take its slow path for memory the worker freed.
-static SPARE_ATTRIBUTES: SpinLock<Vec<Vec<KeyValue>>> = SpinLock::new(Vec::new());
+static SPARE_ATTRIBUTES: ShortLock<Vec<Vec<KeyValue>>> = ShortLock::new(Vec::new());
 /// Vectors kept in `SPARE_ATTRIBUTES` at most (a default queue's worth: at most 2048 × 16
 /// attributes × 56 bytes = 1.8 MB, typically 1.1 MB, once that many spans were exported; a
 /// larger pool measured slower, its vectors no longer fitting in the cache).
@@ -403,8 +359,7 @@ pub fn attribute_vec(capacity: usize) -> Vec<KeyValue> {
         .try_with(|stash| {
             let mut stash = stash.try_borrow_mut().ok()?;
             if stash.is_empty() {
-                // try_lock: never wait here (and never hang in a child forked while another
-                // thread held it).
+                // try_lock: never wait here.
                 let mut spare = SPARE_ATTRIBUTES.try_lock()?;
                 let at = spare.len().saturating_sub(STASH_REFILL);
                 stash.extend(spare.drain(at..));
@@ -441,129 +396,7 @@ pub fn recycle_attribute_vecs(vecs: impl Iterator<Item = Vec<KeyValue>>) {
     }
 }
 
-// ---- a lock for short critical sections ---------------------------------------------------
-
-/// A lock for the hot path's short critical sections (a handle-table shard, a queue stripe),
-/// which are nearly always uncontended: taking it is one atomic exchange and releasing it a
-/// plain store (a futex mutex pays an atomic read-modify-write for each). A waiter spins
-/// briefly, then yields its CPU, then sleeps in short naps.
-pub struct SpinLock<T> {
-    locked: std::sync::atomic::AtomicBool,
-    value: std::cell::UnsafeCell<T>,
-}
-
-// SAFETY: the value is only reached through a guard, which exists for one holder at a time.
-unsafe impl<T: Send> Send for SpinLock<T> {}
-// SAFETY: as above.
-unsafe impl<T: Send> Sync for SpinLock<T> {}
-
-impl<T: Default> Default for SpinLock<T> {
-    fn default() -> Self {
-        SpinLock::new(T::default())
-    }
-}
-
-impl<T> std::fmt::Debug for SpinLock<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SpinLock")
-    }
-}
-
-/// Exclusive access to a `SpinLock`'s value; released when dropped.
-pub struct SpinGuard<'a, T> {
-    lock: &'a SpinLock<T>,
-}
-
-impl<T> SpinLock<T> {
-    pub const fn new(value: T) -> Self {
-        SpinLock {
-            locked: std::sync::atomic::AtomicBool::new(false),
-            value: std::cell::UnsafeCell::new(value),
-        }
-    }
-
-    #[inline]
-    pub fn lock(&self) -> SpinGuard<'_, T> {
-        if self
-            .locked
-            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
-            self.lock_contended();
-        }
-        SpinGuard { lock: self }
-    }
-
-    #[inline]
-    pub fn try_lock(&self) -> Option<SpinGuard<'_, T>> {
-        self.locked
-            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .ok()
-            .map(|_| SpinGuard { lock: self })
-    }
-
-    /// For a forked child: replaces the value and releases the lock whatever its state. A
-    /// thread of the parent may have held it at `fork()`; that thread does not exist in the
-    /// child, so the lock would never be released, and the value may be half-updated: then it
-    /// is leaked, not dropped (it is dropped when the lock was free).
-    ///
-    /// # Safety
-    /// No other thread of this process may hold or be taking the lock during the call.
-    pub unsafe fn reset_in_forked_child(&self, value: T) {
-        let old = std::mem::replace(&mut *self.value.get(), value);
-        if self.locked.load(Ordering::Acquire) {
-            std::mem::forget(old);
-        } else {
-            drop(old);
-        }
-        self.locked.store(false, Ordering::Release);
-    }
-
-    #[cold]
-    fn lock_contended(&self) {
-        let mut waits = 0u32;
-        loop {
-            while self.locked.load(Ordering::Relaxed) {
-                waits += 1;
-                if waits < 100 {
-                    std::hint::spin_loop();
-                } else if waits < 1000 {
-                    std::thread::yield_now();
-                } else {
-                    std::thread::sleep(std::time::Duration::from_micros(50));
-                }
-            }
-            if self
-                .locked
-                .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-                .is_ok()
-            {
-                return;
-            }
-        }
-    }
-}
-
-impl<T> std::ops::Deref for SpinGuard<'_, T> {
-    type Target = T;
-    #[inline]
-    fn deref(&self) -> &T {
-        // SAFETY: the guard is the only holder of the lock.
-        unsafe { &*self.lock.value.get() }
-    }
-}
-
-impl<T> std::ops::DerefMut for SpinGuard<'_, T> {
-    #[inline]
-    fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: the guard is the only holder of the lock.
-        unsafe { &mut *self.lock.value.get() }
-    }
-}
-
-impl<T> Drop for SpinGuard<'_, T> {
-    #[inline]
-    fn drop(&mut self) {
-        self.lock.locked.store(false, Ordering::Release);
-    }
+/// The process-wide locks of this module, for the fork hooks (see `crate::fork`).
+pub(crate) fn visit_locks(v: &mut impl LockVisitor) -> bool {
+    v.visit(&INTERNED) && v.visit(&SPARE_ATTRIBUTES)
 }

@@ -2,8 +2,7 @@
 //! tracers, doing all network and file I/O. It is rebuilt in a forked child (the parent's
 //! threads do not exist there) on first use after the fork.
 
-use once_cell::sync::Lazy;
-use parking_lot::Mutex;
+use crate::fork::{LockVisitor, ShortLock};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -24,26 +23,24 @@ pub struct Shared {
     _runtime: Arc<tokio::runtime::Runtime>,
 }
 
-static SHARED: Lazy<Mutex<Option<Arc<Shared>>>> = Lazy::new(|| Mutex::new(None));
+static SHARED: ShortLock<Option<Arc<Shared>>> = ShortLock::new(None);
 
 /// The current fork generation (cheap: one atomic load).
 pub fn generation() -> u64 {
     FORK_GENERATION.load(Ordering::Acquire)
 }
 
-/// The lock guarding the runtime slot. The fork hooks hold it across `fork()` so that a child
-/// never inherits it locked by a thread that does not exist there.
-pub(crate) fn shared_lock() -> &'static Mutex<Option<Arc<Shared>>> {
-    &SHARED
+/// The runtime slot's lock, for the fork hooks (see `crate::fork`).
+pub(crate) fn visit_locks(v: &mut impl LockVisitor) -> bool {
+    v.visit(&SHARED)
 }
 
-/// Called in the child right after `fork()` (with the runtime lock held by the fork hooks):
-/// the parent's runtime threads are gone.
-pub(crate) fn note_fork_in_child(slot: &mut Option<Arc<Shared>>) {
+/// Called in the child right after `fork()`: the parent's runtime threads are gone.
+pub(crate) fn note_fork_in_child() {
     FORK_GENERATION.fetch_add(1, Ordering::AcqRel);
-    if let Some(old) = slot.take() {
+    if let Some(old) = SHARED.lock().take() {
         // Its threads do not exist in this process: dropping it would try to join them.
-        std::mem::forget(old);
+        crate::fork::abandon(old);
     }
 }
 
@@ -56,7 +53,7 @@ pub fn shared() -> std::io::Result<Arc<Shared>> {
             return Ok(s.clone());
         }
         if let Some(stale) = guard.take() {
-            std::mem::forget(stale);
+            crate::fork::abandon(stale);
         }
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -14,6 +14,7 @@ pub mod rest;
 pub mod transport;
 
 use crate::config::{BatchConfig, Protocol};
+use crate::fork::{LockVisitor, ShortLock};
 use crate::local::Padded;
 use crate::log::Logger;
 use crate::runtime::{self, Shared};
@@ -21,7 +22,6 @@ use crate::stats::Stats;
 use json::JsonStyle;
 use opentelemetry::{InstrumentationScope, KeyValue, Value};
 use opentelemetry_sdk::trace::SpanData;
-use parking_lot::Mutex;
 use reqwest::header::HeaderMap;
 use reqwest::Method;
 use rest::Rest;
@@ -99,7 +99,7 @@ pub struct Pipeline {
     encoding: Encoding,
     stats: Arc<Stats>,
     log: Arc<Logger>,
-    queue: [Padded<crate::local::SpinLock<Queue>>; STRIPES],
+    queue: [Padded<ShortLock<Queue>>; STRIPES],
     /// Spans queued plus span room reserved by stripes (never above max_queue_size).
     reserved_spans: AtomicUsize,
     /// Bytes queued plus byte room reserved by stripes (never above max_queue_bytes).
@@ -107,11 +107,10 @@ pub struct Pipeline {
     chunk_spans: usize,
     chunk_bytes: usize,
     /// Emptied span buffers, swapped into stripes at export (see `export_all`).
-    spare: crate::local::SpinLock<Vec<Vec<SpanData>>>,
-    worker: Mutex<Option<WorkerLink>>,
-    /// The worker's wake-up, apart from `worker`: application threads take it often, and a
-    /// forked child must not find it held by a thread of the parent (see `ensure_worker`).
-    wake: crate::local::SpinLock<Option<Arc<Notify>>>,
+    spare: ShortLock<Vec<Vec<SpanData>>>,
+    worker: ShortLock<Option<WorkerLink>>,
+    /// The worker's wake-up, apart from `worker`: application threads take it often.
+    wake: ShortLock<Option<Arc<Notify>>>,
     worker_generation: AtomicU64,
     closed: AtomicBool,
     losses_at_last_flush: AtomicU64,
@@ -145,7 +144,7 @@ impl Pipeline {
         // Reserving 1/64 of a bound at a time keeps small bounds exact and large ones cheap.
         let chunk_spans = (cfg.max_queue_size / 64).clamp(1, 32);
         let chunk_bytes = (cfg.max_queue_bytes / 64).clamp(1, 64 * 1024);
-        Arc::new_cyclic(|me| Pipeline {
+        let pipeline = Arc::new_cyclic(|me| Pipeline {
             cfg,
             immediate,
             sink,
@@ -158,18 +157,19 @@ impl Pipeline {
             chunk_spans,
             chunk_bytes,
             spare: Default::default(),
-            worker: Mutex::new(None),
+            worker: ShortLock::new(None),
             wake: Default::default(),
             worker_generation: AtomicU64::new(NO_WORKER),
             closed: AtomicBool::new(false),
             losses_at_last_flush: AtomicU64::new(0),
             rest,
             me: me.clone(),
-        })
+        });
+        crate::fork::register(&pipeline);
+        pipeline
     }
 
     pub fn queue_len(&self) -> usize {
-        self.adopt_after_fork();
         self.queue.iter().map(|q| q.lock().spans.len()).sum()
     }
 
@@ -224,17 +224,7 @@ impl Pipeline {
             }
             q.credit_spans -= 1;
             q.credit_bytes -= size;
-            if q.spans.len() == q.spans.capacity() {
-                q.spans.reserve(1);
-            }
-            // Built where the queue keeps it.
-            let len = q.spans.len();
-            // SAFETY: capacity for one more was reserved above; the element is written
-            // before the length covers it.
-            unsafe {
-                q.spans.as_mut_ptr().add(len).write(span());
-                q.spans.set_len(len + 1);
-            }
+            q.spans.push(span());
             q.bytes += size;
             // A full batch goes at once: exact for one thread (its stripe is the queue); with
             // several, `reserve` also wakes the worker when the total crosses a batch.
@@ -258,7 +248,7 @@ impl Pipeline {
             AfterEnqueue::Nothing => {}
             AfterEnqueue::Wake => {
                 // try_lock: a thread that finds it taken leaves the wake-up to the holder,
-                // which is waking the same worker (or, in a forked child, installing one).
+                // which is waking the same worker (or installing one).
                 if let Some(wake) = self.wake.try_lock() {
                     if let Some(wake) = wake.as_ref() {
                         wake.notify_one();
@@ -354,7 +344,7 @@ impl Pipeline {
         session_id: &str,
     ) {
         let Some(rest) = &self.rest else { return };
-        // In a forked child this first discards what the parent had in flight.
+        // The worker waits for session calls before exporting spans: it must exist.
         let _ = self.ensure_worker();
         match runtime::shared() {
             Ok(shared) => rest.submit(&shared, method, path, body, session_id),
@@ -396,7 +386,6 @@ impl Pipeline {
     /// Refuses new spans (they are dropped and counted), delivers what was accepted, then
     /// stops the worker.
     pub fn shutdown(&self, timeout: Duration) -> Result<(), FlushError> {
-        self.adopt_after_fork();
         {
             let _stripes: Vec<_> = self.queue.iter().map(|q| q.lock()).collect();
             self.closed.store(true, Ordering::Release);
@@ -408,17 +397,8 @@ impl Pipeline {
         result
     }
 
-    /// In a forked child, resets what the parent left (see `ensure_worker`) before the
-    /// stripes are touched; nothing to do otherwise.
-    fn adopt_after_fork(&self) {
-        let started = self.worker_generation.load(Ordering::Acquire);
-        if started != NO_WORKER && started != runtime::generation() {
-            let _ = self.ensure_worker();
-        }
-    }
-
     /// Starts the worker for this process generation: at first use, and again in a forked
-    /// child, where the parent's queued spans are discarded (the parent sends them).
+    /// child (see `reset_in_forked_child`).
     pub(crate) fn ensure_worker(&self) -> std::io::Result<()> {
         let generation = runtime::generation();
         if self.worker_generation.load(Ordering::Acquire) == generation {
@@ -427,31 +407,6 @@ impl Pipeline {
         let mut worker = self.worker.lock();
         if self.worker_generation.load(Ordering::Acquire) == generation {
             return Ok(());
-        }
-        if let Some(stale) = worker.take() {
-            // Inherited from the parent across fork(): its task does not exist here.
-            std::mem::forget(stale);
-            for q in &self.queue {
-                // SAFETY: every path to the stripes starts with this function, and other
-                // threads of the child wait for the `worker` lock held here; a stripe may
-                // still be locked by a parent thread that does not exist in the child.
-                unsafe { q.reset_in_forked_child(Queue::default()) };
-            }
-            // SAFETY: only the worker takes it, and this child's worker starts below (the
-            // parent's worker may have held it at fork()).
-            unsafe { self.spare.reset_in_forked_child(Vec::new()) };
-            // SAFETY: taken only with try_lock, after this function, by the child's threads.
-            unsafe { self.wake.reset_in_forked_child(None) };
-            self.reserved_spans.store(0, Ordering::Release);
-            self.reserved_bytes.store(0, Ordering::Release);
-            if let Some(rest) = &self.rest {
-                // SAFETY: every submission starts with this function (see `rest`), and the
-                // child's worker starts below.
-                unsafe { rest.forget_inherited_calls() };
-            }
-            // The child is a new process: its counters and flush result start from zero.
-            self.stats.reset();
-            self.losses_at_last_flush.store(0, Ordering::Release);
         }
         let shared = runtime::shared()?;
         let (tx, rx) = mpsc::unbounded_channel();
@@ -466,6 +421,43 @@ impl Pipeline {
         *worker = Some(WorkerLink { commands: tx });
         self.worker_generation.store(generation, Ordering::Release);
         Ok(())
+    }
+
+    /// The `worker` lock, for the fork hooks (see `crate::fork`): held while the runtime is
+    /// fetched, so it comes before the runtime's lock.
+    pub(crate) fn visit_worker_lock(&self, v: &mut impl LockVisitor) -> bool {
+        v.visit(&self.worker)
+    }
+
+    /// The other locks, for the fork hooks (see `crate::fork`).
+    pub(crate) fn visit_inner_locks(&self, v: &mut impl LockVisitor) -> bool {
+        v.visit(&self.wake)
+            && self.queue.iter().all(|q| v.visit(q))
+            && v.visit(&self.spare)
+            && self.rest.as_ref().is_none_or(|r| r.visit_locks(v))
+    }
+
+    /// In a forked child (one thread, every lock free): the parent's worker does not exist
+    /// here, and the spans it had queued are the parent's to send. The child's worker starts
+    /// with its first span (`ensure_worker`).
+    pub(crate) fn reset_in_forked_child(&self) {
+        if let Some(stale) = self.worker.lock().take() {
+            // Its task lived on the parent's runtime: dropping the link would wake it there.
+            crate::fork::abandon(stale);
+        }
+        *self.wake.lock() = None;
+        for q in &self.queue {
+            *q.lock() = Queue::default();
+        }
+        self.spare.lock().clear();
+        self.reserved_spans.store(0, Ordering::Release);
+        self.reserved_bytes.store(0, Ordering::Release);
+        if let Some(rest) = &self.rest {
+            rest.forget_inherited_calls();
+        }
+        // The child is a new process: its counters and flush result start from zero.
+        self.stats.reset();
+        self.losses_at_last_flush.store(0, Ordering::Release);
     }
 
     /// Exports what is queued now, in batches: one sweep, so a flush under sustained load

@@ -3,7 +3,7 @@
 //! them, so a session exists on the server before its spans arrive.
 
 use super::transport;
-use crate::local::SpinLock;
+use crate::fork::{LockVisitor, ShortLock};
 use crate::log::Logger;
 use crate::runtime::Shared;
 use crate::stats::Stats;
@@ -56,10 +56,9 @@ pub struct Rest {
     timeout: Duration,
     stats: Arc<Stats>,
     log: Arc<Logger>,
-    // Spin locks (short sections, never held across an await) so that a forked child can
-    // reset them whatever their state at fork() (see `forget_inherited_calls`).
-    inflight: SpinLock<Vec<Arc<Completion>>>,
-    last_per_session: SpinLock<HashMap<String, Arc<Completion>>>,
+    // Short sections, never held across an await.
+    inflight: ShortLock<Vec<Arc<Completion>>>,
+    last_per_session: ShortLock<HashMap<String, Arc<Completion>>>,
     limit: Arc<Semaphore>,
     pending: Arc<AtomicUsize>,
 }
@@ -78,8 +77,8 @@ impl Rest {
             timeout,
             stats,
             log,
-            inflight: SpinLock::new(Vec::new()),
-            last_per_session: SpinLock::new(HashMap::new()),
+            inflight: ShortLock::new(Vec::new()),
+            last_per_session: ShortLock::new(HashMap::new()),
             limit: Arc::new(Semaphore::new(MAX_CONCURRENT)),
             pending: Arc::new(AtomicUsize::new(0)),
         }
@@ -169,16 +168,16 @@ impl Rest {
     }
 
     /// In a forked child: calls the parent had in flight belong to the parent's runtime and
-    /// will never complete here; forget them. A thread of the parent may have held either
-    /// lock at fork(): they are reset, not taken.
-    ///
-    /// # Safety
-    /// No other thread of the child may use this `Rest` during the call (the pipeline calls
-    /// it holding its `worker` lock, before any submission of the child).
-    pub unsafe fn forget_inherited_calls(&self) {
-        self.inflight.reset_in_forked_child(Vec::new());
-        self.last_per_session.reset_in_forked_child(HashMap::new());
+    /// will never complete here; forget them.
+    pub(crate) fn forget_inherited_calls(&self) {
+        self.inflight.lock().clear();
+        self.last_per_session.lock().clear();
         self.pending.store(0, Ordering::Release);
+    }
+
+    /// This client's locks, for the fork hooks (see `crate::fork`).
+    pub(crate) fn visit_locks(&self, v: &mut impl LockVisitor) -> bool {
+        v.visit(&self.inflight) && v.visit(&self.last_per_session)
     }
 
     /// Calls not finished yet.

@@ -7,7 +7,8 @@
 //! `local::index()`: threads making spans at once take different locks and write different
 //! cache lines (a handle may still be used from any thread).
 
-use crate::local::{Padded, SpinLock as Mutex};
+use crate::fork::{LockVisitor, ShortLock as Mutex};
+use crate::local::Padded;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -220,6 +221,11 @@ impl<T> HandleTable<T> {
                 }
             }
         }
+    }
+
+    /// The shards' locks, for the fork hooks (see `crate::fork`).
+    pub fn visit_locks(&self, v: &mut impl LockVisitor) -> bool {
+        self.shards.iter().all(|s| v.visit(s))
     }
 
     fn encode(&self, shard: usize, index: u32, generation: u32) -> u64 {

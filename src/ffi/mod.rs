@@ -28,8 +28,10 @@ pub type hh_event_type = u32;
 pub type hh_namespace = u32;
 
 /// Runs an entry point's body with panics contained: a panic becomes `HH_ERR_PANIC` (with a
-/// message in `err`) and never unwinds into the caller.
+/// message in `err`) and never unwinds into the caller. While another thread forks, waits
+/// for the fork first (see `crate::fork`).
 pub(crate) fn guard(err: *mut hh_error, body: impl FnOnce() -> Result<(), Error>) -> hh_status {
+    crate::fork::wait_while_forking();
     let outcome = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|payload| {
         let what = payload
             .downcast_ref::<&str>()
