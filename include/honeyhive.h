@@ -185,6 +185,39 @@ typedef uint64_t hh_span;
 typedef uint32_t hh_namespace;
 
 /*
+ The type of an `hh_attr`'s value.
+ */
+typedef uint32_t hh_attr_type;
+
+/*
+ One typed attribute for `hh_span_set_attrs`: `key` under namespace `ns` (an `HH_NS_*`
+ value), its value in the field `type` names (the others are ignored).
+ */
+typedef struct {
+  hh_namespace ns;
+  /*
+   One of the `HH_ATTR_*` values.
+   */
+  hh_attr_type type;
+  /*
+   NUL-terminated UTF-8, 1..=1024 bytes.
+   */
+  const char *key;
+  /*
+   For `HH_ATTR_STR`: NUL-terminated UTF-8.
+   */
+  const char *str;
+  /*
+   For `HH_ATTR_I64` and `HH_ATTR_BOOL`.
+   */
+  int64_t i64;
+  /*
+   For `HH_ATTR_F64`.
+   */
+  double f64;
+} hh_attr;
+
+/*
  Counters of one tracer, for `hh_tracer_stats`.
  */
 typedef struct {
@@ -289,6 +322,26 @@ typedef struct {
  `honeyhive_user_properties.<key>`
  */
 #define HH_NS_USER_PROPERTIES 7
+
+/*
+ `hh_attr.str`: a NUL-terminated UTF-8 string (values over 1 MiB are truncated).
+ */
+#define HH_ATTR_STR 1
+
+/*
+ `hh_attr.i64`.
+ */
+#define HH_ATTR_I64 2
+
+/*
+ `hh_attr.f64`.
+ */
+#define HH_ATTR_F64 3
+
+/*
+ `hh_attr.i64`: 0 is false, anything else true.
+ */
+#define HH_ATTR_BOOL 4
 
 #ifdef __cplusplus
 extern "C" {
@@ -428,6 +481,17 @@ HH_NODISCARD hh_status hh_span_end_ex(hh_span span, uint32_t flags);
 HH_NODISCARD hh_status hh_span_release(hh_span span);
 
 /*
+ `hh_span_release` for each of `count` handles (0 entries are skipped): one call for a
+ binding that releases spans in batches. Every valid handle is released; returns the first
+ failure (`HH_ERR_INVALID_HANDLE` for a stale or forged handle), `HH_OK` when none failed.
+ Thread-safe.
+
+ # Safety
+ `spans` points to `count` readable handles (or is NULL when `count` is 0).
+ */
+HH_NODISCARD hh_status hh_span_release_many(const hh_span *spans, size_t count);
+
+/*
  Writes the span's W3C context: `traceparent` (55 characters and a NUL; `traceparent_len >=
  HH_TRACEPARENT_BUF_LEN`) and `baggage` (session_id, project, source, and evaluation ids).
  `*baggage_len`, when not NULL, receives the baggage length without the NUL, also with
@@ -449,6 +513,23 @@ HH_NODISCARD hh_status hh_span_inject(hh_span span, char *traceparent, size_t tr
  `buf` is writable for `buf_len` bytes; `out_len` is NULL or writable.
  */
 HH_NODISCARD hh_status hh_span_session_id(hh_span span, char *buf, size_t buf_len, size_t *out_len);
+
+/*
+ Sets `count` attributes of a live span, all or none: if any is invalid (NULL or non-UTF-8
+ key or string, empty or over-long key, unknown namespace or type, a key the library sets
+ itself) or the span would exceed its attribute limit, nothing is set, the status says why
+ and `err` (if not NULL) names the attribute. The same attributes as the typed setters
+ (`hh_span_set_str` ...) called in order. `count` 0 does nothing. Thread-safe.
+
+ Errors: `HH_ERR_INVALID_HANDLE`, `HH_ERR_SPAN_ENDED`, `HH_ERR_NULL_ARGUMENT` (`attrs` NULL
+ with `count` > 0, or a NULL string), `HH_ERR_INVALID_UTF8`, `HH_ERR_INVALID_ARGUMENT`,
+ `HH_ERR_LIMIT_EXCEEDED`, `HH_ERR_TRACER_CLOSED`.
+
+ # Safety
+ `attrs` points to `count` readable `hh_attr` (or is NULL when `count` is 0); their strings
+ are valid for the duration of the call (the library copies what it keeps).
+ */
+HH_NODISCARD hh_status hh_span_set_attrs(hh_span span, const hh_attr *attrs, size_t count, hh_error *err);
 
 /*
  The library version, e.g. "0.1.0". Static storage: never free it. Thread-safe.

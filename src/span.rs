@@ -63,13 +63,42 @@ impl Recording {
         I::IntoIter: ExactSizeIterator,
     {
         let attributes = attributes.into_iter();
-        if self.attributes.len() + attributes.len() > self.attribute_limit as usize {
+        self.check_room(attributes.len())?;
+        self.attributes.extend(attributes);
+        Ok(())
+    }
+
+    /// Adds the `count` attributes `make(0..count)` returns, all or none: when one cannot be
+    /// made (its error is returned) or they would take the span past its limit, nothing changes.
+    /// (No list is built first: what was added is taken back on failure.)
+    #[inline]
+    pub(crate) fn try_set_attributes(
+        &mut self,
+        count: usize,
+        mut make: impl FnMut(usize) -> Result<KeyValue>,
+    ) -> Result<()> {
+        self.check_room(count)?;
+        let before = self.attributes.len();
+        self.attributes.reserve(count);
+        for i in 0..count {
+            match make(i) {
+                Ok(kv) => self.attributes.push(kv),
+                Err(e) => {
+                    self.attributes.truncate(before);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_room(&self, count: usize) -> Result<()> {
+        if self.attributes.len() + count > self.attribute_limit as usize {
             return Err(Error::limit(format!(
                 "a span holds at most {} attributes set by the caller: this call would exceed it",
                 limits::MAX_ATTRIBUTES_PER_SPAN
             )));
         }
-        self.attributes.extend(attributes);
         Ok(())
     }
 

@@ -25,6 +25,7 @@ package honeyhive
 #cgo noescape hh_span_set_i64
 #cgo noescape hh_span_set_f64
 #cgo noescape hh_span_set_bool
+#cgo noescape hh_span_set_attrs
 #cgo noescape hh_span_record_error
 #cgo noescape hh_span_inject
 #cgo noescape hh_span_session_id
@@ -43,10 +44,12 @@ package honeyhive
 #cgo nocallback hh_span_set_i64
 #cgo nocallback hh_span_set_f64
 #cgo nocallback hh_span_set_bool
+#cgo nocallback hh_span_set_attrs
 #cgo nocallback hh_span_record_error
 #cgo nocallback hh_span_end
 #cgo nocallback hh_span_end_ex
-#cgo nocallback hh_span_release
+#cgo nocallback hh_span_release_many
+#cgo noescape hh_span_release_many
 #cgo nocallback hh_span_inject
 #cgo nocallback hh_span_session_id
 */
@@ -54,7 +57,9 @@ import "C"
 
 import (
 	"bytes"
+	"runtime"
 	"strings"
+	"sync"
 	"unsafe"
 )
 
@@ -262,6 +267,84 @@ func cSpanSetStr(s uint64, ns Namespace, key, value string) error {
 	return statusOnly("set attribute", C.hh_span_set_str(C.hh_span(s), C.hh_namespace(ns), ptr(k), ptr(v)))
 }
 
+// Attribute value types (hh_attr.type).
+const (
+	attrStr  = uint32(C.HH_ATTR_STR)
+	attrI64  = uint32(C.HH_ATTR_I64)
+	attrF64  = uint32(C.HH_ATTR_F64)
+	attrBool = uint32(C.HH_ATTR_BOOL)
+)
+
+// attrArena is C memory for one hh_span_set_attrs call: the hh_attr array and the strings its
+// elements point to. cgo does not let Go pass C an array holding Go pointers; built in C
+// memory, the array and its strings are plain C data. Arenas are reused through a sync.Pool
+// (one per P, no lock); when the pool drops one at a garbage collection, its cleanup frees
+// the C memory.
+type attrArena struct{ base unsafe.Pointer }
+
+const arenaBytes = 4096
+
+var arenas = sync.Pool{New: func() any {
+	a := &attrArena{base: C.malloc(arenaBytes)}
+	runtime.AddCleanup(a, func(p unsafe.Pointer) { C.free(p) }, a.base)
+	return a
+}}
+
+func cSpanSetAttrs(s uint64, attrs []Attribute) error {
+	const attrSize = int(unsafe.Sizeof(C.hh_attr{}))
+	need := len(attrs) * attrSize
+	for i := range attrs {
+		a := &attrs[i]
+		if strings.IndexByte(a.key, 0) >= 0 {
+			return newError("set attributes", StatusInvalidArgument, "attribute key contains a NUL byte")
+		}
+		need += len(a.key) + 1
+		if a.kind == attrStr {
+			if strings.IndexByte(a.str, 0) >= 0 {
+				return newError("set attributes", StatusInvalidArgument, "attribute value contains a NUL byte")
+			}
+			need += len(a.str) + 1
+		}
+	}
+	var arena *attrArena
+	var base unsafe.Pointer
+	if need <= arenaBytes {
+		arena = arenas.Get().(*attrArena)
+		base = arena.base
+	} else {
+		base = C.malloc(C.size_t(need))
+		defer C.free(base)
+	}
+	list := unsafe.Slice((*C.hh_attr)(base), len(attrs))
+	text := unsafe.Slice((*byte)(base), need)[len(attrs)*attrSize:]
+	for i := range attrs {
+		a := &attrs[i]
+		e := C.hh_attr{ns: C.hh_namespace(a.ns), _type: C.hh_attr_type(a.kind)}
+		n := copy(text, a.key)
+		text[n] = 0
+		e.key = (*C.char)(unsafe.Pointer(&text[0]))
+		text = text[n+1:]
+		switch a.kind {
+		case attrStr:
+			n = copy(text, a.str)
+			text[n] = 0
+			e.str = (*C.char)(unsafe.Pointer(&text[0]))
+			text = text[n+1:]
+		case attrF64:
+			e.f64 = C.double(a.f64)
+		default:
+			e.i64 = C.int64_t(a.i64)
+		}
+		list[i] = e
+	}
+	var e C.hh_error
+	st := C.hh_span_set_attrs(C.hh_span(s), (*C.hh_attr)(base), C.size_t(len(attrs)), &e)
+	if arena != nil {
+		arenas.Put(arena)
+	}
+	return fromC("set attributes", st, &e)
+}
+
 func cSpanSetI64(s uint64, ns Namespace, key string, value int64) error {
 	var keyBuf [smallBuf / 2]byte
 	k, err := cstr(keyBuf[:], key, "attribute key")
@@ -311,14 +394,18 @@ func cSpanEnd(s uint64) error {
 	return statusOnly("end span", C.hh_span_end(C.hh_span(s)))
 }
 
-// cSpanEndKeep ends a span and keeps its handle valid until cSpanRelease.
+// cSpanEndKeep ends a span and keeps its handle valid until cSpanReleaseMany.
 func cSpanEndKeep(s uint64) error {
 	return statusOnly("end span", C.hh_span_end_ex(C.hh_span(s), C.HH_END_KEEP_HANDLE))
 }
 
-// cSpanRelease releases a handle kept by cSpanEndKeep (ending the span first if it is open).
-func cSpanRelease(s uint64) error {
-	return statusOnly("release span", C.hh_span_release(C.hh_span(s)))
+// cSpanReleaseMany releases handles kept by cSpanEndKeep (ending any span still open) in one
+// call; zeros are skipped. hs is Go memory without pointers, read by C during the call only.
+func cSpanReleaseMany(hs []uint64) error {
+	if len(hs) == 0 {
+		return nil
+	}
+	return statusOnly("release spans", C.hh_span_release_many((*C.hh_span)(unsafe.Pointer(&hs[0])), C.size_t(len(hs))))
 }
 
 // cSpanInject writes the span's traceparent into tp and its baggage into bag, growing bag

@@ -61,8 +61,24 @@ func SessionIDFromContext(ctx context.Context) string {
 	return ""
 }
 
-// StartOption configures Tracer.Start.
-type StartOption func(*startConfig)
+// StartOption configures Tracer.Start: WithEventType, WithSession, WithAttributes or
+// WithInputs. (A value, not a function: Start applies options without allocating.)
+type StartOption struct {
+	what      startOptionKind
+	eventType EventType
+	sessionID string
+	values    map[string]any
+}
+
+type startOptionKind uint8
+
+const (
+	optNone startOptionKind = iota // the zero StartOption: no effect
+	optEventType
+	optSession
+	optAttributes
+	optInputs
+)
 
 type startConfig struct {
 	eventType EventType
@@ -71,9 +87,22 @@ type startConfig struct {
 	sessionID string
 }
 
+func (c *startConfig) apply(o *StartOption) {
+	switch o.what {
+	case optEventType:
+		c.eventType = o.eventType
+	case optSession:
+		c.sessionID = o.sessionID
+	case optAttributes:
+		c.attrs = o.values
+	case optInputs:
+		c.inputs = o.values
+	}
+}
+
 // WithEventType sets the span's event type (default: detected from the name).
 func WithEventType(t EventType) StartOption {
-	return func(c *startConfig) { c.eventType = t }
+	return StartOption{what: optEventType, eventType: t}
 }
 
 // WithAttributes sets initial attributes, under their keys as given (a key with '.', '-'
@@ -82,19 +111,19 @@ func WithEventType(t EventType) StartOption {
 // the library stores other values as JSON text. For namespaced, flattened data use
 // WithInputs or Span.Enrich.
 func WithAttributes(attrs map[string]any) StartOption {
-	return func(c *startConfig) { c.attrs = attrs }
+	return StartOption{what: optAttributes, values: attrs}
 }
 
 // WithInputs sets the span's inputs at start, flattened as by Span.Enrich
 // (honeyhive_inputs.<path>).
 func WithInputs(inputs map[string]any) StartOption {
-	return func(c *startConfig) { c.inputs = inputs }
+	return StartOption{what: optInputs, values: inputs}
 }
 
 // WithSession puts the span (and so its children) into the given session instead of the
 // one carried by ctx.
 func WithSession(sessionID string) StartOption {
-	return func(c *startConfig) { c.sessionID = sessionID }
+	return StartOption{what: optSession, sessionID: sessionID}
 }
 
 // Start starts a span named name. Its parent is the span carried by ctx (from an enclosing
@@ -112,10 +141,8 @@ func (t *Tracer) Start(ctx context.Context, name string, opts ...StartOption) (c
 		return ctx, noopSpan(err)
 	}
 	var cfg startConfig
-	for _, o := range opts {
-		if o != nil {
-			o(&cfg)
-		}
+	for i := range opts {
+		cfg.apply(&opts[i])
 	}
 	var attrs, inputs []byte
 	if len(cfg.attrs) > 0 {

@@ -2,6 +2,7 @@ package honeyhive_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -838,4 +839,58 @@ func startErr(tr *honeyhive.Tracer, name string, opts ...honeyhive.StartOption) 
 	_, s := tr.Start(context.Background(), name, opts...)
 	s.End()
 	return s.Err()
+}
+
+func TestSetAttributes(t *testing.T) {
+	rcv := startReceiver(t)
+	tr := newTracer(t, rcv.config())
+	_, s := tr.Start(context.Background(), "batch", honeyhive.WithEventType(honeyhive.EventModel))
+	long := strings.Repeat("x", 10000) // past the reused C buffer: a one-off one
+	if err := s.SetAttributes(
+		honeyhive.StringAttr(honeyhive.NSMetadata, "model", "gpt-4o"),
+		honeyhive.IntAttr(honeyhive.NSMetadata, "tokens", 42),
+		honeyhive.FloatAttr(honeyhive.NSMetrics, "temperature", 0.5),
+		honeyhive.BoolAttr(honeyhive.NSFeedback, "liked", true),
+		honeyhive.StringAttr(honeyhive.NSOutputs, "long", long),
+	); err != nil {
+		t.Fatalf("SetAttributes: %v", err)
+	}
+	if err := s.SetAttributes(); err != nil {
+		t.Fatalf("SetAttributes(): %v", err)
+	}
+	// All or none: the valid first attribute of a failing call is not set.
+	err := s.SetAttributes(
+		honeyhive.IntAttr(honeyhive.NSMetadata, "not-set", 1),
+		honeyhive.IntAttr(honeyhive.Namespace(42), "k", 1),
+	)
+	if !errors.Is(err, honeyhive.ErrInvalidArgument) || !strings.Contains(err.Error(), "attribute 1 of 2") {
+		t.Fatalf("bad namespace: %v", err)
+	}
+	if err := s.SetAttributes(honeyhive.StringAttr(honeyhive.NSMetadata, "k", "v\x00")); !errors.Is(err, honeyhive.ErrInvalidArgument) {
+		t.Fatalf("NUL in value: %v", err)
+	}
+	s.End()
+	if err := s.SetAttributes(honeyhive.IntAttr(honeyhive.NSMetadata, "late", 1)); !errors.Is(err, honeyhive.ErrSpanEnded) {
+		t.Fatalf("after End: %v", err)
+	}
+	flush(t, tr)
+	b := byName(t, rcv.waitSpans(t, 1), "batch")
+	if got := b.str("honeyhive_metadata.model"); got != "gpt-4o" {
+		t.Errorf("model = %q", got)
+	}
+	if v := b.attr("honeyhive_metadata.tokens"); !isInt(v, 42) {
+		t.Errorf("tokens = %v", v)
+	}
+	if v, _ := b.attr("honeyhive_metrics.temperature").(json.Number); v.String() != "0.5" {
+		t.Errorf("temperature = %v", b.attr("honeyhive_metrics.temperature"))
+	}
+	if v, _ := b.attr("honeyhive_feedback.liked").(bool); !v {
+		t.Errorf("liked = %v", b.attr("honeyhive_feedback.liked"))
+	}
+	if got := b.str("honeyhive_outputs.long"); got != long {
+		t.Errorf("long value: %d bytes", len(got))
+	}
+	if v := b.attr("honeyhive_metadata.not-set"); v != nil {
+		t.Errorf("not-set was set: %+v", v)
+	}
 }

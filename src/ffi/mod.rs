@@ -9,6 +9,7 @@ pub mod handles;
 pub mod lifecycle;
 pub mod session;
 pub mod span;
+pub mod span_attrs;
 pub mod status;
 pub mod strings;
 pub mod tracer;

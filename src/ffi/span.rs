@@ -80,7 +80,7 @@ fn invalid_span() -> Error {
 /// Runs `f` on a live span's recording (`None`: not recorded); ended spans give
 /// `HH_ERR_SPAN_ENDED`, a closed tracer `HH_ERR_TRACER_CLOSED`.
 #[inline]
-fn with_active(
+pub(crate) fn with_active(
     handle: hh_span,
     f: impl FnOnce(&mut Option<Recording>) -> Result<()>,
 ) -> Result<()> {
@@ -276,7 +276,7 @@ const RESERVED_KEYS: [&str; 6] = [
 // Inlined: returned through the stack, its `Result<Key>` was read back wider than it was
 // written, stalling store forwarding on every setter.
 #[inline(always)]
-fn namespaced_key(ns: hh_namespace, key: &str) -> Result<Key> {
+pub(crate) fn namespaced_key(ns: hh_namespace, key: &str) -> Result<Key> {
     if key.is_empty() || key.len() > crate::limits::MAX_KEY_BYTES {
         return Err(Error::arg("attribute key must be 1..=1024 bytes"));
     }
@@ -512,6 +512,34 @@ pub extern "C" fn hh_span_release(span: hh_span) -> hh_status {
             )),
         }
     })
+}
+
+/// `hh_span_release` for each of `count` handles (0 entries are skipped): one call for a
+/// binding that releases spans in batches. Every valid handle is released; returns the first
+/// failure (`HH_ERR_INVALID_HANDLE` for a stale or forged handle), `HH_OK` when none failed.
+/// Thread-safe.
+///
+/// # Safety
+/// `spans` points to `count` readable handles (or is NULL when `count` is 0).
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn hh_span_release_many(spans: *const hh_span, count: usize) -> hh_status {
+    if count == 0 {
+        return hh_status::HH_OK;
+    }
+    if spans.is_null() {
+        return hh_status::HH_ERR_NULL_ARGUMENT;
+    }
+    // SAFETY: non-NULL, and `count` readable handles per the contract.
+    let spans = unsafe { std::slice::from_raw_parts(spans, count) };
+    let mut first_failure = hh_status::HH_OK;
+    for &span in spans.iter().filter(|&&s| s != 0) {
+        let status = hh_span_release(span);
+        if status != hh_status::HH_OK && first_failure == hh_status::HH_OK {
+            first_failure = status;
+        }
+    }
+    first_failure
 }
 
 fn status_kind(s: hh_status) -> ErrorKind {

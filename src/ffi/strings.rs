@@ -43,7 +43,7 @@ pub(crate) unsafe fn optional<'a>(p: *const c_char, name: &str) -> Result<Option
 
 #[cold]
 #[inline(never)]
-fn null_argument(name: &str) -> Error {
+pub(crate) fn null_argument(name: &str) -> Error {
     Error::new(
         ErrorKind::NullArgument,
         format!("`{name}` must not be NULL"),

@@ -440,6 +440,17 @@ static void kept_handles(void) {
     CHECK_OK(hh_span_release(open_span));
     CHECK_STATUS(hh_span_enrich(open_span, "{}", &err), HH_ERR_SPAN_ENDED);
     CHECK_STATUS(hh_span_release(0), HH_ERR_INVALID_HANDLE);
+    /* hh_span_release_many: every valid handle released (open ones ended), zeros skipped, the
+     * first failure reported. */
+    hh_span batch[5] = {start_span(t, "batch-a", HH_EVENT_TOOL, 0, NULL), 0, start_span(t, "batch-b", HH_EVENT_TOOL, 0, NULL),
+                        kept ^ 0x00ffffffffffull /* forged */, 0};
+    CHECK_OK(hh_span_end_ex(batch[2], HH_END_KEEP_HANDLE));
+    CHECK_STATUS(hh_span_release_many(batch, 5), HH_ERR_INVALID_HANDLE);
+    CHECK_STATUS(hh_span_enrich(batch[0], "{}", &err), HH_ERR_SPAN_ENDED);
+    CHECK_STATUS(hh_span_enrich(batch[2], "{}", &err), HH_ERR_SPAN_ENDED);
+    CHECK_OK(hh_span_release_many(batch, 3)); /* idempotent while the slots are not reused */
+    CHECK_OK(hh_span_release_many(NULL, 0));
+    CHECK_STATUS(hh_span_release_many(NULL, 1), HH_ERR_NULL_ARGUMENT);
     hh_stats st;
     CHECK_OK(hh_tracer_stats(t, &st));
     CHECK_EQ(st.spans_ended, st.spans_started);

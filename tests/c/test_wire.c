@@ -1001,12 +1001,80 @@ static void hanging_server(void) {
     rcv_clear_fault(&R);
 }
 
+static void batch_setter(void) {
+    TEST_BEGIN("hh_span_set_attrs: several typed attributes at once, all or none");
+    rcv_reset(&R);
+    hh_tracer t = new_tracer("");
+    hh_span s = start_span(t, "batch-setter", HH_EVENT_MODEL, 0, NULL);
+    hh_attr ok[] = {
+        {.ns = HH_NS_METADATA, .type = HH_ATTR_STR, .key = "model", .str = "gpt-4o"},
+        {.ns = HH_NS_METADATA, .type = HH_ATTR_I64, .key = "tokens", .i64 = 42},
+        {.ns = HH_NS_METRICS, .type = HH_ATTR_F64, .key = "temperature", .f64 = 0.7},
+        {.ns = HH_NS_FEEDBACK, .type = HH_ATTR_BOOL, .key = "liked", .i64 = 1},
+        {.ns = HH_NS_NONE, .type = HH_ATTR_BOOL, .key = "plain", .i64 = 0},
+    };
+    CHECK_OK(hh_span_set_attrs(s, ok, sizeof ok / sizeof ok[0], NULL));
+    CHECK_OK(hh_span_set_attrs(s, NULL, 0, NULL));
+    /* One bad attribute (third): none of the call's attributes is set, and err says which. */
+    hh_attr bad[] = {
+        {.ns = HH_NS_METADATA, .type = HH_ATTR_STR, .key = "not-set-1", .str = "x"},
+        {.ns = HH_NS_METADATA, .type = HH_ATTR_I64, .key = "not-set-2", .i64 = 1},
+        {.ns = HH_NS_METADATA, .type = HH_ATTR_STR, .key = "bad-utf8", .str = "\xff\xfe"},
+    };
+    hh_error e;
+    memset(&e, 0, sizeof e);
+    CHECK_STATUS(hh_span_set_attrs(s, bad, 3, &e), HH_ERR_INVALID_UTF8);
+    CHECK_EQ(e.status, HH_ERR_INVALID_UTF8);
+    CHECK_MSG(strstr(e.message, "attribute 2 of 3") != NULL, "message: %s", e.message);
+    bad[2] = (hh_attr){.ns = HH_NS_METADATA, .type = 99, .key = "k", .i64 = 1};
+    CHECK_STATUS(hh_span_set_attrs(s, bad, 3, NULL), HH_ERR_INVALID_ARGUMENT);
+    bad[2] = (hh_attr){.ns = 8, .type = HH_ATTR_I64, .key = "k", .i64 = 1};
+    CHECK_STATUS(hh_span_set_attrs(s, bad, 3, NULL), HH_ERR_INVALID_ARGUMENT);
+    bad[2] = (hh_attr){.ns = HH_NS_METADATA, .type = HH_ATTR_STR, .key = "k", .str = NULL};
+    CHECK_STATUS(hh_span_set_attrs(s, bad, 3, NULL), HH_ERR_NULL_ARGUMENT);
+    bad[2] = (hh_attr){.ns = HH_NS_NONE, .type = HH_ATTR_STR, .key = "honeyhive.session_id", .str = "x"};
+    CHECK_STATUS(hh_span_set_attrs(s, bad, 3, NULL), HH_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(hh_span_set_attrs(s, NULL, 1, NULL), HH_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(hh_span_set_attrs(0, ok, 1, NULL), HH_ERR_INVALID_HANDLE);
+    /* Past the per-span limit (1024 caller attributes): refused whole. */
+    enum { MANY = 1100 };
+    static hh_attr many[MANY];
+    static char keys[MANY][16];
+    for (int i = 0; i < MANY; i++) {
+        snprintf(keys[i], sizeof keys[i], "m%d", i);
+        many[i] = (hh_attr){.ns = HH_NS_METRICS, .type = HH_ATTR_I64, .key = keys[i], .i64 = i};
+    }
+    CHECK_STATUS(hh_span_set_attrs(s, many, MANY, NULL), HH_ERR_LIMIT_EXCEEDED);
+    CHECK_STATUS(hh_span_set_attrs(s, many, 1020, NULL), HH_ERR_LIMIT_EXCEEDED); /* 5 set + 1020 */
+    CHECK_OK(hh_span_set_attrs(s, many, 1019, NULL));
+    CHECK_OK(hh_span_end(s));
+    CHECK_STATUS(hh_span_set_attrs(s, ok, 1, NULL), HH_ERR_SPAN_ENDED);
+    CHECK_OK(hh_tracer_flush(t, (uint32_t)scaled_ms(10000)));
+
+    jval *spans = rcv_wait_spans(&R, 1, 10000);
+    const jval *sp = span_by_name(spans, "batch-setter");
+    CHECK(sp != NULL);
+    CHECK_STR_EQ(span_attr_str(sp, "honeyhive_metadata.model"), "gpt-4o");
+    CHECK(jint_is(span_attr(sp, "honeyhive_metadata.tokens"), 42));
+    CHECK(jdouble_is(span_attr(sp, "honeyhive_metrics.temperature"), 0.7));
+    CHECK(jbool_is(span_attr(sp, "honeyhive_feedback.liked"), 1));
+    CHECK(jbool_is(span_attr(sp, "plain"), 0));
+    CHECK(span_attr(sp, "honeyhive_metadata.not-set-1") == NULL);
+    CHECK(span_attr(sp, "honeyhive_metadata.not-set-2") == NULL);
+    CHECK(jint_is(span_attr(sp, "honeyhive_metrics.m1018"), 1018));
+    CHECK(span_attr(sp, "honeyhive_metrics.m1019") == NULL);
+    jfree(spans);
+    check_unique_keys("batch-setter");
+    close_tracer(t);
+}
+
 void test_wire(void) {
     default_session();
     created_sessions();
     nesting();
     enrichment();
     typed_setters();
+    batch_setter();
     record_error();
     enrich_session();
     inject_extract();

@@ -1,0 +1,110 @@
+//! `hh_span_set_attrs`: several typed attributes in one call. Each crossing of the C boundary
+//! costs a binding (cgo above all) far more than the setter's own work, so a span's
+//! attributes can be handed over at once.
+
+use super::span::{namespaced_key, with_active};
+use super::strings::required;
+use super::{guard, hh_error, hh_namespace, hh_span, hh_status};
+use crate::error::{Error, Result};
+use opentelemetry::KeyValue;
+use std::os::raw::c_char;
+
+/// The type of an `hh_attr`'s value.
+pub type hh_attr_type = u32;
+/// `hh_attr.str`: a NUL-terminated UTF-8 string (values over 1 MiB are truncated).
+pub const HH_ATTR_STR: hh_attr_type = 1;
+/// `hh_attr.i64`.
+pub const HH_ATTR_I64: hh_attr_type = 2;
+/// `hh_attr.f64`.
+pub const HH_ATTR_F64: hh_attr_type = 3;
+/// `hh_attr.i64`: 0 is false, anything else true.
+pub const HH_ATTR_BOOL: hh_attr_type = 4;
+
+/// One typed attribute for `hh_span_set_attrs`: `key` under namespace `ns` (an `HH_NS_*`
+/// value), its value in the field `type` names (the others are ignored).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct hh_attr {
+    pub ns: hh_namespace,
+    /// One of the `HH_ATTR_*` values.
+    pub r#type: hh_attr_type,
+    /// NUL-terminated UTF-8, 1..=1024 bytes.
+    pub key: *const c_char,
+    /// For `HH_ATTR_STR`: NUL-terminated UTF-8.
+    pub str: *const c_char,
+    /// For `HH_ATTR_I64` and `HH_ATTR_BOOL`.
+    pub i64: i64,
+    /// For `HH_ATTR_F64`.
+    pub f64: f64,
+}
+
+/// Sets `count` attributes of a live span, all or none: if any is invalid (NULL or non-UTF-8
+/// key or string, empty or over-long key, unknown namespace or type, a key the library sets
+/// itself) or the span would exceed its attribute limit, nothing is set, the status says why
+/// and `err` (if not NULL) names the attribute. The same attributes as the typed setters
+/// (`hh_span_set_str` ...) called in order. `count` 0 does nothing. Thread-safe.
+///
+/// Errors: `HH_ERR_INVALID_HANDLE`, `HH_ERR_SPAN_ENDED`, `HH_ERR_NULL_ARGUMENT` (`attrs` NULL
+/// with `count` > 0, or a NULL string), `HH_ERR_INVALID_UTF8`, `HH_ERR_INVALID_ARGUMENT`,
+/// `HH_ERR_LIMIT_EXCEEDED`, `HH_ERR_TRACER_CLOSED`.
+///
+/// # Safety
+/// `attrs` points to `count` readable `hh_attr` (or is NULL when `count` is 0); their strings
+/// are valid for the duration of the call (the library copies what it keeps).
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn hh_span_set_attrs(
+    span: hh_span,
+    attrs: *const hh_attr,
+    count: usize,
+    err: *mut hh_error,
+) -> hh_status {
+    guard(err, || {
+        if count == 0 {
+            return Ok(());
+        }
+        if attrs.is_null() {
+            return Err(super::strings::null_argument("attrs"));
+        }
+        if count > crate::limits::MAX_ATTRIBUTES_PER_SPAN as usize {
+            return Err(Error::limit(format!(
+                "a span holds at most {} attributes set by the caller",
+                crate::limits::MAX_ATTRIBUTES_PER_SPAN
+            )));
+        }
+        // SAFETY: non-NULL, and `count` readable elements per the contract.
+        let attrs = unsafe { std::slice::from_raw_parts(attrs, count) };
+        let make = |i: usize| {
+            // SAFETY: the element's strings are valid per the contract.
+            unsafe { key_value(&attrs[i]) }
+                .map_err(|e| Error::new(e.kind, format!("attribute {i} of {count}: {}", e.message)))
+        };
+        with_active(span, |r| match r {
+            Some(r) => r.try_set_attributes(count, make),
+            // Not recorded (a filtered span): checked all the same.
+            None => (0..count).try_for_each(|i| make(i).map(drop)),
+        })
+    })
+}
+
+/// # Safety
+/// `a.key` (and `a.str` for a string) is NULL or NUL-terminated.
+unsafe fn key_value(a: &hh_attr) -> Result<KeyValue> {
+    // SAFETY: forwarded from the caller's contract.
+    let key = namespaced_key(a.ns, unsafe { required(a.key, "key") }?)?;
+    let value: opentelemetry::Value = match a.r#type {
+        HH_ATTR_STR => {
+            // SAFETY: forwarded from the caller's contract.
+            let v = unsafe { required(a.str, "str") }?;
+            opentelemetry::Value::String(crate::local::string_value(crate::limits::truncate_utf8(
+                v,
+                crate::limits::MAX_ATTRIBUTE_VALUE_BYTES,
+            )))
+        }
+        HH_ATTR_I64 => a.i64.into(),
+        HH_ATTR_F64 => a.f64.into(),
+        HH_ATTR_BOOL => (a.i64 != 0).into(),
+        t => return Err(Error::arg(format!("unknown attribute type {t}"))),
+    };
+    Ok(KeyValue::new(key, value))
+}
