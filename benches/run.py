@@ -182,7 +182,8 @@ def go_bench(url: str) -> None:
                   f"-benchtime={benchtime}", f"-count={count}"],
                  cwd=ROOT / "bindings" / "go", env=env)
     for variant, id_, what in (("typed", "go.hot_ns", "3 setters (5 calls into C per span)"),
-                               ("attrs", "go.hot_attrs_ns", "one SetAttributes (3 calls into C)")):
+                               ("attrs", "go.hot_attrs_ns", "one SetAttributes (3 calls into C)"),
+                               ("end_attrs", "go.hot_end_attrs_ns", "EndWith(3 fields) (2 calls into C)")):
         runs = re.findall(rf"BenchmarkHotPath/{variant}\S*\s+\d+\s+([\d.]+) ns/op\s+([\d.]+) median-ns/span",
                           stdout)
         if not runs:
@@ -260,6 +261,7 @@ def derive() -> None:
 
     # Like with like: the same sequence of ABI calls from Go and from C.
     for go_id, c_id, out_id, what in (
+            ("go.hot_end_attrs_ns", "c.hot_end_attrs_ns", "go.over_c_end_attrs_ns", "hh_span_end_attrs"),
             ("go.hot_attrs_ns", "c.hot_attrs_ns", "go.over_c_attrs_ns", "hh_span_set_attrs"),
             ("go.hot_ns", "c.hot_typed_ns", "go.over_c_ns", "3 typed setters")):
         c_go = mean(f"{c_id}_2", f"{c_id}_3")
@@ -304,9 +306,11 @@ TARGETS = [
     ("export.cpu_protobuf_ns", "3. export CPU per span, protobuf", "<= 1000 ns", lambda v: v <= 1000),
     ("export.receiver_alone_json", "3. receiver alone, JSON", "(info)", None),
     ("export.receiver_alone_protobuf", "3. receiver alone, protobuf", "(info)", None),
-    ("go.over_c_attrs_ns", "4. Go over C, SetAttributes", "<= 300 ns", lambda v: v <= 300),
-    ("go.over_c_ns", "4. Go over C, 3 typed setters", "(info)", None),
+    ("go.over_c_end_attrs_ns", "4. Go over C, EndWith (2 calls)", "<= 300 ns", lambda v: v <= 300),
+    ("go.over_c_attrs_ns", "4. Go over C, SetAttributes (3)", "<= 300 ns", lambda v: v <= 300),
+    ("go.over_c_ns", "4. Go over C, typed setters (5)", "(info)", None),
     ("c.hot_attrs_ns", "1. C program, hh_span_set_attrs", "(info)", None),
+    ("c.hot_end_attrs_ns", "1. C program, hh_span_end_attrs", "(info)", None),
     ("ruby.hot_us", "4. Ruby block API hot path", "<= 5 us", lambda v: v <= 5),
     ("python.ratio_vs_c", "5. Python SDK / C (typed)", ">= 100 x", lambda v: v >= 100),
     ("python.ratio_vs_c_json", "5. Python SDK / C (JSON enrich)", ">= 100 x", lambda v: v >= 100),

@@ -532,6 +532,21 @@ HH_NODISCARD hh_status hh_span_session_id(hh_span span, char *buf, size_t buf_le
 HH_NODISCARD hh_status hh_span_set_attrs(hh_span span, const hh_attr *attrs, size_t count, hh_error *err);
 
 /*
+ `hh_span_set_attrs` then `hh_span_end_ex(span, flags)`, in one call: for attributes known
+ when the work is done (outputs, token counts, scores). When the attributes are refused
+ (see `hh_span_set_attrs`) the span is NOT ended: the status says why, `err` (if not NULL)
+ names the attribute, and the caller ends it. With `count` 0 it is `hh_span_end_ex`. On an
+ already ended span: `HH_ERR_SPAN_ENDED` when `count` > 0 (the attributes would be lost).
+ Thread-safe.
+
+ Errors: those of `hh_span_set_attrs` and `hh_span_end_ex`.
+
+ # Safety
+ As `hh_span_set_attrs`.
+ */
+HH_NODISCARD hh_status hh_span_end_attrs(hh_span span, const hh_attr *attrs, size_t count, uint32_t flags, hh_error *err);
+
+/*
  The library version, e.g. "0.1.0". Static storage: never free it. Thread-safe.
  */
 const char *hh_version(void);

@@ -4,8 +4,8 @@
  *
  * One span = hh_span_start (explicit parent and session, HH_EVENT_MODEL) + three metadata
  * fields (hh_span_set_str/i64/f64 under HH_NS_METADATA) + hh_span_end; a second figure sets
- * the three fields in one hh_span_set_attrs call, a third uses hh_span_enrich with the same
- * three fields as JSON. Bursts of N spans are timed, each
+ * the three fields in one hh_span_set_attrs call, a third sets them and ends the span in one
+ * hh_span_end_attrs call, a fourth uses hh_span_enrich with the same three fields as JSON. Bursts of N spans are timed, each
  * followed by an untimed flush; the figure is the median over bursts of ns per span.
  *
  * Prints result lines "@@ {json}" for benches/run.py. Measures; asserts nothing on time.
@@ -42,7 +42,7 @@ static int failures;
         if ((call) != HH_OK) failures++;                                                  \
     } while (0)
 
-enum { TYPED, ATTRS, JSON, VARIANTS };
+enum { TYPED, ATTRS, END_ATTRS, JSON, VARIANTS };
 
 __attribute__((noinline)) static void one_span(hh_tracer t, hh_span parent, const char *session, int how) {
     hh_span s = 0;
@@ -56,6 +56,14 @@ __attribute__((noinline)) static void one_span(hh_tracer t, hh_span parent, cons
             {.ns = HH_NS_METADATA, .type = HH_ATTR_F64, .key = "temperature", .f64 = 0.7},
         };
         CHECK(hh_span_set_attrs(s, attrs, 3, NULL));
+    } else if (how == END_ATTRS) {
+        const hh_attr attrs[3] = {
+            {.ns = HH_NS_METADATA, .type = HH_ATTR_STR, .key = "model", .str = "gpt-4o"},
+            {.ns = HH_NS_METADATA, .type = HH_ATTR_I64, .key = "tokens", .i64 = 42},
+            {.ns = HH_NS_METADATA, .type = HH_ATTR_F64, .key = "temperature", .f64 = 0.7},
+        };
+        CHECK(hh_span_end_attrs(s, attrs, 3, 0, NULL));
+        return;
     } else {
         CHECK(hh_span_set_str(s, HH_NS_METADATA, "model", "gpt-4o"));
         CHECK(hh_span_set_i64(s, HH_NS_METADATA, "tokens", 42));
@@ -85,7 +93,7 @@ int main(int argc, char **argv) {
     }
     int rounds = argc > 1 ? atoi(argv[1]) : 25;
     int n = argc > 2 ? atoi(argv[2]) : 4000;
-    /* "typed", "attrs" or "json": only that variant (for profiling); default all three. */
+    /* "typed", "attrs", "end_attrs" or "json": only that variant (for profiling); default all. */
     const char *only = argc > 3 ? argv[3] : "";
     char cfg[1024];
     snprintf(cfg, sizeof cfg,
@@ -105,7 +113,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "setup: %s\n", err.message);
         return 1;
     }
-    static const char *names[VARIANTS] = {"typed", "attrs", "json"};
+    static const char *names[VARIANTS] = {"typed", "attrs", "end_attrs", "json"};
     for (int v = 0; v < VARIANTS; v++) {
         if (strcmp(only, names[v]) == 0) {
             for (int r = 0; r < rounds; r++) burst(t, root, session, n, v);
@@ -130,6 +138,8 @@ int main(int argc, char **argv) {
            "C program via libhoneyhive.so: start + 3 typed setters + end");
     report("c.hot_attrs_ns", median(per[ATTRS], rounds), "ns/span",
            "C program via libhoneyhive.so: start + hh_span_set_attrs(3 fields) + end");
+    report("c.hot_end_attrs_ns", median(per[END_ATTRS], rounds), "ns/span",
+           "C program via libhoneyhive.so: start + hh_span_end_attrs(3 fields)");
     report("c.hot_json_ns", median(per[JSON], rounds), "ns/span",
            "C program via libhoneyhive.so: start + hh_span_enrich(3 fields) + end");
     char note[128];

@@ -68,13 +68,20 @@ func BenchmarkEnrich(b *testing.B) {
 // Rust benchmarks (queue 16384, batch 8192, so the export runs during the flush).
 // "typed" sets the fields with three setters (five calls into C per span, as the C program's
 // typed variant makes five ABI calls), "attrs" with one SetAttributes (three, as its attrs
-// variant).
+// variant), "end_attrs" with EndWith (two, as its end_attrs variant).
 func BenchmarkHotPath(b *testing.B) {
-	b.Run("typed", func(b *testing.B) { benchHotPath(b, false) })
-	b.Run("attrs", func(b *testing.B) { benchHotPath(b, true) })
+	b.Run("typed", func(b *testing.B) { benchHotPath(b, hotTyped) })
+	b.Run("attrs", func(b *testing.B) { benchHotPath(b, hotAttrs) })
+	b.Run("end_attrs", func(b *testing.B) { benchHotPath(b, hotEndAttrs) })
 }
 
-func benchHotPath(b *testing.B, batch bool) {
+const (
+	hotTyped = iota
+	hotAttrs
+	hotEndAttrs
+)
+
+func benchHotPath(b *testing.B, how int) {
 	url := os.Getenv("HH_BENCH_URL")
 	if url == "" {
 		url = startReceiver(b).URL
@@ -120,18 +127,26 @@ func benchHotPath(b *testing.B, batch bool) {
 			burstStart = time.Now()
 		}
 		_, s := tr.Start(ctx, "llm.call", model, session)
-		if batch {
+		switch how {
+		case hotTyped:
+			_ = s.SetString(honeyhive.NSMetadata, "model", "gpt-4o")
+			_ = s.SetInt(honeyhive.NSMetadata, "tokens", 42)
+			_ = s.SetFloat(honeyhive.NSMetadata, "temperature", 0.7)
+			s.End()
+		case hotAttrs:
 			_ = s.SetAttributes(
 				honeyhive.StringAttr(honeyhive.NSMetadata, "model", "gpt-4o"),
 				honeyhive.IntAttr(honeyhive.NSMetadata, "tokens", 42),
 				honeyhive.FloatAttr(honeyhive.NSMetadata, "temperature", 0.7),
 			)
-		} else {
-			_ = s.SetString(honeyhive.NSMetadata, "model", "gpt-4o")
-			_ = s.SetInt(honeyhive.NSMetadata, "tokens", 42)
-			_ = s.SetFloat(honeyhive.NSMetadata, "temperature", 0.7)
+			s.End()
+		case hotEndAttrs:
+			_ = s.EndWith(
+				honeyhive.StringAttr(honeyhive.NSMetadata, "model", "gpt-4o"),
+				honeyhive.IntAttr(honeyhive.NSMetadata, "tokens", 42),
+				honeyhive.FloatAttr(honeyhive.NSMetadata, "temperature", 0.7),
+			)
 		}
-		s.End()
 	}
 	b.StopTimer()
 	flushNow()

@@ -26,6 +26,7 @@ package honeyhive
 #cgo noescape hh_span_set_f64
 #cgo noescape hh_span_set_bool
 #cgo noescape hh_span_set_attrs
+#cgo noescape hh_span_end_attrs
 #cgo noescape hh_span_record_error
 #cgo noescape hh_span_inject
 #cgo noescape hh_span_session_id
@@ -45,6 +46,7 @@ package honeyhive
 #cgo nocallback hh_span_set_f64
 #cgo nocallback hh_span_set_bool
 #cgo nocallback hh_span_set_attrs
+#cgo nocallback hh_span_end_attrs
 #cgo nocallback hh_span_record_error
 #cgo nocallback hh_span_end
 #cgo nocallback hh_span_end_ex
@@ -290,30 +292,38 @@ var arenas = sync.Pool{New: func() any {
 	return a
 }}
 
-func cSpanSetAttrs(s uint64, attrs []Attribute) error {
+// cAttrList is a C copy of a list of attributes, valid until done.
+type cAttrList struct {
+	arena *attrArena     // from the pool, or
+	heap  unsafe.Pointer // malloc'ed for a list too large for an arena
+	list  *C.hh_attr
+	n     C.size_t
+}
+
+func newCAttrs(attrs []Attribute) (cAttrList, error) {
 	const attrSize = int(unsafe.Sizeof(C.hh_attr{}))
 	need := len(attrs) * attrSize
 	for i := range attrs {
 		a := &attrs[i]
 		if strings.IndexByte(a.key, 0) >= 0 {
-			return newError("set attributes", StatusInvalidArgument, "attribute key contains a NUL byte")
+			return cAttrList{}, newError("", StatusInvalidArgument, "attribute key contains a NUL byte")
 		}
 		need += len(a.key) + 1
 		if a.kind == attrStr {
 			if strings.IndexByte(a.str, 0) >= 0 {
-				return newError("set attributes", StatusInvalidArgument, "attribute value contains a NUL byte")
+				return cAttrList{}, newError("", StatusInvalidArgument, "attribute value contains a NUL byte")
 			}
 			need += len(a.str) + 1
 		}
 	}
-	var arena *attrArena
+	var l cAttrList
 	var base unsafe.Pointer
 	if need <= arenaBytes {
-		arena = arenas.Get().(*attrArena)
-		base = arena.base
+		l.arena = arenas.Get().(*attrArena)
+		base = l.arena.base
 	} else {
-		base = C.malloc(C.size_t(need))
-		defer C.free(base)
+		l.heap = C.malloc(C.size_t(need))
+		base = l.heap
 	}
 	list := unsafe.Slice((*C.hh_attr)(base), len(attrs))
 	text := unsafe.Slice((*byte)(base), need)[len(attrs)*attrSize:]
@@ -337,12 +347,41 @@ func cSpanSetAttrs(s uint64, attrs []Attribute) error {
 		}
 		list[i] = e
 	}
-	var e C.hh_error
-	st := C.hh_span_set_attrs(C.hh_span(s), (*C.hh_attr)(base), C.size_t(len(attrs)), &e)
-	if arena != nil {
-		arenas.Put(arena)
+	l.list, l.n = (*C.hh_attr)(base), C.size_t(len(attrs))
+	return l, nil
+}
+
+func (l *cAttrList) done() {
+	if l.arena != nil {
+		arenas.Put(l.arena)
 	}
+	if l.heap != nil {
+		C.free(l.heap)
+	}
+}
+
+func cSpanSetAttrs(s uint64, attrs []Attribute) error {
+	l, err := newCAttrs(attrs)
+	if err != nil {
+		return opError("set attributes", err)
+	}
+	var e C.hh_error
+	st := C.hh_span_set_attrs(C.hh_span(s), l.list, l.n, &e)
+	l.done()
 	return fromC("set attributes", st, &e)
+}
+
+// cSpanEndAttrsKeep sets attrs and ends the span, keeping its handle (see cSpanEndKeep); when
+// the attributes are refused the span is not ended.
+func cSpanEndAttrsKeep(s uint64, attrs []Attribute) error {
+	l, err := newCAttrs(attrs)
+	if err != nil {
+		return opError("end span", err)
+	}
+	var e C.hh_error
+	st := C.hh_span_end_attrs(C.hh_span(s), l.list, l.n, C.HH_END_KEEP_HANDLE, &e)
+	l.done()
+	return fromC("end span", st, &e)
 }
 
 func cSpanSetI64(s uint64, ns Namespace, key string, value int64) error {

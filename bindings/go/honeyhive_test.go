@@ -894,3 +894,42 @@ func TestSetAttributes(t *testing.T) {
 		t.Errorf("not-set was set: %+v", v)
 	}
 }
+
+func TestEndWith(t *testing.T) {
+	rcv := startReceiver(t)
+	tr := newTracer(t, rcv.config())
+	ctx, parent := tr.Start(context.Background(), "parent")
+	_, a := tr.Start(ctx, "end-with")
+	if err := a.EndWith(honeyhive.IntAttr(honeyhive.NSMetrics, "tokens", 7), honeyhive.StringAttr(honeyhive.NSOutputs, "text", "done")); err != nil {
+		t.Fatalf("EndWith: %v", err)
+	}
+	if err := a.EndWith(honeyhive.IntAttr(honeyhive.NSMetrics, "late", 1)); !errors.Is(err, honeyhive.ErrSpanEnded) {
+		t.Fatalf("EndWith twice: %v", err)
+	}
+	a.End() // no-op
+	// Refused attributes: reported, none set, and the span ends all the same.
+	_, b := tr.Start(ctx, "end-with-refused")
+	err := b.EndWith(honeyhive.IntAttr(honeyhive.NSMetrics, "ok", 1), honeyhive.IntAttr(honeyhive.Namespace(99), "bad", 1))
+	if !errors.Is(err, honeyhive.ErrInvalidArgument) {
+		t.Fatalf("EndWith with a bad namespace: %v", err)
+	}
+	if b.IsRecording() {
+		t.Fatal("span still recording after EndWith")
+	}
+	// A child of an ended parent still links to it (the handle is kept).
+	_, c := tr.Start(ctx, "child-after-end")
+	c.End()
+	parent.End()
+	flush(t, tr)
+	spans := rcv.waitSpans(t, 4)
+	p, ea, eb := byName(t, spans, "parent"), byName(t, spans, "end-with"), byName(t, spans, "end-with-refused")
+	if !isInt(ea.attr("honeyhive_metrics.tokens"), 7) || ea.str("honeyhive_outputs.text") != "done" {
+		t.Errorf("end-with attributes: %v", ea.Attributes)
+	}
+	if ea.attr("honeyhive_metrics.late") != nil || eb.attr("honeyhive_metrics.ok") != nil {
+		t.Errorf("refused attributes were set: %v / %v", ea.Attributes, eb.Attributes)
+	}
+	if ea.parent() != p.SpanID || eb.parent() != p.SpanID {
+		t.Errorf("parents: %s %s, want %s", ea.parent(), eb.parent(), p.SpanID)
+	}
+}

@@ -140,6 +140,25 @@ func (s *Span) End() {
 	runtime.KeepAlive(s)
 }
 
+// EndWith sets attrs (all or none, as SetAttributes) and ends the span, in one call into the
+// library: for what is known when the work is done (outputs, token counts, scores). The span
+// ends even when the attributes are refused; the error says why. On an ended span it does
+// nothing and returns ErrSpanEnded.
+func (s *Span) EndWith(attrs ...Attribute) error {
+	if err := s.live("end span"); err != nil {
+		return err
+	}
+	if !s.state.CompareAndSwap(spanLive, spanEnded) {
+		return newError("end span", StatusSpanEnded, "the span has already ended")
+	}
+	err := cSpanEndAttrsKeep(s.handle, attrs)
+	if err != nil {
+		_ = cSpanEndKeep(s.handle) // refused attributes: the span ends all the same
+	}
+	runtime.KeepAlive(s)
+	return err
+}
+
 // Every started *Span has a cleanup that releases the handle End kept, and ends a span
 // dropped without End (a safety net; its end time is then the collection time). A cleanup per
 // span would cost more than the span itself (runtime.AddCleanup keeps a sorted list per

@@ -170,12 +170,11 @@ impl<T> HandleTable<T> {
         slot.value.as_mut().map(|v| f(v, retired))
     }
 
-    /// `with`, then (when `retire`) `retire`, under one lock.
+    /// `with`, then `retire` when `f` says so (its second result), under one lock.
     pub fn with_then_retire<R>(
         &self,
         handle: u64,
-        retire: bool,
-        f: impl FnOnce(&mut T, bool) -> R,
+        f: impl FnOnce(&mut T, bool) -> (R, bool),
     ) -> Option<R> {
         let (shard_no, index, generation) = self.decode(handle)?;
         let mut shard = self.shards[shard_no].lock();
@@ -185,12 +184,12 @@ impl<T> HandleTable<T> {
             return None;
         }
         let retired = slot.retired;
-        let out = slot.value.as_mut().map(|v| f(v, retired));
+        let (out, retire) = f(slot.value.as_mut()?, retired);
         if retire && !retired {
             slot.retired = true;
             shard.free.push_back(index);
         }
-        out
+        Some(out)
     }
 
     /// Marks a handle retired: its value stays readable until the slot is reused.
@@ -278,7 +277,7 @@ mod tests {
             for i in 0..(SHARDS * (MIN_FREE + 2)) as u32 {
                 let h = t.insert(i).unwrap();
                 assert_eq!(
-                    t.with_then_retire(h, true, |v, retired| (*v, retired)),
+                    t.with_then_retire(h, |v, retired| ((*v, retired), true)),
                     Some((i, false))
                 );
                 assert_eq!(t.with(h, |_, retired| retired), Some(true));

@@ -442,58 +442,99 @@ pub extern "C" fn hh_span_end(span: hh_span) -> hh_status {
 #[no_mangle]
 #[must_use]
 pub extern "C" fn hh_span_end_ex(span: hh_span, flags: u32) -> hh_status {
-    guard(std::ptr::null_mut(), || {
-        if flags & !HH_END_KEEP_HANDLE != 0 {
-            return Err(Error::arg(format!("unknown flags {flags:#x}")));
-        }
-        let keep = flags & HH_END_KEEP_HANDLE != 0;
-        // One lock: mark the slot ended (and retire it unless kept) and move the recording
-        // straight into the tracer's queue. What may block comes after the lock.
-        let (tracer, result, then) = SPANS
-            .with_then_retire(span, !keep, |slot, _| match slot.state {
-                SlotState::Active => {
-                    slot.state = SlotState::Ended;
-                    if slot.span.recording.is_none() {
-                        return (slot.tracer, Ok(()), AfterEnqueue::Nothing);
+    guard(std::ptr::null_mut(), || end_span(span, flags, None))
+}
+
+/// Attributes to set on a span as it ends (see `hh_span_end_attrs`): `count` of them, made by
+/// `make(0..count)`.
+pub(crate) struct EndAttributes<'a> {
+    pub count: usize,
+    pub make: &'a dyn Fn(usize) -> Result<KeyValue>,
+}
+
+/// Ends a span (after setting `attrs`, all or none: when they are refused, the span is not
+/// ended and the error says why).
+pub(crate) fn end_span(span: hh_span, flags: u32, attrs: Option<EndAttributes>) -> Result<()> {
+    if flags & !HH_END_KEEP_HANDLE != 0 {
+        return Err(Error::arg(format!("unknown flags {flags:#x}")));
+    }
+    let keep = flags & HH_END_KEEP_HANDLE != 0;
+    // One lock: set the attributes, mark the slot ended (and retire it unless kept) and move
+    // the recording straight into the tracer's queue. What may block comes after the lock.
+    let (tracer, result, then) = SPANS
+        .with_then_retire(span, |slot, _| match slot.state {
+            SlotState::Active => {
+                if let Some(a) = &attrs {
+                    let set = match slot.span.recording.as_mut() {
+                        Some(r) => r.try_set_attributes(a.count, |i| (a.make)(i)),
+                        // Not recorded (a filtered span): checked all the same.
+                        None => (0..a.count).try_for_each(|i| (a.make)(i).map(drop)),
+                    };
+                    if let Err(e) = set {
+                        return ((slot.tracer, Err(e), AfterEnqueue::Nothing), false);
                     }
-                    let tracer = slot.tracer;
-                    let span = &mut slot.span;
-                    let mut then = AfterEnqueue::Nothing;
-                    let result = with_any_tracer(tracer, |t| {
-                        let (accepted, after) = crate::span::finish_enqueue(
-                            &t.inner,
-                            &span.reference.context,
-                            span.reference.session.is_some(),
-                            &mut span.recording,
-                        );
-                        then = after;
-                        if accepted {
-                            Ok(())
-                        } else {
-                            Err(crate::span::refused_after_close())
-                        }
-                    });
-                    // Not reached (the tracer is gone): the span goes with it.
-                    span.recording = None;
-                    (tracer, result, then)
                 }
-                SlotState::Ended | SlotState::Remote => {
-                    (slot.tracer, Ok(()), AfterEnqueue::Nothing)
+                slot.state = SlotState::Ended;
+                if slot.span.recording.is_none() {
+                    return ((slot.tracer, Ok(()), AfterEnqueue::Nothing), !keep);
                 }
-            })
-            .ok_or_else(invalid_span)?;
-        if then != AfterEnqueue::Nothing {
-            let _ = with_any_tracer(tracer, |t| {
-                t.inner.pipeline.after_enqueue(then);
-                Ok(())
-            });
-        }
-        match result {
-            // The tracer is gone (closed, and its handle reused): so is the span.
-            Err(e) if e.kind == ErrorKind::InvalidHandle => Err(crate::span::tracer_closed()),
-            other => other,
-        }
-    })
+                let tracer = slot.tracer;
+                let span = &mut slot.span;
+                let mut then = AfterEnqueue::Nothing;
+                let result = with_any_tracer(tracer, |t| {
+                    let (accepted, after) = crate::span::finish_enqueue(
+                        &t.inner,
+                        &span.reference.context,
+                        span.reference.session.is_some(),
+                        &mut span.recording,
+                    );
+                    then = after;
+                    if accepted {
+                        Ok(())
+                    } else {
+                        Err(crate::span::refused_after_close())
+                    }
+                });
+                // Not reached (the tracer is gone): the span goes with it.
+                span.recording = None;
+                ((tracer, result, then), !keep)
+            }
+            // Ending again is a no-op, but attributes for it would be lost: refused.
+            SlotState::Ended if attrs.is_some() => (
+                (
+                    slot.tracer,
+                    Err(Error::new(
+                        ErrorKind::SpanEnded,
+                        "the span has already ended",
+                    )),
+                    AfterEnqueue::Nothing,
+                ),
+                false,
+            ),
+            SlotState::Remote if attrs.is_some() => (
+                (
+                    slot.tracer,
+                    Err(Error::arg("a remote parent context cannot be changed")),
+                    AfterEnqueue::Nothing,
+                ),
+                false,
+            ),
+            SlotState::Ended | SlotState::Remote => {
+                ((slot.tracer, Ok(()), AfterEnqueue::Nothing), !keep)
+            }
+        })
+        .ok_or_else(invalid_span)?;
+    if then != AfterEnqueue::Nothing {
+        let _ = with_any_tracer(tracer, |t| {
+            t.inner.pipeline.after_enqueue(then);
+            Ok(())
+        });
+    }
+    match result {
+        // The tracer is gone (closed, and its handle reused): so is the span.
+        Err(e) if e.kind == ErrorKind::InvalidHandle => Err(crate::span::tracer_closed()),
+        other => other,
+    }
 }
 
 /// Releases a handle kept by `hh_span_end_ex(..., HH_END_KEEP_HANDLE)`, ending the span first

@@ -2,7 +2,7 @@
 //! costs a binding (cgo above all) far more than the setter's own work, so a span's
 //! attributes can be handed over at once.
 
-use super::span::{namespaced_key, with_active};
+use super::span::{end_span, namespaced_key, with_active, EndAttributes};
 use super::strings::required;
 use super::{guard, hh_error, hh_namespace, hh_span, hh_status};
 use crate::error::{Error, Result};
@@ -60,30 +60,85 @@ pub unsafe extern "C" fn hh_span_set_attrs(
     err: *mut hh_error,
 ) -> hh_status {
     guard(err, || {
-        if count == 0 {
+        // SAFETY: forwarded from this function's contract.
+        let attrs = unsafe { attr_list(attrs, count) }?;
+        if attrs.is_empty() {
             return Ok(());
         }
-        if attrs.is_null() {
-            return Err(super::strings::null_argument("attrs"));
-        }
-        if count > crate::limits::MAX_ATTRIBUTES_PER_SPAN as usize {
-            return Err(Error::limit(format!(
-                "a span holds at most {} attributes set by the caller",
-                crate::limits::MAX_ATTRIBUTES_PER_SPAN
-            )));
-        }
-        // SAFETY: non-NULL, and `count` readable elements per the contract.
-        let attrs = unsafe { std::slice::from_raw_parts(attrs, count) };
-        let make = |i: usize| {
-            // SAFETY: the element's strings are valid per the contract.
-            unsafe { key_value(&attrs[i]) }
-                .map_err(|e| Error::new(e.kind, format!("attribute {i} of {count}: {}", e.message)))
-        };
+        // SAFETY: the elements' strings are valid per this function's contract.
+        let make = |i: usize| unsafe { make_attr(attrs, i) };
         with_active(span, |r| match r {
             Some(r) => r.try_set_attributes(count, make),
             // Not recorded (a filtered span): checked all the same.
             None => (0..count).try_for_each(|i| make(i).map(drop)),
         })
+    })
+}
+
+/// `hh_span_set_attrs` then `hh_span_end_ex(span, flags)`, in one call: for attributes known
+/// when the work is done (outputs, token counts, scores). When the attributes are refused
+/// (see `hh_span_set_attrs`) the span is NOT ended: the status says why, `err` (if not NULL)
+/// names the attribute, and the caller ends it. With `count` 0 it is `hh_span_end_ex`. On an
+/// already ended span: `HH_ERR_SPAN_ENDED` when `count` > 0 (the attributes would be lost).
+/// Thread-safe.
+///
+/// Errors: those of `hh_span_set_attrs` and `hh_span_end_ex`.
+///
+/// # Safety
+/// As `hh_span_set_attrs`.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn hh_span_end_attrs(
+    span: hh_span,
+    attrs: *const hh_attr,
+    count: usize,
+    flags: u32,
+    err: *mut hh_error,
+) -> hh_status {
+    guard(err, || {
+        // SAFETY: forwarded from this function's contract.
+        let attrs = unsafe { attr_list(attrs, count) }?;
+        if attrs.is_empty() {
+            return end_span(span, flags, None);
+        }
+        // SAFETY: the elements' strings are valid per this function's contract.
+        let make = |i: usize| unsafe { make_attr(attrs, i) };
+        end_span(span, flags, Some(EndAttributes { count, make: &make }))
+    })
+}
+
+/// The caller's list, checked for NULL and for the per-span limit.
+///
+/// # Safety
+/// `attrs` points to `count` readable `hh_attr`, or `count` is 0.
+unsafe fn attr_list<'a>(attrs: *const hh_attr, count: usize) -> Result<&'a [hh_attr]> {
+    if count == 0 {
+        return Ok(&[]);
+    }
+    if attrs.is_null() {
+        return Err(super::strings::null_argument("attrs"));
+    }
+    if count > crate::limits::MAX_ATTRIBUTES_PER_SPAN as usize {
+        return Err(Error::limit(format!(
+            "a span holds at most {} attributes set by the caller",
+            crate::limits::MAX_ATTRIBUTES_PER_SPAN
+        )));
+    }
+    // SAFETY: non-NULL, and `count` readable elements per the contract.
+    Ok(unsafe { std::slice::from_raw_parts(attrs, count) })
+}
+
+/// The attribute `attrs[i]`; an error names it.
+///
+/// # Safety
+/// The strings of `attrs[i]` are NULL or NUL-terminated.
+unsafe fn make_attr(attrs: &[hh_attr], i: usize) -> Result<KeyValue> {
+    // SAFETY: forwarded from the caller's contract.
+    unsafe { key_value(&attrs[i]) }.map_err(|e| {
+        Error::new(
+            e.kind,
+            format!("attribute {i} of {}: {}", attrs.len(), e.message),
+        )
     })
 }
 

@@ -1068,6 +1068,46 @@ static void batch_setter(void) {
     close_tracer(t);
 }
 
+static void end_with_attributes(void) {
+    TEST_BEGIN("hh_span_end_attrs: attributes and end in one call; refused attributes do not end");
+    rcv_reset(&R);
+    hh_tracer t = new_tracer("");
+    hh_error e;
+    hh_attr done[] = {
+        {.ns = HH_NS_OUTPUTS, .type = HH_ATTR_STR, .key = "text", .str = "answer"},
+        {.ns = HH_NS_METRICS, .type = HH_ATTR_I64, .key = "tokens", .i64 = 17},
+    };
+    hh_span a = start_span(t, "end-attrs", HH_EVENT_MODEL, 0, NULL);
+    CHECK_OK(hh_span_end_attrs(a, done, 2, 0, &e));
+    CHECK_STATUS(hh_span_end_attrs(a, done, 2, 0, NULL), HH_ERR_SPAN_ENDED); /* would be lost */
+    CHECK_OK(hh_span_end_attrs(a, NULL, 0, 0, NULL));                        /* = hh_span_end */
+    hh_attr refused[] = {
+        {.ns = HH_NS_METRICS, .type = HH_ATTR_I64, .key = "not-set", .i64 = 1},
+        {.ns = HH_NS_METRICS, .type = HH_ATTR_STR, .key = "null", .str = NULL},
+    };
+    hh_span b = start_span(t, "end-attrs-refused", HH_EVENT_TOOL, 0, NULL);
+    memset(&e, 0, sizeof e);
+    CHECK_STATUS(hh_span_end_attrs(b, refused, 2, 0, &e), HH_ERR_NULL_ARGUMENT);
+    CHECK_MSG(strstr(e.message, "attribute 1 of 2") != NULL, "message: %s", e.message);
+    CHECK_OK(hh_span_set_str(b, HH_NS_METADATA, "still", "open")); /* not ended */
+    CHECK_STATUS(hh_span_end_attrs(b, done, 1, 0x40, NULL), HH_ERR_INVALID_ARGUMENT);
+    CHECK_OK(hh_span_end_attrs(b, done + 1, 1, HH_END_KEEP_HANDLE, NULL));
+    CHECK_OK(hh_span_release(b));
+    CHECK_OK(hh_tracer_flush(t, (uint32_t)scaled_ms(10000)));
+
+    jval *spans = rcv_wait_spans(&R, 2, 10000);
+    const jval *sa = span_by_name(spans, "end-attrs"), *sb = span_by_name(spans, "end-attrs-refused");
+    CHECK(sa != NULL && sb != NULL);
+    CHECK_STR_EQ(span_attr_str(sa, "honeyhive_outputs.text"), "answer");
+    CHECK(jint_is(span_attr(sa, "honeyhive_metrics.tokens"), 17));
+    CHECK(span_attr(sb, "honeyhive_metrics.not-set") == NULL);
+    CHECK_STR_EQ(span_attr_str(sb, "honeyhive_metadata.still"), "open");
+    CHECK(jint_is(span_attr(sb, "honeyhive_metrics.tokens"), 17));
+    CHECK_EQ(spans_named(spans, "end-attrs"), 1);
+    jfree(spans);
+    close_tracer(t);
+}
+
 void test_wire(void) {
     default_session();
     created_sessions();
@@ -1075,6 +1115,7 @@ void test_wire(void) {
     enrichment();
     typed_setters();
     batch_setter();
+    end_with_attributes();
     record_error();
     enrich_session();
     inject_extract();
