@@ -49,9 +49,10 @@ test-cross: lib
 test-reference: lib
 	bash tests/reference/run.sh
 
-# Every test in every language.
+# Every test in every language (the reference comparison last: its summary is the final line).
 test: header-check lint test-rust test-c test-cpp test-go test-ruby test-cross test-tools \
-      test-install test-collector test-distributed test-view bench-smoke test-reference
+      test-install test-collector test-distributed test-view test-reliability fuzz-smoke \
+      bench-smoke test-reference
 
 # The demo: a traced RAG-style pipeline, shown as a session tree (no account needed).
 demo: lib

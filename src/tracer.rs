@@ -11,7 +11,7 @@ use crate::span::{ActiveSpan, SpanRef};
 use crate::stats::{Stats, StatsSnapshot};
 use opentelemetry::{InstrumentationScope, Key, KeyValue, StringValue, Value};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,7 +43,15 @@ pub struct TracerInner {
     /// The pipeline writes them when it encodes a span (see `span`).
     pub(crate) stamped: Vec<KeyValue>,
     closed: AtomicBool,
+    /// The outcome of the close (`CLOSE_*`), for other calls to `close`.
+    close_outcome: AtomicU8,
 }
+
+const CLOSE_PENDING: u8 = 0;
+const CLOSE_OK: u8 = 1;
+const CLOSE_TIMEOUT: u8 = 2;
+const CLOSE_LOST: u8 = 3;
+const CLOSE_RUNTIME: u8 = 4;
 
 /// A handle to a tracer; cheap to clone.
 #[derive(Debug, Clone)]
@@ -117,6 +125,7 @@ impl Tracer {
             default_session,
             stamped,
             closed: AtomicBool::new(false),
+            close_outcome: AtomicU8::new(CLOSE_PENDING),
         });
         let tracer = Tracer { inner };
         if let Some(sid) = tracer.inner.default_session.clone() {
@@ -167,12 +176,46 @@ impl Tracer {
     /// Flushes, stops export and marks the tracer closed. Idempotent.
     pub fn close(&self, timeout: Duration) -> Result<()> {
         if self.inner.closed.swap(true, Ordering::AcqRel) {
-            return Ok(());
+            return self.outcome_of_first_close(timeout);
         }
         CLOSES.fetch_add(1, Ordering::AcqRel);
         // The OTel provider is not shut down: spans still open end through the pipeline, which
         // counts them as dropped, instead of vanishing silently.
-        flush_result(self.inner.pipeline.shutdown(timeout))
+        let result = self.inner.pipeline.shutdown(timeout);
+        let outcome = match result {
+            Ok(()) => CLOSE_OK,
+            Err(FlushError::Timeout) => CLOSE_TIMEOUT,
+            Err(FlushError::Lost) => CLOSE_LOST,
+            Err(FlushError::Runtime) => CLOSE_RUNTIME,
+        };
+        self.inner.close_outcome.store(outcome, Ordering::Release);
+        flush_result(result)
+    }
+
+    /// A close after the first (or during it) reports the first's outcome, waiting for it up
+    /// to `timeout` (RELIABILITY.md O1: "delivered" must not be said of what the first close
+    /// could not deliver). Polls: closes are rare, and it holds no lock a fork could strand.
+    fn outcome_of_first_close(&self, timeout: Duration) -> Result<()> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let result = match self.inner.close_outcome.load(Ordering::Acquire) {
+                CLOSE_OK => Ok(()),
+                CLOSE_TIMEOUT => Err(FlushError::Timeout),
+                CLOSE_LOST => Err(FlushError::Lost),
+                CLOSE_RUNTIME => Err(FlushError::Runtime),
+                _ if std::time::Instant::now() >= deadline => {
+                    return Err(Error::new(
+                        ErrorKind::Timeout,
+                        "another close of this tracer is still delivering",
+                    ))
+                }
+                _ => {
+                    std::thread::sleep(Duration::from_millis(1));
+                    continue;
+                }
+            };
+            return flush_result(result);
+        }
     }
 
     /// Starts a span. `parent` may be a live, ended or remote span of any tracer.

@@ -198,23 +198,25 @@ pub extern "C" fn hh_tracer_flush(tracer: hh_tracer, timeout_ms: u32) -> hh_stat
 /// Flushes (as `hh_tracer_flush`), stops the tracer's export and invalidates the handle: later
 /// calls with it, or with its spans, return `HH_ERR_TRACER_CLOSED` (or `HH_ERR_INVALID_HANDLE`
 /// once the slot is reused). Returns within `timeout_ms` even when the server hangs.
-/// Idempotent: closing a closed tracer returns `HH_OK`. Thread-safe; safe from finalizers and
-/// exit hooks.
+/// Idempotent: another close of the same tracer, during the first or after it, waits for the
+/// first (up to its own `timeout_ms`, else `HH_ERR_TIMEOUT`) and returns the first's status, so
+/// a second caller is never told "delivered" of spans the first could not deliver.
+/// Thread-safe; safe from finalizers and exit hooks.
 #[no_mangle]
 #[must_use]
 pub extern "C" fn hh_tracer_close(tracer: hh_tracer, timeout_ms: u32) -> hh_status {
     guard(std::ptr::null_mut(), || {
-        let t = match TRACERS.with(tracer, |slot, _| match slot {
-            TracerSlot::Open(t) => Some(t.clone()),
-            TracerSlot::Closed(_) => None,
-        }) {
-            None => return Err(invalid_tracer()),
-            Some(None) => return Ok(()),
-            Some(Some(t)) => t,
-        };
+        let (t, open) = TRACERS
+            .with(tracer, |slot, _| match slot {
+                TracerSlot::Open(t) => (t.clone(), true),
+                TracerSlot::Closed(t) => (t.clone(), false),
+            })
+            .ok_or_else(invalid_tracer)?;
         let result = t.close(Duration::from_millis(timeout_ms.into()));
-        TRACERS.with(tracer, |slot, _| *slot = TracerSlot::Closed(t));
-        TRACERS.retire(tracer);
+        if open {
+            TRACERS.with(tracer, |slot, _| *slot = TracerSlot::Closed(t));
+            TRACERS.retire(tracer);
+        }
         result
     })
 }
