@@ -92,6 +92,9 @@ impl Recording {
         Ok(())
     }
 
+    // Inlined: a `Result` returned through memory is read back wider than it was written
+    // (store-forwarding stall), and every setter passes here.
+    #[inline(always)]
     fn check_room(&self, count: usize) -> Result<()> {
         if self.attributes.len() + count > self.attribute_limit as usize {
             return Err(Error::limit(format!(
