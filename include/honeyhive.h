@@ -597,8 +597,10 @@ HH_NODISCARD hh_status hh_tracer_flush(hh_tracer tracer, uint32_t timeout_ms);
  Flushes (as `hh_tracer_flush`), stops the tracer's export and invalidates the handle: later
  calls with it, or with its spans, return `HH_ERR_TRACER_CLOSED` (or `HH_ERR_INVALID_HANDLE`
  once the slot is reused). Returns within `timeout_ms` even when the server hangs.
- Idempotent: closing a closed tracer returns `HH_OK`. Thread-safe; safe from finalizers and
- exit hooks.
+ Idempotent: another close of the same tracer, during the first or after it, waits for the
+ first (up to its own `timeout_ms`, else `HH_ERR_TIMEOUT`) and returns the first's status, so
+ a second caller is never told "delivered" of spans the first could not deliver.
+ Thread-safe; safe from finalizers and exit hooks.
  */
 HH_NODISCARD hh_status hh_tracer_close(hh_tracer tracer, uint32_t timeout_ms);
 
