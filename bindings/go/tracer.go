@@ -91,7 +91,8 @@ func (t *Tracer) Flush(ctx context.Context) error {
 
 // Close flushes (as Flush, bounded by ctx's deadline or DefaultTimeout), stops the tracer's
 // export and invalidates it: later calls on it or its spans return errors wrapping
-// ErrTracerClosed (or ErrInvalidHandle). Closing twice is fine (nil).
+// ErrTracerClosed (or ErrInvalidHandle). Closing again (or from two goroutines at once) waits
+// for the first Close and returns its result: nil only if the first delivered everything.
 func (t *Tracer) Close(ctx context.Context) error {
 	if err := t.valid("close"); err != nil {
 		return err

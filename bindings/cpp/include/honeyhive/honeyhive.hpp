@@ -988,8 +988,9 @@ class Tracer {
   }
 
   /// Flushes, then stops the tracer; later calls (and span starts) throw
-  /// HH_ERR_TRACER_CLOSED. Idempotent. The tracer is closed even when this throws
-  /// HH_ERR_TIMEOUT / HH_ERR_EXPORT_FAILED (which report what was not delivered).
+  /// HH_ERR_TRACER_CLOSED. The tracer is closed even when this throws HH_ERR_TIMEOUT /
+  /// HH_ERR_EXPORT_FAILED (which report what was not delivered). Closing again (or from two
+  /// threads at once) waits for the first close and reports its outcome: it throws the same.
   /// stats() keeps working afterwards.
   void close(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
     detail::check(hh_tracer_close(handle_, detail::timeout_ms(timeout)), "Tracer::close");

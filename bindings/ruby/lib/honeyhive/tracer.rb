@@ -33,6 +33,7 @@ module HoneyHive
 
       @handle = out.read_uint64
       @closed = false
+      @close_result = nil # the first close's result, for later closes
       # Ending a span may wait for the network only in immediate mode (disable_batch, from
       # here or HH_DISABLE_BATCH): then it releases the GVL.
       batch = disable_batch.nil? ? other_config.fetch(:disable_batch, nil) : disable_batch
@@ -241,16 +242,19 @@ module HoneyHive
       lifecycle_result(status, "flush")
     end
 
-    # Flushes (as #flush), stops export and invalidates the tracer. Idempotent. Returns true
-    # or false like #flush; returns within +timeout+ seconds even if the server hangs.
+    # Flushes (as #flush), stops export and invalidates the tracer. Returns true or false like
+    # #flush; returns within +timeout+ seconds even if the server hangs. Closing again (or from
+    # two threads at once) waits for the first close and returns its result.
     def close(timeout: 5.0)
-      return true if @closed
+      return @close_result unless @close_result.nil?
 
-      @closed = true
-      ObjectSpace.undefine_finalizer(self)
-      HoneyHive.unregister_tracer(@handle)
+      unless @closed
+        @closed = true
+        ObjectSpace.undefine_finalizer(self)
+        HoneyHive.unregister_tracer(@handle)
+      end
       status = Native.hh_tracer_close(@handle, HoneyHive.timeout_ms(timeout))
-      lifecycle_result(status, "close")
+      @close_result = lifecycle_result(status, "close")
     end
 
     # Counters: spans_started, spans_ended, spans_exported, spans_dropped, export_requests,
