@@ -68,6 +68,14 @@ impl Recording {
         Ok(())
     }
 
+    /// Adds one attribute (the typed setters): `set_attributes` for one, without its iterator.
+    #[inline(always)]
+    pub(crate) fn set_attribute(&mut self, kv: KeyValue) -> Result<()> {
+        self.check_room(1)?;
+        self.attributes.push(kv);
+        Ok(())
+    }
+
     /// Adds the `count` attributes `make(0..count)` returns, all or none: when one cannot be
     /// made (its error is returned) or they would take the span past its limit, nothing changes.
     /// (No list is built first: what was added is taken back on failure.)

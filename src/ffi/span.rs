@@ -312,7 +312,7 @@ unsafe fn set_typed(
         let key = unsafe { required(key, "key") }?;
         let kv = KeyValue::new(namespaced_key(ns, key)?, value()?);
         with_active(span, |r| match r {
-            Some(r) => r.set_attributes([kv]),
+            Some(r) => r.set_attribute(kv),
             None => Ok(()),
         })
     })
