@@ -68,6 +68,19 @@ impl Recording {
         Ok(())
     }
 
+    /// `try_set_attributes` on a span's recording; a span that is not recorded (excluded by a
+    /// name filter) gets the same checks, so a caller learns of a bad attribute either way.
+    pub(crate) fn try_set_on(
+        recording: &mut Option<Recording>,
+        count: usize,
+        mut make: impl FnMut(usize) -> Result<KeyValue>,
+    ) -> Result<()> {
+        match recording {
+            Some(r) => r.try_set_attributes(count, make),
+            None => (0..count).try_for_each(|i| make(i).map(drop)),
+        }
+    }
+
     /// Adds one attribute (the typed setters): `set_attributes` for one, without its iterator.
     #[inline(always)]
     pub(crate) fn set_attribute(&mut self, kv: KeyValue) -> Result<()> {
@@ -475,7 +488,11 @@ impl ActiveSpan {
     }
 
     pub fn set_attribute(&mut self, kv: KeyValue) -> Result<()> {
-        self.set_attributes(vec![kv])
+        self.check_open()?;
+        match &mut self.recording {
+            Some(r) => r.set_attribute(kv),
+            None => Ok(()),
+        }
     }
 
     /// An `exception` event, error status, and `honeyhive_error` / `honeyhive_error_type` on

@@ -11,8 +11,8 @@ use crate::span::{ActiveSpan, SpanRef};
 use crate::stats::{Stats, StatsSnapshot};
 use opentelemetry::{InstrumentationScope, Key, KeyValue, StringValue, Value};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -43,15 +43,9 @@ pub struct TracerInner {
     /// The pipeline writes them when it encodes a span (see `span`).
     pub(crate) stamped: Vec<KeyValue>,
     closed: AtomicBool,
-    /// The outcome of the close (`CLOSE_*`), for other calls to `close`.
-    close_outcome: AtomicU8,
+    /// The outcome of the close, for other calls to `close`.
+    close_outcome: OnceLock<std::result::Result<(), FlushError>>,
 }
-
-const CLOSE_PENDING: u8 = 0;
-const CLOSE_OK: u8 = 1;
-const CLOSE_TIMEOUT: u8 = 2;
-const CLOSE_LOST: u8 = 3;
-const CLOSE_RUNTIME: u8 = 4;
 
 /// A handle to a tracer; cheap to clone.
 #[derive(Debug, Clone)]
@@ -125,7 +119,7 @@ impl Tracer {
             default_session,
             stamped,
             closed: AtomicBool::new(false),
-            close_outcome: AtomicU8::new(CLOSE_PENDING),
+            close_outcome: OnceLock::new(),
         });
         let tracer = Tracer { inner };
         if let Some(sid) = tracer.inner.default_session.clone() {
@@ -182,13 +176,7 @@ impl Tracer {
         // The OTel provider is not shut down: spans still open end through the pipeline, which
         // counts them as dropped, instead of vanishing silently.
         let result = self.inner.pipeline.shutdown(timeout);
-        let outcome = match result {
-            Ok(()) => CLOSE_OK,
-            Err(FlushError::Timeout) => CLOSE_TIMEOUT,
-            Err(FlushError::Lost) => CLOSE_LOST,
-            Err(FlushError::Runtime) => CLOSE_RUNTIME,
-        };
-        self.inner.close_outcome.store(outcome, Ordering::Release);
+        let _ = self.inner.close_outcome.set(result);
         flush_result(result)
     }
 
@@ -198,23 +186,16 @@ impl Tracer {
     fn outcome_of_first_close(&self, timeout: Duration) -> Result<()> {
         let deadline = std::time::Instant::now() + timeout;
         loop {
-            let result = match self.inner.close_outcome.load(Ordering::Acquire) {
-                CLOSE_OK => Ok(()),
-                CLOSE_TIMEOUT => Err(FlushError::Timeout),
-                CLOSE_LOST => Err(FlushError::Lost),
-                CLOSE_RUNTIME => Err(FlushError::Runtime),
-                _ if std::time::Instant::now() >= deadline => {
-                    return Err(Error::new(
-                        ErrorKind::Timeout,
-                        "another close of this tracer is still delivering",
-                    ))
-                }
-                _ => {
-                    std::thread::sleep(Duration::from_millis(1));
-                    continue;
-                }
-            };
-            return flush_result(result);
+            if let Some(result) = self.inner.close_outcome.get() {
+                return flush_result(*result);
+            }
+            if std::time::Instant::now() >= deadline {
+                return Err(Error::new(
+                    ErrorKind::Timeout,
+                    "another close of this tracer is still delivering",
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(1));
         }
     }
 

@@ -465,11 +465,11 @@ pub(crate) fn end_span(span: hh_span, flags: u32, attrs: Option<EndAttributes>) 
         .with_then_retire(span, |slot, _| match slot.state {
             SlotState::Active => {
                 if let Some(a) = &attrs {
-                    let set = match slot.span.recording.as_mut() {
-                        Some(r) => r.try_set_attributes(a.count, |i| (a.make)(i)),
-                        // Not recorded (a filtered span): checked all the same.
-                        None => (0..a.count).try_for_each(|i| (a.make)(i).map(drop)),
-                    };
+                    let set = crate::span::Recording::try_set_on(
+                        &mut slot.span.recording,
+                        a.count,
+                        |i| (a.make)(i),
+                    );
                     if let Err(e) = set {
                         return ((slot.tracer, Err(e), AfterEnqueue::Nothing), false);
                     }

@@ -6,6 +6,7 @@ use super::span::{end_span, namespaced_key, with_active, EndAttributes};
 use super::strings::required;
 use super::{guard, hh_error, hh_namespace, hh_span, hh_status};
 use crate::error::{Error, Result};
+use crate::span::Recording;
 use opentelemetry::KeyValue;
 use std::os::raw::c_char;
 
@@ -67,11 +68,7 @@ pub unsafe extern "C" fn hh_span_set_attrs(
         }
         // SAFETY: the elements' strings are valid per this function's contract.
         let make = |i: usize| unsafe { make_attr(attrs, i) };
-        with_active(span, |r| match r {
-            Some(r) => r.try_set_attributes(count, make),
-            // Not recorded (a filtered span): checked all the same.
-            None => (0..count).try_for_each(|i| make(i).map(drop)),
-        })
+        with_active(span, |r| Recording::try_set_on(r, count, make))
     })
 }
 
