@@ -11,8 +11,8 @@ use crate::span::{ActiveSpan, SpanRef};
 use crate::stats::{Stats, StatsSnapshot};
 use opentelemetry::{InstrumentationScope, Key, KeyValue, StringValue, Value};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -43,8 +43,36 @@ pub struct TracerInner {
     /// The pipeline writes them when it encodes a span (see `span`).
     pub(crate) stamped: Vec<KeyValue>,
     closed: AtomicBool,
-    /// The outcome of the close, for other calls to `close`.
-    close_outcome: OnceLock<std::result::Result<(), FlushError>>,
+    /// The outcome of the close (`CloseOutcome`), for other calls to `close`. An atomic of this
+    /// crate rather than a `OnceLock`: ThreadSanitizer cannot see the synchronization inside the
+    /// (uninstrumented) std, and would report the hand-over as a race.
+    close_outcome: AtomicU8,
+}
+
+/// `close_outcome`'s values: 0 while the first close runs, then its result.
+struct CloseOutcome;
+
+impl CloseOutcome {
+    const PENDING: u8 = 0;
+
+    fn encode(r: std::result::Result<(), FlushError>) -> u8 {
+        match r {
+            Ok(()) => 1,
+            Err(FlushError::Timeout) => 2,
+            Err(FlushError::Lost) => 3,
+            Err(FlushError::Runtime) => 4,
+        }
+    }
+
+    fn decode(v: u8) -> Option<std::result::Result<(), FlushError>> {
+        match v {
+            1 => Some(Ok(())),
+            2 => Some(Err(FlushError::Timeout)),
+            3 => Some(Err(FlushError::Lost)),
+            4 => Some(Err(FlushError::Runtime)),
+            _ => None,
+        }
+    }
 }
 
 /// A handle to a tracer; cheap to clone.
@@ -119,7 +147,7 @@ impl Tracer {
             default_session,
             stamped,
             closed: AtomicBool::new(false),
-            close_outcome: OnceLock::new(),
+            close_outcome: AtomicU8::new(CloseOutcome::PENDING),
         });
         let tracer = Tracer { inner };
         if let Some(sid) = tracer.inner.default_session.clone() {
@@ -176,7 +204,9 @@ impl Tracer {
         // The OTel provider is not shut down: spans still open end through the pipeline, which
         // counts them as dropped, instead of vanishing silently.
         let result = self.inner.pipeline.shutdown(timeout);
-        let _ = self.inner.close_outcome.set(result);
+        self.inner
+            .close_outcome
+            .store(CloseOutcome::encode(result), Ordering::Release);
         flush_result(result)
     }
 
@@ -186,8 +216,9 @@ impl Tracer {
     fn outcome_of_first_close(&self, timeout: Duration) -> Result<()> {
         let deadline = std::time::Instant::now() + timeout;
         loop {
-            if let Some(result) = self.inner.close_outcome.get() {
-                return flush_result(*result);
+            let outcome = self.inner.close_outcome.load(Ordering::Acquire);
+            if let Some(result) = CloseOutcome::decode(outcome) {
+                return flush_result(result);
             }
             if std::time::Instant::now() >= deadline {
                 return Err(Error::new(
