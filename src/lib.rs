@@ -6,6 +6,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod clock;
 pub mod config;
 pub mod enrich;
 pub mod error;

@@ -66,6 +66,9 @@ pub fn shared() -> std::io::Result<Arc<Shared>> {
         let _enter = runtime.enter();
         build_http_client().map_err(std::io::Error::other)?
     };
+    // Span timestamps read the CPU's counter once it is calibrated (see `crate::clock`): a
+    // busy loop of about a millisecond, done here rather than on an application thread.
+    runtime.spawn(async { crate::clock::calibrate() });
     let shared = Arc::new(Shared {
         handle: runtime.handle().clone(),
         http,

@@ -135,7 +135,7 @@ impl Recording {
         if self.events.len() < limits::MAX_EVENTS_PER_SPAN as usize {
             self.events.events.push(opentelemetry::trace::Event::new(
                 "exception",
-                opentelemetry::time::now(),
+                crate::clock::now(),
                 vec![
                     KeyValue::new("exception.type", error_type.to_string()),
                     KeyValue::new("exception.message", message.to_string()),
@@ -177,7 +177,7 @@ impl Recording {
             span_kind: SpanKind::Internal,
             name: self.name,
             start_time: self.start_time,
-            end_time: opentelemetry::time::now(),
+            end_time: crate::clock::now(),
             attributes: self.attributes,
             dropped_attributes_count: self.dropped_attributes_count,
             events: self.events,
@@ -316,7 +316,7 @@ pub(crate) fn begin(
         parent_span_id: parent_cx.map(|p| p.span_id()).unwrap_or(SpanId::INVALID),
         parent_span_is_remote: parent_cx.is_some_and(|p| p.is_remote()),
         name,
-        start_time: opentelemetry::time::now(),
+        start_time: crate::clock::now(),
         attributes: attrs,
         attribute_limit: attribute_limit as u32,
         dropped_attributes_count: dropped,
