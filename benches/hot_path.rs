@@ -340,10 +340,15 @@ fn main() {
     let floor = Sdk::new(None);
     let fcx = floor.context();
 
-    // For profiling (valgrind --tool=callgrind / perf): one scenario only.
+    // For profiling (valgrind --tool=callgrind / perf): one scenario only, in the bursts of
+    // the measurement (the queue holds a burst; the receiver forgets each one), 20 by default
+    // (40 000 spans), HH_BENCH_PROFILE_BURSTS to change it.
     if let Ok(which) = std::env::var("HH_BENCH_PROFILE") {
-        let n = 20_000;
-        for _ in 0..2 {
+        let bursts: usize = std::env::var("HH_BENCH_PROFILE_BURSTS")
+            .ok()
+            .and_then(|b| b.parse().ok())
+            .unwrap_or(20);
+        for _ in 0..bursts {
             match which.as_str() {
                 "c" => drop(hh_burst(hh.tracer, &hcx, n, false)),
                 "json" => drop(hh_burst(hh.tracer, &hcx, n, true)),
@@ -352,7 +357,9 @@ fn main() {
             }
             hh.flush();
             sdk.flush();
+            receiver.reset();
         }
+        assert_eq!(hh.stats().spans_dropped, 0, "spans dropped while profiling");
         return;
     }
 
