@@ -263,6 +263,8 @@ pub(crate) fn begin(
     let reference = SpanRef {
         context,
         session,
+        // Only a continued remote trace has baggage: skip the copy's set-up (about 20
+        // instructions per span in callgrind).
         remote_baggage: if remote.is_empty() {
             Vec::new()
         } else {
