@@ -2,11 +2,11 @@
 //! (spec 3.2: enum names, `parentSpanId: null` on roots); the standard style follows the
 //! OTLP/JSON specification (enum integers, no parent field on roots) for generic collectors.
 
+use crate::clock::unix_nanos;
 use opentelemetry::trace::{SpanKind, Status};
 use opentelemetry::{Array, Key, KeyValue, Value};
 use opentelemetry_sdk::trace::SpanData;
 use std::io::Write;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JsonStyle {
@@ -78,9 +78,9 @@ fn encode_span(out: &mut Vec<u8>, span: &SpanData, stamped: &[KeyValue], style: 
         }
     }
     out.extend_from_slice(b",\"startTimeUnixNano\":\"");
-    decimal(out, nanos(span.start_time));
+    decimal(out, unix_nanos(span.start_time));
     out.extend_from_slice(b"\",\"endTimeUnixNano\":\"");
-    decimal(out, nanos(span.end_time));
+    decimal(out, unix_nanos(span.end_time));
     out.extend_from_slice(b"\",\"attributes\":");
     attributes(out, super::unique_attributes(stamped, &span.attributes));
     out.extend_from_slice(b",\"events\":[");
@@ -91,7 +91,7 @@ fn encode_span(out: &mut Vec<u8>, span: &SpanData, stamped: &[KeyValue], style: 
         let _ = write!(
             out,
             "{{\"timeUnixNano\":\"{}\",\"name\":",
-            nanos(event.timestamp)
+            unix_nanos(event.timestamp)
         );
         string(out, &event.name);
         out.extend_from_slice(b",\"attributes\":");
@@ -138,13 +138,6 @@ pub fn kind_number(kind: &SpanKind) -> i32 {
         SpanKind::Producer => 4,
         SpanKind::Consumer => 5,
     }
-}
-
-/// Nanoseconds since the Unix epoch (0 for times before it).
-pub fn nanos(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0)
 }
 
 fn attributes<'a>(out: &mut Vec<u8>, attrs: impl IntoIterator<Item = (&'a Key, &'a Value)>) {
@@ -272,6 +265,7 @@ mod tests {
     use opentelemetry::InstrumentationScope;
     use opentelemetry_sdk::trace::{SpanEvents, SpanLinks};
     use std::time::Duration;
+    use std::time::UNIX_EPOCH;
 
     #[test]
     fn ids_numbers_and_strings_are_written_as_the_formatter_would() {

@@ -3,7 +3,8 @@
 //! defaults left out; a test checks the two agree byte for byte), without building the
 //! intermediate messages (a `String` per key and value, a `Vec` per list) first.
 
-use super::json::{kind_number, nanos};
+use super::json::kind_number;
+use crate::clock::unix_nanos;
 use opentelemetry::trace::Status;
 use opentelemetry::{Array, Key, KeyValue, Value};
 use opentelemetry_sdk::trace::SpanData;
@@ -51,15 +52,15 @@ fn span(b: &mut Vec<u8>, s: &SpanData, stamped: &[KeyValue]) {
     }
     string(b, 5, &s.name);
     uint(b, 6, kind_number(&s.span_kind) as u64);
-    fixed64(b, 7, nanos(s.start_time));
-    fixed64(b, 8, nanos(s.end_time));
+    fixed64(b, 7, unix_nanos(s.start_time));
+    fixed64(b, 8, unix_nanos(s.end_time));
     for (k, v) in super::unique_attributes(stamped, &s.attributes) {
         message(b, 9, |b| key_value(b, k, v));
     }
     uint(b, 10, s.dropped_attributes_count as u64);
     for e in s.events.iter() {
         message(b, 11, |b| {
-            fixed64(b, 1, nanos(e.timestamp));
+            fixed64(b, 1, unix_nanos(e.timestamp));
             string(b, 2, &e.name);
             for kv in &e.attributes {
                 message(b, 3, |b| key_value(b, &kv.key, &kv.value));
@@ -280,8 +281,8 @@ mod tests {
                             },
                             name: s.name.to_string(),
                             kind: kind_number(&s.span_kind),
-                            start_time_unix_nano: nanos(s.start_time),
-                            end_time_unix_nano: nanos(s.end_time),
+                            start_time_unix_nano: unix_nanos(s.start_time),
+                            end_time_unix_nano: unix_nanos(s.end_time),
                             attributes: kvs(crate::export::unique_attributes(
                                 &enc.stamped,
                                 &s.attributes,
@@ -291,7 +292,7 @@ mod tests {
                                 .events
                                 .iter()
                                 .map(|e| trace::span::Event {
-                                    time_unix_nano: nanos(e.timestamp),
+                                    time_unix_nano: unix_nanos(e.timestamp),
                                     name: e.name.to_string(),
                                     attributes: kvs(e
                                         .attributes
