@@ -7,8 +7,8 @@
 //! show up as they do in `SystemTime`. Until then, and where the counter is not usable (quanta
 //! then falls back to the monotonic clock itself), the result is the same wall clock.
 
-use once_cell::sync::OnceCell;
-use std::sync::atomic::{AtomicU64, Ordering};
+use once_cell::race::OnceBox;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 /// How often the offset to the wall clock is read again.
@@ -24,7 +24,12 @@ struct Counter {
     next_anchor: AtomicU64,
 }
 
-static COUNTER: OnceCell<Counter> = OnceCell::new();
+static COUNTER: OnceBox<Counter> = OnceBox::new();
+/// Set while (and after) a calibration runs. A child forked during the parent's calibration
+/// inherits it set and never calibrates: `quanta` keeps its calibration in a `OnceCell` that
+/// the child would find "being initialized" by a thread it does not have, and wait on forever
+/// (on its runtime thread: its exports never ran). Such a child reads `SystemTime`.
+static CALIBRATING: AtomicBool = AtomicBool::new(false);
 
 /// The current wall-clock time, for span start and end times.
 #[inline]
@@ -35,21 +40,23 @@ pub fn now() -> SystemTime {
     }
 }
 
-/// Calibrates the counter (once per process; later calls return at once). Blocks for the
-/// calibration: call it from a background thread.
+/// Calibrates the counter, once per process (later calls, and calls in a child forked during
+/// the calibration, return at once). Blocks for the calibration: call it from a background
+/// thread.
 pub fn calibrate() {
-    COUNTER.get_or_init(|| {
-        let clock = quanta::Clock::new();
-        let base = clock.raw();
-        let c = Counter {
-            clock,
-            base,
-            offset: AtomicU64::new(0),
-            next_anchor: AtomicU64::new(0),
-        };
-        c.anchor(c.mono());
-        c
-    });
+    if COUNTER.get().is_some() || CALIBRATING.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    let clock = quanta::Clock::new();
+    let base = clock.raw();
+    let c = Counter {
+        clock,
+        base,
+        offset: AtomicU64::new(0),
+        next_anchor: AtomicU64::new(0),
+    };
+    c.anchor(c.mono());
+    let _ = COUNTER.set(Box::new(c));
 }
 
 /// Nanoseconds since the Unix epoch (0 for times before it): the encoders' timestamps.

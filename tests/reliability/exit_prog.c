@@ -8,6 +8,10 @@
  *          threads       4 threads keep ending spans while main returns
  *          exit-thread   exit(0) from a non-main thread while main waits in pthread_join
  *          closed-one    tracer A closed, tracer B not; return from main
+ *          fork-at-start the process's first tracer, then 12 children forked 150 us apart
+ *                        while its background start-up (clock calibration) runs; each child
+ *                        ends a span "exit-forkinit-<k>" and must flush and close within
+ *                        5 s. Prints "CHILDREN_OK <n>"; exit 0 when all 12 did.
  *
  * Prints "ENDED <n>" (spans whose hh_span_end returned HH_OK before main returned) and
  * "RETURNING <CLOCK_MONOTONIC ms>" just before it returns/exits.
@@ -18,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -127,6 +132,36 @@ int main(int argc, char **argv) {
             return 6;
         returning();
         return 0;
+    }
+    if (strcmp(mode, "fork-at-start") == 0) {
+        hh_tracer t = tracer("exit-forkinit");
+        enum { CHILDREN = 12 };
+        pid_t pids[CHILDREN];
+        for (int k = 0; k < CHILDREN; k++) {
+            fflush(NULL);
+            pids[k] = fork();
+            if (pids[k] == 0) {
+                alarm(10); /* a child stuck in the library dies instead of hanging the row */
+                char name[64];
+                snprintf(name, sizeof name, "exit-forkinit-%d", k);
+                hh_span s = 0;
+                int ok = hh_span_start(t, name, HH_EVENT_TOOL, 0, NULL, NULL, &s, NULL) == HH_OK &&
+                         hh_span_end(s) == HH_OK && hh_tracer_flush(t, 5000) == HH_OK &&
+                         hh_tracer_close(t, 5000) == HH_OK;
+                _exit(ok ? 0 : 1);
+            }
+            usleep(150);
+        }
+        int children_ok = 0;
+        for (int k = 0; k < CHILDREN; k++) {
+            int status = 0;
+            if (pids[k] > 0 && waitpid(pids[k], &status, 0) == pids[k] && WIFEXITED(status) &&
+                WEXITSTATUS(status) == 0)
+                children_ok++;
+        }
+        printf("CHILDREN_OK %d\n", children_ok);
+        returning();
+        return children_ok == CHILDREN ? 0 : 7;
     }
     fprintf(stderr, "unknown mode %s\n", mode);
     return 2;

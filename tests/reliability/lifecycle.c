@@ -114,6 +114,28 @@ static void exit_return(void) {
     CHECK_MSG(r.exit_ms < 2000 + 1000, "exit took %.0f ms (budget HH_EXIT_FLUSH_TIMEOUT_MS=2000)", r.exit_ms);
 }
 
+/* A child forked while the parent's first tracer is still starting up in the background
+ * (the clock calibration runs then) works: a child once inherited a calibration "under way"
+ * and waited on it forever on its runtime thread, so it never exported. */
+static void fork_at_start(void) {
+    if (!selected("fork-at-start"))
+        return;
+    TEST_BEGIN("fork: children forked during the first tracer's start-up export and close");
+    rcv_reset(&R);
+    run_result r = run_exit_prog("fork-at-start", NULL, 30000);
+    jval *reqs = rcv_get_json(&R, "/__hh/requests");
+    delivery d = count_delivery_in(reqs, "exit-forkinit-");
+    jfree(reqs);
+    const char *c = strstr(r.out, "CHILDREN_OK ");
+    long children_ok = c ? atol(c + 12) : -1;
+    figure("fork-at-start", "children_ok=%ld/12 delivered=%zu/12 duplicates=%zu exit_status=%d", children_ok,
+           d.unique_accepted, d.duplicates, r.exited ? WEXITSTATUS(r.status) : -1);
+    CHECK_MSG(exited_zero(&r), "exit_prog fork-at-start did not exit 0 in time: %s", r.out);
+    CHECK_EQ(children_ok, 12);
+    CHECK_EQ(d.unique_accepted, 12);
+    CHECK_EQ(d.duplicates, 0);
+}
+
 static void exit_return_hang(void) {
     if (!selected("exit-c-server-hangs"))
         return;
@@ -347,6 +369,7 @@ static void close_races(void) {
 
 void group_lifecycle(void) {
     exit_return();
+    fork_at_start();
     exit_return_hang();
     exit_threads();
     exit_from_thread();
