@@ -65,8 +65,7 @@ pub fn decode_otlp(format: OtlpFormat, body: &[u8]) -> Result<Vec<RecordedSpan>,
 
 /// Decodes an `ExportTraceServiceRequest` in protobuf.
 pub fn decode_otlp_protobuf(body: &[u8]) -> Result<Vec<RecordedSpan>, String> {
-    let req = ExportTraceServiceRequest::decode(body)
-        .map_err(|e| format!("invalid OTLP protobuf: {e}"))?;
+    let req = parse_otlp_protobuf(body)?;
     let mut out = Vec::new();
     for rs in &req.resource_spans {
         let resource = rs
@@ -112,6 +111,22 @@ pub fn decode_otlp_protobuf(body: &[u8]) -> Result<Vec<RecordedSpan>, String> {
         }
     }
     Ok(out)
+}
+
+/// Checks an OTLP/protobuf body the way `decode_otlp_protobuf` does (the same errors) and
+/// counts its spans, without converting them: the receiver does that when they are first read.
+pub(crate) fn count_otlp_protobuf(body: &[u8]) -> Result<usize, String> {
+    let req = parse_otlp_protobuf(body)?;
+    Ok(req
+        .resource_spans
+        .iter()
+        .flat_map(|rs| &rs.scope_spans)
+        .map(|ss| ss.spans.len())
+        .sum())
+}
+
+fn parse_otlp_protobuf(body: &[u8]) -> Result<ExportTraceServiceRequest, String> {
+    ExportTraceServiceRequest::decode(body).map_err(|e| format!("invalid OTLP protobuf: {e}"))
 }
 
 fn pb_attrs(kvs: &[KeyValue]) -> Map<String, Value> {
@@ -588,7 +603,8 @@ pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
 /// Decompresses a gzip body.
 pub fn gunzip(body: &[u8]) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(body)
+    // `bufread`: the body is already in memory, no copy through a `BufReader`.
+    flate2::bufread::MultiGzDecoder::new(body)
         .read_to_end(&mut out)
         .map_err(|e| format!("invalid gzip body: {e}"))?;
     Ok(out)
@@ -666,6 +682,7 @@ mod tests {
         };
         let spans = decode_otlp_protobuf(&req.encode_to_vec()).expect("decodes");
         assert_eq!(spans.len(), 1);
+        assert_eq!(count_otlp_protobuf(&req.encode_to_vec()), Ok(1));
         let s = &spans[0];
         assert_eq!(s.trace_id, "ab".repeat(16));
         assert_eq!(s.span_id, "0102030405060708");
@@ -740,6 +757,48 @@ mod tests {
                 count_otlp_json(&odd),
                 Ok(decode_otlp_json(&odd).unwrap().len())
             );
+        }
+    }
+
+    #[test]
+    fn protobuf_count_agrees_with_decoding() {
+        let scope = |n: u8| ScopeSpans {
+            spans: (0..n)
+                .map(|i| Span {
+                    name: format!("s{i}"),
+                    span_id: vec![i; 8],
+                    attributes: vec![kv("k", any_value::Value::StringValue("v".into()))],
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let body = ExportTraceServiceRequest {
+            resource_spans: vec![
+                ResourceSpans {
+                    scope_spans: vec![scope(2), scope(0), scope(3)],
+                    ..Default::default()
+                },
+                ResourceSpans::default(),
+                ResourceSpans {
+                    scope_spans: vec![scope(1)],
+                    ..Default::default()
+                },
+            ],
+        }
+        .encode_to_vec();
+        assert_eq!(count_otlp_protobuf(&body), Ok(6));
+        // Every prefix and some damaged copies: the same count, or the same error.
+        let mut damaged: Vec<Vec<u8>> = (0..body.len()).map(|n| body[..n].to_vec()).collect();
+        for i in 0..body.len() {
+            let mut b = body.clone();
+            b[i] ^= 0x80;
+            damaged.push(b);
+        }
+        damaged.push(b"\xff\xff\xff".to_vec());
+        for b in &damaged {
+            let decoded = decode_otlp_protobuf(b).map(|s| s.len());
+            assert_eq!(count_otlp_protobuf(b), decoded, "{b:?}");
         }
     }
 

@@ -14,6 +14,7 @@
 //! - anything else → 404 (still recorded); a body that cannot be decoded → 400 (recorded)
 //! - `/__hh/...` control endpoints (never recorded, never faulted): see the binary's docs.
 
+mod count;
 mod decode;
 mod fault;
 mod http;

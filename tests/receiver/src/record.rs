@@ -128,25 +128,59 @@ pub(crate) fn now_unix_nano() -> u64 {
         .unwrap_or(0)
 }
 
+/// A trace export recorded with its spans left to decode when first read (a large export
+/// usually never is, see `Store::lock`).
+pub(crate) struct Pending {
+    /// Its span count (its body already checked).
+    pub spans: usize,
+    pub body: Deferred,
+}
+
+/// What a pending export's spans are decoded from.
+pub(crate) enum Deferred {
+    /// The request's `body_json`.
+    Parsed,
+    /// OTLP/JSON, to be parsed into `body_json` first.
+    Json(Vec<u8>),
+    /// OTLP/protobuf.
+    Protobuf(Vec<u8>),
+}
+
+impl Pending {
+    /// Fills in what was left for later: the spans, and `body_json` for `Deferred::Json`.
+    pub(crate) fn complete(self, r: &mut RecordedRequest) {
+        let json = match self.body {
+            Deferred::Protobuf(raw) => {
+                r.spans = crate::decode::decode_otlp_protobuf(&raw).unwrap_or_default();
+                return;
+            }
+            Deferred::Json(raw) => {
+                r.body_json = serde_json::from_slice(&raw).ok();
+                &r.body_json
+            }
+            Deferred::Parsed => &r.body_json,
+        };
+        if let Some(v) = json {
+            r.spans = crate::decode::decode_otlp_json(v).unwrap_or_default();
+        }
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct Inner {
     next_seq: u64,
     pub(crate) requests: Vec<RecordedRequest>,
     pub(crate) span_count: usize,
-    /// OTLP/JSON requests whose spans are not decoded yet (from their `body_json`): decoding
-    /// waits until something reads them, which a large export usually never is (see
-    /// `Store::lock`).
-    pending: Vec<usize>,
+    /// Trace exports (by request index) not decoded yet.
+    pending: Vec<(usize, Pending)>,
 }
 
 impl Inner {
-    /// Decodes the spans of the requests still pending.
+    /// Decodes the requests still pending.
     fn materialize(&mut self) {
-        for i in std::mem::take(&mut self.pending) {
+        for (i, p) in std::mem::take(&mut self.pending) {
             if let Some(r) = self.requests.get_mut(i) {
-                if let Some(v) = &r.body_json {
-                    r.spans = crate::decode::decode_otlp_json(v).unwrap_or_default();
-                }
+                p.complete(r);
             }
         }
     }
@@ -193,24 +227,23 @@ impl Store {
     }
 
     /// Assigns `seq`, stores the request and wakes waiters. `also` sees the stored request
-    /// (under the store's lock): the request is not copied. `pending_spans`: the number of
-    /// spans of an OTLP/JSON request whose spans are left to decode from its `body_json`
-    /// when first read.
+    /// (under the store's lock): the request is not copied. `pending`: a trace export left to
+    /// decode when first read.
     pub(crate) fn record(
         &self,
         mut req: RecordedRequest,
-        pending_spans: Option<usize>,
+        pending: Option<Pending>,
         also: impl FnOnce(&RecordedRequest),
     ) {
         {
             let mut inner = self.lock_raw();
             inner.next_seq += 1;
             req.seq = inner.next_seq;
-            match pending_spans {
-                Some(n) => {
-                    inner.span_count += n;
+            match pending {
+                Some(p) => {
+                    inner.span_count += p.spans;
                     let i = inner.requests.len();
-                    inner.pending.push(i);
+                    inner.pending.push((i, p));
                 }
                 None => inner.span_count += req.spans.len(),
             }

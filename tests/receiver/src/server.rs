@@ -1,6 +1,7 @@
 //! The server: accept loop (with pause/resume/shutdown), per-connection
 //! handling, HoneyHive/OTLP routes, faults and the `/__hh/` control endpoints.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Write};
 use std::sync::{Arc, Mutex};
@@ -12,10 +13,11 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-use crate::decode::{count_otlp_json, decode_otlp, decode_otlp_json, gunzip, OtlpFormat};
+use crate::count::count_otlp_json_fast;
+use crate::decode::{count_otlp_json, count_otlp_protobuf, decode_otlp, gunzip, OtlpFormat};
 use crate::fault::{Fault, FaultMode, FaultSlot};
 use crate::http::{Conn, ReadError, Request, Response};
-use crate::record::{now_unix_nano, RecordedRequest, Store};
+use crate::record::{now_unix_nano, Deferred, Pending, RecordedRequest, RecordedSpan, Store};
 
 /// Called with the outcome of a command once the server loop has carried it out.
 pub(crate) type Ack = Box<dyn FnOnce(io::Result<()>) + Send>;
@@ -38,18 +40,18 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    /// Records a request. `pending_spans`: see `Store::record` (decoded now anyway when a
-    /// record file is written, which needs them).
-    fn record(&self, mut req: RecordedRequest, pending_spans: Option<usize>) {
-        let mut pending_spans = pending_spans;
-        if pending_spans.is_some() && self.record_file.is_some() {
-            if let Some(v) = &req.body_json {
-                req.spans = decode_otlp_json(v).unwrap_or_default();
+    /// Records a request. `pending`: see `Store::record` (decoded now anyway when a record
+    /// file is written, which needs everything).
+    fn record(&self, mut req: RecordedRequest, pending: Option<Pending>) {
+        let pending = match pending {
+            Some(p) if self.record_file.is_some() => {
+                p.complete(&mut req);
+                None
             }
-            pending_spans = None;
-        }
+            p => p,
+        };
         let mut line = None;
-        self.store.record(req, pending_spans, |stored| {
+        self.store.record(req, pending, |stored| {
             if self.record_file.is_some() {
                 line = serde_json::to_vec(stored).ok();
             }
@@ -273,24 +275,63 @@ fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-/// Decodes a (non-control) request and computes the normal answer. The third value is the
-/// span count of an OTLP/JSON export whose spans are decoded later (see `Store::record`).
-fn handle_api(
-    req: Request,
-    path: String,
-    query: Option<String>,
-) -> (RecordedRequest, Response, Option<usize>) {
-    let time_unix_nano = now_unix_nano();
-    let mut headers = std::collections::BTreeMap::<String, String>::new();
-    for (n, v) in &req.headers {
-        headers
-            .entry(n.clone())
+/// Repeated headers joined with `", "`.
+fn joined_headers(headers: &[(String, String)]) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::<String, String>::new();
+    for (n, v) in headers {
+        out.entry(n.clone())
             .and_modify(|cur| {
                 cur.push_str(", ");
                 cur.push_str(v);
             })
             .or_insert_with(|| v.clone());
     }
+    out
+}
+
+/// The answer to an accepted trace export.
+fn export_ok(format: OtlpFormat) -> Response {
+    match format {
+        OtlpFormat::Json => Response::json(200, &json!({})),
+        OtlpFormat::Protobuf => Response {
+            status: 200,
+            content_type: Some("application/x-protobuf"),
+            headers: Vec::new(),
+            body: Vec::new(),
+        },
+    }
+}
+
+/// Checks a trace export and counts its spans (with the errors decoding them gives), leaving
+/// them to decode when first read; the body goes into the `Pending` unless `body_json` holds
+/// it. A JSON body not taken for JSON (no JSON content type) is decoded at once, as it is rare.
+fn trace_export(
+    format: OtlpFormat,
+    fast_count: Option<usize>,
+    body_json: Option<&Value>,
+    body: &mut Vec<u8>,
+) -> Result<(Vec<RecordedSpan>, Option<Pending>), String> {
+    let later = |spans, body| Ok((Vec::new(), Some(Pending { spans, body })));
+    match (fast_count, body_json, format) {
+        (Some(n), _, _) => later(n, Deferred::Json(std::mem::take(body))),
+        (None, Some(v), OtlpFormat::Json) => later(count_otlp_json(v)?, Deferred::Parsed),
+        (None, None, OtlpFormat::Json) => decode_otlp(format, body).map(|s| (s, None)),
+        (_, _, OtlpFormat::Protobuf) => later(
+            count_otlp_protobuf(body)?,
+            Deferred::Protobuf(std::mem::take(body)),
+        ),
+    }
+}
+
+/// Decodes a (non-control) request and computes the normal answer. The third value is a
+/// trace export whose spans are decoded when first read (see `Store::record`).
+fn handle_api(
+    req: Request,
+    path: String,
+    query: Option<String>,
+) -> (RecordedRequest, Response, Option<Pending>) {
+    let time_unix_nano = now_unix_nano();
+    let headers = joined_headers(&req.headers);
     let content_type = req.header("content-type").map(str::to_string);
     let ct_lower = content_type
         .as_deref()
@@ -312,54 +353,49 @@ fn handle_api(
             }
         }
     }
+    let body_len = body.len() as u64;
     let looks_json = body
         .iter()
         .find(|b| !b.is_ascii_whitespace())
         .is_some_and(|b| *b == b'{' || *b == b'[');
-    let body_json: Option<Value> =
-        if !bad_body && (ct_lower.contains("json") || (content_type.is_none() && looks_json)) {
-            match serde_json::from_slice(&body) {
-                Ok(v) => Some(v),
-                Err(e) => {
-                    if !body.is_empty() {
-                        decode_error = Some(format!("invalid JSON body: {e}"));
-                    }
-                    None
-                }
-            }
-        } else {
-            None
-        };
-
+    let is_json =
+        !bad_body && (ct_lower.contains("json") || (content_type.is_none() && looks_json));
     let method = req.method.to_ascii_uppercase();
+    let is_export = method == "POST" && path.ends_with("/v1/traces");
+    let format = is_export.then(|| OtlpFormat::detect(content_type.as_deref(), &body));
+    // A JSON export of the usual shape is only checked and counted now, without a `Value`
+    // (its main cost): `body_json` and the spans are filled in when first read.
+    let fast_count = match format {
+        Some(OtlpFormat::Json) if is_json => count_otlp_json_fast(&body),
+        _ => None,
+    };
+    let body_json: Option<Value> = if is_json && fast_count.is_none() {
+        match serde_json::from_slice(&body) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                if !body.is_empty() {
+                    decode_error = Some(format!("invalid JSON body: {e}"));
+                }
+                None
+            }
+        }
+    } else {
+        None
+    };
+
     let mut otlp_format = None;
     let mut pending = None;
     let mut spans = Vec::new();
     let resp = if bad_body {
         Response::error(400, decode_error.as_deref().unwrap_or("bad body"))
-    } else if method == "POST" && path.ends_with("/v1/traces") {
-        let format = OtlpFormat::detect(content_type.as_deref(), &body);
+    } else if let Some(format) = format {
         otlp_format = Some(format.as_str().to_string());
-        let decoded = match (&body_json, format) {
-            // Checked now (same errors), spans decoded when first read.
-            (Some(v), OtlpFormat::Json) => count_otlp_json(v).map(|n| {
-                pending = Some(n);
-                Vec::new()
-            }),
-            _ => decode_otlp(format, &body),
-        };
+        let decoded = trace_export(format, fast_count, body_json.as_ref(), &mut body);
         match decoded {
-            Ok(s) => {
+            Ok((s, p)) => {
                 spans = s;
-                match format {
-                    OtlpFormat::Json => Response::json(200, &json!({})),
-                    OtlpFormat::Protobuf => Response {
-                        status: 200,
-                        content_type: Some("application/x-protobuf"),
-                        headers: Vec::new(),
-                        body: Vec::new(),
-                    },
-                }
+                pending = p;
+                export_ok(format)
             }
             Err(e) => {
                 let r = Response::error(400, &e);
@@ -408,7 +444,7 @@ fn handle_api(
         query,
         headers,
         content_type,
-        body_len: body.len() as u64,
+        body_len,
         body_json,
         otlp_format,
         spans,

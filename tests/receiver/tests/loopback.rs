@@ -132,6 +132,37 @@ fn protobuf_export_decodes() {
 }
 
 #[test]
+fn protobuf_export_spans_are_seen_by_every_reader() {
+    // Like a JSON export's, a protobuf export's spans are decoded when first read.
+    let r = Receiver::start();
+    let post = || {
+        request(
+            r.port(),
+            "POST",
+            "/v1/traces",
+            &[("Content-Type", "application/x-protobuf")],
+            &protobuf_export(),
+        )
+        .expect("req")
+    };
+    assert_eq!(post().status, 200);
+    let reqs = r.wait_for_requests(|q| q.iter().any(|x| x.spans.len() == 2), SECS5);
+    assert_eq!(reqs[0].spans.len(), 2);
+    assert_eq!(r.wait_for_spans(2, SECS5).len(), 2);
+    let listed = get(r.port(), "/__hh/requests").expect("req").json();
+    assert_eq!(listed[0]["spans"][1]["name"], json!("child"));
+    let spans = get(r.port(), "/__hh/spans").expect("req").json();
+    assert_eq!(spans[0]["name"], json!("root"));
+    assert_eq!(post().status, 200);
+    let waited = get(r.port(), "/__hh/wait?spans=4&timeout_ms=5000")
+        .expect("req")
+        .json();
+    assert_eq!(waited.as_array().map(Vec::len), Some(4));
+    r.reset();
+    assert!(r.spans().is_empty());
+}
+
+#[test]
 fn python_style_json_export_keeps_ints_as_ints() {
     let r = Receiver::start();
     let resp = post_json(r.port(), "/opentelemetry/v1/traces", &python_style_json()).expect("req");
@@ -181,6 +212,79 @@ fn json_export_spans_are_seen_by_every_reader() {
     assert_eq!(r.spans().len(), 2);
     r.reset();
     assert!(r.spans().is_empty());
+}
+
+#[test]
+fn json_export_body_json_is_seen_by_every_reader() {
+    // A usual JSON export is only counted on arrival, an unusual one parsed at once: either
+    // way every reader sees its body_json.
+    let r = Receiver::start();
+    let odd = json!({"resourceSpans": null, "x": 1});
+    post_json(r.port(), "/opentelemetry/v1/traces", &python_style_json()).expect("req");
+    post_json(r.port(), "/opentelemetry/v1/traces", &odd).expect("req");
+    let want = [Some(python_style_json()), Some(odd)];
+    let reqs = r.wait_for_requests(
+        |q| q.len() == 2 && q.iter().zip(&want).all(|(x, w)| x.body_json == *w),
+        SECS5,
+    );
+    assert_eq!(reqs.len(), 2);
+    for (i, w) in want.iter().enumerate() {
+        assert_eq!(reqs[i].body_json, *w);
+        assert_eq!(reqs[i].response_status, 200);
+        assert_eq!(reqs[i].decode_error, None);
+    }
+    assert_eq!((reqs[0].spans.len(), reqs[1].spans.len()), (1, 0));
+    let listed = get(r.port(), "/__hh/requests").expect("req").json();
+    let waited = get(r.port(), "/__hh/wait?requests=2&timeout_ms=5000")
+        .expect("req")
+        .json();
+    for answer in [&listed, &waited] {
+        assert_eq!(answer[0]["body_json"], python_style_json());
+        assert_eq!(answer[1]["body_json"], want[1].clone().unwrap_or_default());
+    }
+    assert_eq!(r.requests_to("POST", "/opentelemetry/v1/traces"), reqs);
+}
+
+#[test]
+fn invalid_json_export_is_400_with_the_parse_error() {
+    let r = Receiver::start();
+    let bodies: [&[u8]; 4] = [
+        br#"{"resourceSpans": ["#,
+        br#"{"resourceSpans": [{"scopeSpans": [{"spans": [{"x": 1e400}]}]}]}"#,
+        b"{\"resourceSpans\": [{\"scopeSpans\": [{\"spans\": [{\"x\": \"\xff\"}]}]}]}",
+        br#"{"resourceSpans": [{"scopeSpans": [{"spans": [{}]}]}]} x"#,
+    ];
+    for body in bodies {
+        let resp = request(
+            r.port(),
+            "POST",
+            "/v1/traces",
+            &[("Content-Type", "application/json")],
+            body,
+        )
+        .expect("req");
+        let want = match serde_json::from_slice::<Value>(body) {
+            Err(e) => format!("invalid JSON: {e}"),
+            Ok(_) => panic!("valid JSON: {body:?}"),
+        };
+        assert_eq!(resp.status, 400);
+        assert_eq!(resp.json(), json!({ "error": want }));
+        let req = r.requests().pop().expect("recorded");
+        assert_eq!(req.response_status, 400);
+        assert_eq!(req.decode_error.as_deref(), Some(want.as_str()));
+        assert_eq!((req.body_json, req.spans.len()), (None, 0));
+    }
+    // Valid JSON, not OTLP: the body is kept.
+    let not_otlp = json!({"resourceSpans": [{"scopeSpans": [{"spans": [1]}]}]});
+    assert_eq!(
+        post_json(r.port(), "/v1/traces", &not_otlp)
+            .expect("req")
+            .status,
+        400
+    );
+    let req = r.requests().pop().expect("recorded");
+    assert_eq!(req.decode_error.as_deref(), Some("span is not an object"));
+    assert_eq!(req.body_json, Some(not_otlp));
 }
 
 #[test]
@@ -660,15 +764,26 @@ fn record_file_gets_json_lines() {
     .expect("start");
     post_json(r.port(), "/v1/traces", &python_style_json()).expect("req");
     get(r.port(), "/missing").expect("req");
+    let pb = request(
+        r.port(),
+        "POST",
+        "/v1/traces",
+        &[("Content-Type", "application/x-protobuf")],
+        &protobuf_export(),
+    )
+    .expect("req");
+    assert_eq!(pb.status, 200);
     drop(r);
     let text = std::fs::read_to_string(&path).expect("record file");
     let lines: Vec<RecordedRequest> = text
         .lines()
         .map(|l| serde_json::from_str(l).expect("json line"))
         .collect();
-    assert_eq!(lines.len(), 2);
+    assert_eq!(lines.len(), 3);
     assert_eq!(lines[0].spans.len(), 1);
+    assert_eq!(lines[0].body_json, Some(python_style_json()));
     assert_eq!(lines[1].response_status, 404);
+    assert_eq!(lines[2].spans.len(), 2);
     let _ = std::fs::remove_file(&path);
 }
 
