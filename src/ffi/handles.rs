@@ -210,6 +210,56 @@ impl<T> HandleTable<T> {
         true
     }
 
+    /// Retires each handle whose value `ready` accepts, taking one lock per run of handles in
+    /// the same shard (a binding releasing the spans of one thread in a batch takes one lock
+    /// for the batch). `done(handle, outcome)` for every handle, in order: `None` for an
+    /// invalid one, `Some(false)` when `ready` refused it (left as it was), `Some(true)` when
+    /// it is retired (now or before).
+    pub fn retire_many(
+        &self,
+        handles: &[u64],
+        ready: impl Fn(&T) -> bool,
+        mut done: impl FnMut(u64, Option<bool>),
+    ) {
+        let mut rest = handles;
+        while let Some(&first) = rest.first() {
+            let shard_no = self.decode(first).map(|(s, _, _)| s);
+            let run = rest
+                .iter()
+                .take_while(|&&h| self.decode(h).map(|(s, _, _)| s) == shard_no)
+                .count();
+            let (now, later) = rest.split_at(run.max(1));
+            rest = later;
+            let Some(shard_no) = shard_no else {
+                now.iter().for_each(|&h| done(h, None));
+                continue;
+            };
+            let mut shard = self.shards[shard_no].lock();
+            let shard = &mut *shard;
+            for &h in now {
+                let Some((_, index, generation)) = self.decode(h) else {
+                    done(h, None);
+                    continue;
+                };
+                let outcome = match shard.slots.get_mut(index as usize) {
+                    Some(slot) if slot.generation == generation => {
+                        if slot.retired {
+                            Some(true)
+                        } else if slot.value.as_ref().is_some_and(&ready) {
+                            slot.retired = true;
+                            shard.free.push_back(index);
+                            Some(true)
+                        } else {
+                            Some(false)
+                        }
+                    }
+                    _ => None,
+                };
+                done(h, outcome);
+            }
+        }
+    }
+
     /// Visits every live (not retired) value.
     pub fn for_each_live(&self, mut f: impl FnMut(&T)) {
         for shard in &self.shards {
@@ -264,6 +314,40 @@ mod tests {
         assert_eq!(t.with(0, |v, _| *v), None);
         assert_eq!(t.with(h ^ (1 << 40), |v, _| *v), None);
         assert_eq!(t.with(h + 12345, |v, _| *v), None);
+    }
+
+    #[test]
+    fn retire_many_retires_the_ready_handles_and_reports_each() {
+        let t: HandleTable<u32> = HandleTable::new(Kind::Span, MIN_FREE);
+        // Spread over shards in turn: runs of one handle, and a run of several in one shard.
+        let spread: Vec<u64> = (0..4).map(|i| t.insert(i).unwrap()).collect();
+        let same_shard: Vec<u64> = (0..SHARDS * 3)
+            .map(|i| t.insert(100 + i as u32).unwrap())
+            .filter(|h| t.decode(*h).map(|d| d.0) == t.decode(spread[0]).map(|d| d.0))
+            .collect();
+        assert_eq!(same_shard.len(), 3);
+        let forged = spread[1] ^ (1 << 40);
+        let mut batch = vec![spread[0], 0, forged, spread[1], spread[2], spread[3]];
+        batch.extend(&same_shard);
+        let mut seen = Vec::new();
+        // Odd values are not ready (left live), even ones are retired.
+        t.retire_many(&batch, |v| v % 2 == 0, |h, outcome| seen.push((h, outcome)));
+        let expect: Vec<(u64, Option<bool>)> = batch
+            .iter()
+            .map(|&h| match t.with(h, |v, _| *v) {
+                None => (h, None),
+                Some(v) => (h, Some(v % 2 == 0)),
+            })
+            .collect();
+        assert_eq!(seen, expect);
+        for &h in batch.iter().filter(|&&h| h != 0 && h != forged) {
+            let v = t.with(h, |v, _| *v).unwrap();
+            assert_eq!(t.with(h, |_, retired| retired), Some(v % 2 == 0));
+        }
+        // Retired ones again: already retired, still `Some(true)`; not-ready ones unchanged.
+        let mut again = Vec::new();
+        t.retire_many(&same_shard, |_| true, |_, o| again.push(o));
+        assert_eq!(again, vec![Some(true); 3]);
     }
 
     #[test]

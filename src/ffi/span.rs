@@ -543,15 +543,10 @@ pub(crate) fn end_span(span: hh_span, flags: u32, attrs: Option<EndAttributes>) 
 #[must_use]
 pub extern "C" fn hh_span_release(span: hh_span) -> hh_status {
     guard(std::ptr::null_mut(), || {
-        let ended = hh_span_end_ex(span, HH_END_KEEP_HANDLE);
-        SPANS.retire(span);
-        match ended {
-            hh_status::HH_OK | hh_status::HH_ERR_TRACER_CLOSED => Ok(()),
-            other => Err(Error::new(
-                status_kind(other),
-                "span handle could not be released",
-            )),
+        if span == 0 {
+            return Err(invalid_span());
         }
+        release(&[span])
     })
 }
 
@@ -573,22 +568,40 @@ pub unsafe extern "C" fn hh_span_release_many(spans: *const hh_span, count: usiz
     }
     // SAFETY: non-NULL, and `count` readable handles per the contract.
     let spans = unsafe { std::slice::from_raw_parts(spans, count) };
-    let mut first_failure = hh_status::HH_OK;
-    for &span in spans.iter().filter(|&&s| s != 0) {
-        let status = hh_span_release(span);
-        if status != hh_status::HH_OK && first_failure == hh_status::HH_OK {
-            first_failure = status;
-        }
-    }
-    first_failure
+    guard(std::ptr::null_mut(), || release(spans))
 }
 
-fn status_kind(s: hh_status) -> ErrorKind {
-    match s {
-        hh_status::HH_ERR_INVALID_HANDLE => ErrorKind::InvalidHandle,
-        hh_status::HH_ERR_PANIC => ErrorKind::Panic,
-        _ => ErrorKind::Internal,
+/// Releases handles (0 skipped): ended spans and remote parents are retired under one lock
+/// per run of handles in the same shard; a span still open is ended first (then retired).
+/// Every valid handle is released; the first failure is returned.
+fn release(spans: &[hh_span]) -> Result<()> {
+    let mut first_failure: Option<Error> = None;
+    let mut open: Vec<hh_span> = Vec::new();
+    SPANS.retire_many(
+        spans,
+        |slot| slot.state != SlotState::Active,
+        |span, outcome| match outcome {
+            _ if span == 0 => {}
+            Some(true) => {}
+            Some(false) => open.push(span),
+            None => {
+                first_failure.get_or_insert_with(invalid_span);
+            }
+        },
+    );
+    // Dropped without an end (rare): ended now, as an SDK span is when dropped.
+    for span in open {
+        let ended = end_span(span, HH_END_KEEP_HANDLE, None);
+        SPANS.retire(span);
+        match ended {
+            Ok(()) => {}
+            Err(e) if e.kind == ErrorKind::TracerClosed => {}
+            Err(e) => {
+                first_failure.get_or_insert(e);
+            }
+        }
     }
+    first_failure.map_or(Ok(()), Err)
 }
 
 /// Writes the span's W3C context: `traceparent` (55 characters and a NUL; `traceparent_len >=
