@@ -311,6 +311,7 @@ TARGETS = [
     ("go.over_c_ns", "4. Go over C, typed setters (5)", "(info)", None),
     ("c.hot_attrs_ns", "1. C program, hh_span_set_attrs", "(info)", None),
     ("c.hot_end_attrs_ns", "1. C program, hh_span_end_attrs", "(info)", None),
+    ("c.hot_kept_ns", "1. C program, end_attrs + kept handles", "(info)", None),
     ("ruby.hot_us", "4. Ruby block API hot path", "<= 5 us", lambda v: v <= 5),
     ("python.ratio_vs_c", "5. Python SDK / C (typed)", ">= 100 x", lambda v: v >= 100),
     ("python.ratio_vs_c_json", "5. Python SDK / C (JSON enrich)", ">= 100 x", lambda v: v >= 100),

@@ -5,7 +5,9 @@
  * One span = hh_span_start (explicit parent and session, HH_EVENT_MODEL) + three metadata
  * fields (hh_span_set_str/i64/f64 under HH_NS_METADATA) + hh_span_end; a second figure sets
  * the three fields in one hh_span_set_attrs call, a third sets them and ends the span in one
- * hh_span_end_attrs call, a fourth uses hh_span_enrich with the same three fields as JSON. Bursts of N spans are timed, each
+ * hh_span_end_attrs call, a fourth uses hh_span_enrich with the same three fields as JSON, a
+ * fifth is the third keeping each handle and releasing them 64 at a time (as the Go binding
+ * does). Bursts of N spans are timed, each
  * followed by an untimed flush; the figure is the median over bursts of ns per span.
  *
  * Prints result lines "@@ {json}" for benches/run.py. Measures; asserts nothing on time.
@@ -42,7 +44,13 @@ static int failures;
         if ((call) != HH_OK) failures++;                                                  \
     } while (0)
 
-enum { TYPED, ATTRS, END_ATTRS, JSON, VARIANTS };
+enum { TYPED, ATTRS, END_ATTRS, JSON, KEPT, VARIANTS };
+
+/* KEPT: what the Go binding asks of the library per span: hh_span_end_attrs keeping the
+ * handle (HH_END_KEEP_HANDLE), released later 64 at a time with hh_span_release_many. */
+#define KEPT_BATCH 64
+static hh_span kept[KEPT_BATCH];
+static int kept_n;
 
 __attribute__((noinline)) static void one_span(hh_tracer t, hh_span parent, const char *session, int how) {
     hh_span s = 0;
@@ -56,13 +64,20 @@ __attribute__((noinline)) static void one_span(hh_tracer t, hh_span parent, cons
             {.ns = HH_NS_METADATA, .type = HH_ATTR_F64, .key = "temperature", .f64 = 0.7},
         };
         CHECK(hh_span_set_attrs(s, attrs, 3, NULL));
-    } else if (how == END_ATTRS) {
+    } else if (how == END_ATTRS || how == KEPT) {
         const hh_attr attrs[3] = {
             {.ns = HH_NS_METADATA, .type = HH_ATTR_STR, .key = "model", .str = "gpt-4o"},
             {.ns = HH_NS_METADATA, .type = HH_ATTR_I64, .key = "tokens", .i64 = 42},
             {.ns = HH_NS_METADATA, .type = HH_ATTR_F64, .key = "temperature", .f64 = 0.7},
         };
-        CHECK(hh_span_end_attrs(s, attrs, 3, 0, NULL));
+        CHECK(hh_span_end_attrs(s, attrs, 3, how == KEPT ? HH_END_KEEP_HANDLE : 0, NULL));
+        if (how == KEPT) {
+            kept[kept_n++] = s;
+            if (kept_n == KEPT_BATCH) {
+                CHECK(hh_span_release_many(kept, KEPT_BATCH));
+                kept_n = 0;
+            }
+        }
         return;
     } else {
         CHECK(hh_span_set_str(s, HH_NS_METADATA, "model", "gpt-4o"));
@@ -93,7 +108,8 @@ int main(int argc, char **argv) {
     }
     int rounds = argc > 1 ? atoi(argv[1]) : 25;
     int n = argc > 2 ? atoi(argv[2]) : 4000;
-    /* "typed", "attrs", "end_attrs" or "json": only that variant (for profiling); default all. */
+    /* "typed", "attrs", "end_attrs", "json" or "kept": only that variant (for profiling); default
+     * all. */
     const char *only = argc > 3 ? argv[3] : "";
     char cfg[1024];
     snprintf(cfg, sizeof cfg,
@@ -113,7 +129,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "setup: %s\n", err.message);
         return 1;
     }
-    static const char *names[VARIANTS] = {"typed", "attrs", "end_attrs", "json"};
+    static const char *names[VARIANTS] = {"typed", "attrs", "end_attrs", "json", "kept"};
     for (int v = 0; v < VARIANTS; v++) {
         if (strcmp(only, names[v]) == 0) {
             for (int r = 0; r < rounds; r++) burst(t, root, session, n, v);
@@ -142,6 +158,9 @@ int main(int argc, char **argv) {
            "C program via libhoneyhive.so: start + hh_span_end_attrs(3 fields)");
     report("c.hot_json_ns", median(per[JSON], rounds), "ns/span",
            "C program via libhoneyhive.so: start + hh_span_enrich(3 fields) + end");
+    report("c.hot_kept_ns", median(per[KEPT], rounds), "ns/span",
+           "C program via libhoneyhive.so: start + hh_span_end_attrs(3 fields, keeping the handle) + "
+           "hh_span_release_many per 64 spans, as the Go binding");
     char note[128];
     snprintf(note, sizeof note, "exported %llu, dropped %llu", (unsigned long long)st.spans_exported,
              (unsigned long long)st.spans_dropped);
