@@ -5,7 +5,7 @@ mod common;
 use std::io::{ErrorKind, Read, Write};
 use std::time::{Duration, Instant};
 
-use common::{connect, get, post_json, raw_request, read_one, request};
+use common::{connect, get, post_json, post_protobuf, raw_request, read_one, request};
 use hh_test_receiver::{Fault, Receiver, ReceiverOptions, RecordedRequest};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, InstrumentationScope, KeyValue};
@@ -90,14 +90,8 @@ fn python_style_json() -> Value {
 #[test]
 fn protobuf_export_decodes() {
     let r = Receiver::start();
-    let resp = request(
-        r.port(),
-        "POST",
-        "/opentelemetry/v1/traces",
-        &[("Content-Type", "application/x-protobuf")],
-        &protobuf_export(),
-    )
-    .expect("request");
+    let resp =
+        post_protobuf(r.port(), "/opentelemetry/v1/traces", &protobuf_export()).expect("request");
     assert_eq!(resp.status, 200);
     assert_eq!(resp.header("content-type"), Some("application/x-protobuf"));
     assert!(resp.body.is_empty());
@@ -135,16 +129,7 @@ fn protobuf_export_decodes() {
 fn protobuf_export_spans_are_seen_by_every_reader() {
     // Like a JSON export's, a protobuf export's spans are decoded when first read.
     let r = Receiver::start();
-    let post = || {
-        request(
-            r.port(),
-            "POST",
-            "/v1/traces",
-            &[("Content-Type", "application/x-protobuf")],
-            &protobuf_export(),
-        )
-        .expect("req")
-    };
+    let post = || post_protobuf(r.port(), "/v1/traces", &protobuf_export()).expect("req");
     assert_eq!(post().status, 200);
     let reqs = r.wait_for_requests(|q| q.iter().any(|x| x.spans.len() == 2), SECS5);
     assert_eq!(reqs[0].spans.len(), 2);
@@ -326,14 +311,7 @@ fn standard_json_gzip_on_generic_path() {
 #[test]
 fn undecodable_export_is_400_and_recorded() {
     let r = Receiver::start();
-    let resp = request(
-        r.port(),
-        "POST",
-        "/v1/traces",
-        &[("Content-Type", "application/x-protobuf")],
-        b"\xff\xff\xff\xff",
-    )
-    .expect("req");
+    let resp = post_protobuf(r.port(), "/v1/traces", b"\xff\xff\xff\xff").expect("req");
     assert_eq!(resp.status, 400);
     let req = &r.requests()[0];
     assert_eq!(req.response_status, 400);
@@ -764,14 +742,7 @@ fn record_file_gets_json_lines() {
     .expect("start");
     post_json(r.port(), "/v1/traces", &python_style_json()).expect("req");
     get(r.port(), "/missing").expect("req");
-    let pb = request(
-        r.port(),
-        "POST",
-        "/v1/traces",
-        &[("Content-Type", "application/x-protobuf")],
-        &protobuf_export(),
-    )
-    .expect("req");
+    let pb = post_protobuf(r.port(), "/v1/traces", &protobuf_export()).expect("req");
     assert_eq!(pb.status, 200);
     drop(r);
     let text = std::fs::read_to_string(&path).expect("record file");

@@ -88,6 +88,16 @@ pub fn post_json(port: u16, path: &str, body: &serde_json::Value) -> io::Result<
     )
 }
 
+pub fn post_protobuf(port: u16, path: &str, body: &[u8]) -> io::Result<Resp> {
+    request(
+        port,
+        "POST",
+        path,
+        &[("Content-Type", "application/x-protobuf")],
+        body,
+    )
+}
+
 pub fn parse_response(buf: &[u8]) -> io::Result<Resp> {
     let bad = |m: &str| io::Error::new(io::ErrorKind::InvalidData, m.to_string());
     let end = buf
