@@ -77,6 +77,16 @@ fn invalid_span() -> Error {
     )
 }
 
+#[cold]
+fn span_ended() -> Error {
+    Error::new(ErrorKind::SpanEnded, "the span has already ended")
+}
+
+#[cold]
+fn remote_unchangeable() -> Error {
+    Error::arg("a remote parent context cannot be changed")
+}
+
 /// Runs `f` on a live span's recording (`None`: not recorded); ended spans give
 /// `HH_ERR_SPAN_ENDED`, a closed tracer `HH_ERR_TRACER_CLOSED`.
 #[inline]
@@ -90,11 +100,8 @@ pub(crate) fn with_active(
                 f(&mut slot.span.recording)?;
                 Ok((slot.tracer, slot.closes))
             }
-            SlotState::Ended => Err(Error::new(
-                ErrorKind::SpanEnded,
-                "the span has already ended",
-            )),
-            SlotState::Remote => Err(Error::arg("a remote parent context cannot be changed")),
+            SlotState::Ended => Err(span_ended()),
+            SlotState::Remote => Err(remote_unchangeable()),
         })
         .unwrap_or_else(|| Err(invalid_span()))?;
     if closes == crate::tracer::closes() {
@@ -501,20 +508,13 @@ pub(crate) fn end_span(span: hh_span, flags: u32, attrs: Option<EndAttributes>) 
             }
             // Ending again is a no-op, but attributes for it would be lost: refused.
             SlotState::Ended if attrs.is_some() => (
-                (
-                    slot.tracer,
-                    Err(Error::new(
-                        ErrorKind::SpanEnded,
-                        "the span has already ended",
-                    )),
-                    AfterEnqueue::Nothing,
-                ),
+                (slot.tracer, Err(span_ended()), AfterEnqueue::Nothing),
                 false,
             ),
             SlotState::Remote if attrs.is_some() => (
                 (
                     slot.tracer,
-                    Err(Error::arg("a remote parent context cannot be changed")),
+                    Err(remote_unchangeable()),
                     AfterEnqueue::Nothing,
                 ),
                 false,
@@ -589,11 +589,10 @@ fn release(spans: &[hh_span]) -> Result<()> {
             }
         },
     );
-    // Dropped without an end (rare): ended now, as an SDK span is when dropped.
+    // Dropped without an end (rare): ended now (without keeping the handle: that retires it),
+    // as an SDK span is when dropped.
     for span in open {
-        let ended = end_span(span, HH_END_KEEP_HANDLE, None);
-        SPANS.retire(span);
-        match ended {
+        match end_span(span, 0, None) {
             Ok(()) => {}
             Err(e) if e.kind == ErrorKind::TracerClosed => {}
             Err(e) => {

@@ -449,6 +449,18 @@ static void kept_handles(void) {
     CHECK_STATUS(hh_span_enrich(batch[0], "{}", &err), HH_ERR_SPAN_ENDED);
     CHECK_STATUS(hh_span_enrich(batch[2], "{}", &err), HH_ERR_SPAN_ENDED);
     CHECK_OK(hh_span_release_many(batch, 3)); /* idempotent while the slots are not reused */
+    /* Released means retired: after enough churn their slots are reused, open ones included. */
+    failures = 0;
+    for (int i = 0; i < 16 * 300; i++) {
+        hh_span x = 0;
+        if (hh_span_start(t, "churn", HH_EVENT_TOOL, 0, NULL, NULL, &x, NULL) != HH_OK || hh_span_end(x) != HH_OK)
+            failures++;
+    }
+    CHECK_EQ(failures, 0);
+    CHECK_STATUS(hh_span_inject(kept, tp, sizeof tp, bag, sizeof bag, NULL), HH_ERR_INVALID_HANDLE);
+    CHECK_STATUS(hh_span_inject(open_span, tp, sizeof tp, bag, sizeof bag, NULL), HH_ERR_INVALID_HANDLE);
+    CHECK_STATUS(hh_span_inject(batch[0], tp, sizeof tp, bag, sizeof bag, NULL), HH_ERR_INVALID_HANDLE);
+    CHECK_STATUS(hh_span_inject(batch[2], tp, sizeof tp, bag, sizeof bag, NULL), HH_ERR_INVALID_HANDLE);
     CHECK_OK(hh_span_release_many(NULL, 0));
     CHECK_STATUS(hh_span_release_many(NULL, 1), HH_ERR_NULL_ARGUMENT);
     hh_stats st;
