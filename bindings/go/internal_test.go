@@ -3,15 +3,44 @@ package honeyhive
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
 
+// quietStderr sends the process's stderr (fd 2, where the library's panic hook writes) to a
+// temporary file until the returned func runs; the text is shown only if the test failed.
+func quietStderr(t *testing.T) func() {
+	t.Helper()
+	tmp, err := os.CreateTemp(t.TempDir(), "stderr")
+	if err != nil {
+		return func() {}
+	}
+	saved, err := syscall.Dup(2)
+	if err != nil || syscall.Dup3(int(tmp.Fd()), 2, 0) != nil {
+		tmp.Close()
+		return func() {}
+	}
+	return func() {
+		_ = syscall.Dup3(saved, 2, 0)
+		syscall.Close(saved)
+		if t.Failed() {
+			if text, err := os.ReadFile(tmp.Name()); err == nil {
+				t.Logf("stderr of the failing section:\n%s", text)
+			}
+		}
+		tmp.Close()
+	}
+}
+
 func TestPanicInsideTheLibraryIsContained(t *testing.T) {
 	// The library's panic hook prints the (deliberate) panic to stderr; keep it to one line.
 	t.Setenv("RUST_BACKTRACE", "0")
+	restore := quietStderr(t)
 	err := cTestPanic()
+	restore()
 	var e *Error
 	if !errors.Is(err, ErrPanic) || !errors.As(err, &e) || !strings.Contains(e.Message, "panic") {
 		t.Fatalf("cTestPanic() = %#v", err)

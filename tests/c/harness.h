@@ -26,6 +26,12 @@ int hh_report(void);
 void hh_check_fmt(int ok, const char *file, int line, const char *what, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+/* Deliberate panics make Rust's panic hook print to stderr. Between these two calls stderr goes
+ * to a temporary file, shown only if a check failed meanwhile (so a passing run stays quiet and a
+ * failing one keeps everything). Not nestable; call from one thread. */
+void hh_quiet_stderr_begin(void);
+void hh_quiet_stderr_end(void);
+
 /* Evaluates a must-use expression whose status is deliberately ignored. */
 #define IGNORE_STATUS(expr)                                                                        \
     do {                                                                                           \

@@ -27,6 +27,7 @@ static void *panic_thread(void *arg) {
 
 void test_panic(void) {
     TEST_BEGIN("panic containment (release artifact)");
+    hh_quiet_stderr_begin();
     for (int i = 0; i < 3; i++) {
         hh_error err;
         memset(&err, 0x7f, sizeof err);
@@ -63,6 +64,7 @@ void test_panic(void) {
     jfree(spans);
     CHECK_STATUS(hh_test_panic(NULL), HH_ERR_PANIC);
     close_tracer(t);
+    hh_quiet_stderr_end();
 }
 
 /* ---------------------------------------------------------------------------------------- */

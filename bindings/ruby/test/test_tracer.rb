@@ -1,5 +1,6 @@
 # frozen_string_literal: true
 
+require "tempfile"
 require "test_helper"
 require "rbconfig"
 
@@ -162,7 +163,22 @@ class TestTracer < Minitest::Test
   def test_panic_boundary_reports_status
     ENV["RUST_BACKTRACE"] = "0" # the library's panic hook prints one line instead of a trace
     err = HoneyHive::Native::HHError.new
-    status = HoneyHive::Native.hh_test_panic(err)
-    assert_equal :panic, HoneyHive::Native::STATUS[status]
+    status, captured = quiet_stderr { HoneyHive::Native.hh_test_panic(err) }
+    assert_equal :panic, HoneyHive::Native::STATUS[status], "stderr: #{captured}"
+  end
+
+  # The library's panic hook writes to fd 2: send it to a temp file, shown only on failure.
+  def quiet_stderr
+    saved = $stderr.dup
+    Tempfile.create("stderr") do |tmp|
+      $stderr.reopen(tmp)
+      begin
+        result = yield
+      ensure
+        $stderr.reopen(saved)
+      end
+      tmp.rewind
+      [result, tmp.read]
+    end
   end
 end
