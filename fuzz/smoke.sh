@@ -18,6 +18,7 @@ FUZZ="$ROOT/fuzz"
 WORK="$ROOT/build/fuzz"
 SECONDS_EACH="${FUZZ_SECONDS:-25}"
 TARGETS=("$@")
+mkdir -p "$WORK"
 if [[ ${#TARGETS[@]} -eq 0 ]]; then
   TARGETS=(config_json enrichment_json session_options propagation)
 fi
@@ -32,6 +33,15 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 
 cd "$FUZZ"
+# `make test` must not rewrite tracked files: the fuzz crate builds from its committed lock file
+# (cargo fuzz has no --locked flag, so check it the way --locked would, before building).
+if ! cargo metadata --locked --format-version 1 >/dev/null 2>"$WORK.lockcheck"; then
+  echo "fuzz-smoke: fuzz/Cargo.lock is out of date (a dependency of the library changed):" >&2
+  echo "  run: (cd fuzz && cargo metadata --format-version 1 >/dev/null) and commit fuzz/Cargo.lock" >&2
+  tail -n 3 "$WORK.lockcheck" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+fi
 echo "== build (cargo fuzz build --sanitizer none --debug-assertions)"
 cargo fuzz build --sanitizer none --debug-assertions 2>&1 | grep -vE '^\s*(Compiling|Updating|Locking|Adding|Downloaded|Downloading)' || true
 BIN="$FUZZ/target/x86_64-unknown-linux-gnu/release"
