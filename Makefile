@@ -1,5 +1,8 @@
 # libhoneyhive: one cargo build (release) shared by every language's tests and the demo.
 CARGO ?= cargo
+# Recipes that pipe output (into tail, tee) must still fail when the command before the pipe does.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
 RELEASE := target/release
 
 .PHONY: all lib header header-check lint test test-rust test-c test-cpp test-go test-ruby test-cross test-reference test-tools demo clean
@@ -40,6 +43,7 @@ test-ruby: lib
 
 test-tools:
 	cd tools && python3 -m unittest -v 2>&1 | tail -n 3
+	python3 -m unittest scripts/test_test_all.py 2>&1 | tail -n 3
 
 # One trace across processes: Go injects, Ruby extracts and continues.
 test-cross: lib
@@ -49,10 +53,25 @@ test-cross: lib
 test-reference: lib
 	bash tests/reference/run.sh
 
-# Every test in every language (the reference comparison last: its summary is the final line).
-test: header-check lint test-rust test-c test-cpp test-go test-ruby test-cross test-tools \
-      test-install test-collector test-distributed test-view test-reliability fuzz-smoke \
-      bench-smoke test-reference
+# Every test in every language, one suite after another (a failure does not stop the others),
+# ending with one total over all of them (scripts/test_all.py; logs in build/test-logs/).
+SUITES := header-check lint test-rust test-c test-cpp test-go test-ruby test-cross test-tools \
+          test-install test-collector test-distributed test-view test-reliability fuzz-smoke \
+          bench-smoke test-reference
+test: lib
+	python3 scripts/test_all.py $(SUITES)
+
+# The fast tier (a few minutes): formatting, lints, the header drift check, the Rust unit tests
+# and the C ABI tests without valgrind.
+.PHONY: check test-rust-unit test-c-quick
+check: lib
+	python3 scripts/test_all.py lint header-check test-rust-unit test-c-quick
+
+test-rust-unit:
+	$(CARGO) test --release --workspace --lib
+
+test-c-quick: lib
+	HH_SKIP_VALGRIND=1 bash tests/c/run-tests.sh
 
 # The demo: a traced RAG-style pipeline, shown as a session tree (no account needed).
 demo: lib
