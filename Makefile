@@ -121,7 +121,7 @@ test-reliability: lib
 fuzz-smoke:
 	bash fuzz/smoke.sh
 
-# Benchmarks (issue 5, BENCHMARKS.md): every figure with its target and PASS/MISS, measured side
+# Benchmarks (BENCHMARKS.md): every figure with its target and PASS/MISS, measured side
 # by side in one run. Takes a few minutes; run it on a quiet machine.
 .PHONY: bench bench-smoke
 bench: lib

@@ -1,4 +1,4 @@
-//! Issue 5, item 3: export throughput and cost, OTLP/JSON and OTLP/protobuf.
+//! BENCHMARKS.md, item 3: export throughput and cost, OTLP/JSON and OTLP/protobuf.
 //!
 //! 1. The receiver alone: pre-encoded 512-span requests POSTed back to back over one
 //!    keep-alive connection (as one tracer's exporter sends them): spans/s it can take and its

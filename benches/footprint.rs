@@ -1,4 +1,4 @@
-//! Issue 5, item 6: what an additional tracer costs. In a fresh process: one tracer (talking to
+//! BENCHMARKS.md, item 6: what an additional tracer costs. In a fresh process: one tracer (talking to
 //! the loopback receiver: its session started, a few spans exported), then 99 more used the
 //! same way. RSS added per additional tracer (VmRSS difference / 99) and the thread count with
 //! 1 and with 100 tracers (the background runtime is shared: it should not grow).

@@ -1,4 +1,4 @@
-//! Issue 5, items 1 and 2: the span hot path through the C ABI against the same spans made
+//! BENCHMARKS.md, items 1 and 2: the span hot path through the C ABI against the same spans made
 //! directly with opentelemetry_sdk 0.33, measured interleaved in one process; then 1 vs 2
 //! threads on one tracer, and 2 tracers.
 //!
@@ -332,7 +332,7 @@ fn main() {
     let n = size(2000, 200);
     let rounds = size(40, 2);
 
-    // ---- item 1: single thread, interleaved -----------------------------------------
+    // ---- BENCHMARKS.md item 1: single thread, interleaved ---------------------------
     let hh = Hh::new(&receiver.url);
     let hcx = hh.context();
     let sdk = Sdk::new(Some(&receiver.addr));
@@ -490,7 +490,7 @@ fn main() {
     assert_eq!(st.spans_dropped, 0, "libhoneyhive dropped spans");
     drop(floor);
 
-    // ---- item 2: contention ------------------------------------------------------------
+    // ---- BENCHMARKS.md item 2: contention ----------------------------------------------
     // Two worker threads for the whole phase, each with its own session and root span made
     // on that thread (as a server's request handlers have), so that a round measures the
     // spans, not thread start-up. A round: each scenario is one burst per active worker,

@@ -1,4 +1,4 @@
-//! Issue 5, item 7: `hh_tracer_new` and `hh_session_create` must not wait on the network.
+//! BENCHMARKS.md, item 7: `hh_tracer_new` and `hh_session_create` must not wait on the network.
 //! Their latency (p50 / p99 / max over many calls, default configuration: 5 s API timeout)
 //! while the server is down (connection refused: a port nobody listens on), while it hangs
 //! (the receiver's fault mode "hang": connections accepted, never answered), and, for

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Runs every benchmark of issue 5 and prints each figure with its target and PASS/MISS.
+"""Runs every benchmark of BENCHMARKS.md and prints each figure with its target and PASS/MISS.
 
     python3 benches/run.py            # make bench: the full run (a few minutes)
     python3 benches/run.py --smoke    # make bench-smoke: each benchmark very briefly, to prove

@@ -1,4 +1,4 @@
-/* Issue 5, item 1 through the shipped artifact: the span hot path of a C program linked
+/* BENCHMARKS.md, item 1, through the shipped artifact: the span hot path of a C program linked
  * against target/release/libhoneyhive.so, exporting (JSON, batch mode) to the loopback
  * receiver whose URL is in HH_BENCH_URL (benches/run.py starts it).
  *

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Issue 5, items 5 and 7: the official Python SDK (honeyhive, pinned in
+"""BENCHMARKS.md, items 5 and 7: the official Python SDK (honeyhive, pinned in
 tests/reference/requirements.txt), measured in the same `make bench` run as libhoneyhive.
 
   reference.py hot URL [rounds] [n]

@@ -1,6 +1,6 @@
 # frozen_string_literal: true
 
-# Issue 5, item 4 (Ruby): the span hot path through the block API, exporting (OTLP/JSON,
+# BENCHMARKS.md, item 4 (Ruby): the span hot path through the block API, exporting (OTLP/JSON,
 # batch mode) to the loopback receiver at HH_BENCH_URL (benches/run.py starts it):
 #
 #   tracer.trace("llm.call", event_type: :model, session_id: sid) do |span|   # parent: the

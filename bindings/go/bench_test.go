@@ -60,7 +60,7 @@ func BenchmarkEnrich(b *testing.B) {
 	}
 }
 
-// BenchmarkHotPath is issue 5's span hot path from Go, compared by benches/run.py with the C
+// BenchmarkHotPath is the span hot path from Go (BENCHMARKS.md, item 4), compared by benches/run.py with the C
 // program benches/c/hot_path.c in the same run: a span with an explicit parent (the span in
 // ctx) and session (CreateSession), event type model, three metadata fields, End; batch mode,
 // exporting (OTLP/JSON) to the loopback receiver (HH_BENCH_URL, else a private one). Spans

@@ -22,5 +22,6 @@
 // Every method is safe for concurrent use. Failures are *Error values carrying the C
 // status (errors.Is with ErrTimeout, ErrExportFailed, ErrTracerClosed, ...); nothing
 // panics. Finalizers end forgotten spans and close forgotten tracers as a safety net, but
-// call Span.End and Tracer.Close yourself: Go's os.Exit skips the library's exit-time flush.
+// call Span.End and Tracer.Close yourself: a Go program never runs the library's exit-time
+// flush (neither when main returns nor on os.Exit).
 package honeyhive

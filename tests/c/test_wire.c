@@ -133,7 +133,7 @@ static void default_session(void) {
     CHECK_STR_EQ(jgets(jget(traces, "headers"), "authorization"), "Bearer test-key");
     CHECK_STR_EQ(jgets(jget(traces, "headers"), "content-type"), "application/json");
     CHECK_STR_EQ(jgets(jget(traces, "headers"), "x-source"), "dev");
-    CHECK(jget(jget(traces, "headers"), "hh-client-timestamp") == NULL); /* spec 3.1 */
+    CHECK(jget(jget(traces, "headers"), "hh-client-timestamp") == NULL); /* REST calls only */
     /* The session reaches the server before its spans (header doc of hh_session_create). */
     CHECK_MSG(start && traces && seq_of(start) < seq_of(traces), "session/start seq %lld, traces seq %lld",
               seq_of(start), seq_of(traces));
@@ -274,13 +274,13 @@ static void nesting(void) {
 }
 
 static void enrichment(void) {
-    TEST_BEGIN("hh_span_enrich: spec 4.2 flattening, every namespace");
+    TEST_BEGIN("hh_span_enrich: flattening into dotted paths, every namespace");
     rcv_reset(&R);
     hh_tracer t = new_tracer("");
     hh_error err;
     memset(&err, 0, sizeof err);
 
-    hh_span a = start_span(t, "enrich-spec-4-2", HH_EVENT_TOOL, 0, NULL);
+    hh_span a = start_span(t, "enrich-flatten", HH_EVENT_TOOL, 0, NULL);
     CHECK_OK(hh_span_enrich(a, "{\"metadata\":{\"nested\":{\"x\":1,\"y\":[1,2]}}}", &err));
 
     hh_span b = start_span(t, "enrich-all", HH_EVENT_TOOL, 0, NULL);
@@ -301,14 +301,14 @@ static void enrichment(void) {
     CHECK_OK(hh_span_enrich(c, "{\"metadata\":{\"a\":1,\"b\":2}}", &err));
     CHECK_OK(hh_span_enrich(c, "{\"metadata\":{\"a\":3}}", &err));
 
-    /* Initial attributes (spec 4.5): raw key plus normalized key. */
+    /* Initial attributes: raw key plus normalized key (`.`, `-`, space -> `_`; leading digit -> `attr_`). */
     hh_span d = 0;
     CHECK_OK(hh_span_start(t, "enrich-initial", HH_EVENT_TOOL, 0, NULL,
                            "{\"custom.attr\":1,\"plain\":\"x\",\"9lives\":true,\"obj\":{\"in\":2}}", &d, &err));
-    /* An explicit honeyhive_event_type in the initial attributes wins over detection (4.4 rule 1). */
+    /* An explicit honeyhive_event_type in the initial attributes wins over detection. */
     hh_span e = 0;
     CHECK_OK(hh_span_start(t, "plain-step", HH_EVENT_DEFAULT, 0, NULL, "{\"honeyhive_event_type\":\"chain\"}", &e, &err));
-    /* Detection by name (4.4 rule 5) and the default (tool); explicit types win. */
+    /* Detection by a model-ish word in the name, and the default (tool); explicit types win. */
     hh_span f = start_span(t, "openai.chat", HH_EVENT_DEFAULT, 0, NULL);
     hh_span g = start_span(t, "fetch_docs", HH_EVENT_DEFAULT, 0, NULL);
     hh_span h = start_span(t, "gpt-but-tool", HH_EVENT_TOOL, 0, NULL);
@@ -325,7 +325,7 @@ static void enrichment(void) {
     CHECK_OK(hh_tracer_flush(t, (uint32_t)scaled_ms(10000)));
     jval *spans = rcv_wait_spans(&R, 9, 10000);
 
-    const jval *sa = span_by_name(spans, "enrich-spec-4-2");
+    const jval *sa = span_by_name(spans, "enrich-flatten");
     CHECK(jint_is(span_attr(sa, "honeyhive_metadata.nested.x"), 1));
     CHECK(jint_is(span_attr(sa, "honeyhive_metadata.nested.y.0"), 1));
     CHECK(jint_is(span_attr(sa, "honeyhive_metadata.nested.y.1"), 2));
@@ -363,7 +363,7 @@ static void enrichment(void) {
     CHECK_STR_EQ(span_attr_str(sd, "plain"), "x");
     CHECK(jbool_is(span_attr(sd, "9lives"), 1));
     CHECK(jbool_is(span_attr(sd, "attr_9lives"), 1));
-    /* spec 4.5: non-primitive initial values are written as text, not flattened. */
+    /* Non-primitive initial values are written as text, not flattened. */
     CHECK(span_attr(sd, "obj.in") == NULL);
     CHECK_MSG(span_attr_str(sd, "obj") && strstr(span_attr_str(sd, "obj"), "\"in\"") != NULL, "obj = %s",
               span_attr_str(sd, "obj") ? span_attr_str(sd, "obj") : "(not a string)");
@@ -434,7 +434,7 @@ static void typed_setters(void) {
     CHECK(jint_is(span_attr(sp, "honeyhive_metrics.max"), INT64_MAX));
     CHECK(jint_is(span_attr(sp, "honeyhive_metrics.min"), INT64_MIN));
     CHECK(jdouble_is(span_attr(sp, "honeyhive_metrics.whole"), 3.0));
-    /* spec 3.2: NaN and infinities go out as strings. */
+    /* NaN and infinities, which JSON cannot hold, go out as strings. */
     CHECK(span_attr_str(sp, "honeyhive_metrics.nan") != NULL);
     CHECK(span_attr_str(sp, "honeyhive_metrics.inf") != NULL);
     CHECK_STR_EQ(span_attr_str(sp, "honeyhive_metadata.dotted.key.path"), "deep");
@@ -607,7 +607,7 @@ static void inject_extract(void) {
     CHECK_STR_EQ(jgets(nb, "parent_span_id"), jgets(u, "span_id"));
     CHECK_STR_EQ(span_attr_str(nb, "honeyhive.session_id"), down_def);
     CHECK_STR_EQ(span_attr_str(span_by_name(spans, "downstream-altkey"), "honeyhive.session_id"), sid);
-    /* spec 4.1: honeyhive.project is the baggage `project`, otherwise the tracer's project. */
+    /* honeyhive.project is the baggage `project`, otherwise the tracer's project. */
     CHECK_STR_EQ(span_attr_str(d, "honeyhive.project"), "p");
     jfree(spans);
     close_tracer(up);
@@ -881,7 +881,7 @@ static void file_exporter(void) {
 }
 
 static void config_session_and_evaluation(void) {
-    TEST_BEGIN("config session_id, evaluation mode (spec 6.6)");
+    TEST_BEGIN("config session_id, evaluation mode (run_id, dataset_id, datapoint_id)");
     rcv_reset(&R);
     hh_tracer t = new_tracer(",\"session_id\":\"CCCCCCCC-DDDD-4EEE-8FFF-000000000000\",\"run_id\":\"run-1\","
                              "\"dataset_id\":\"ds-1\",\"datapoint_id\":\"dp-1\",\"inputs\":{\"q\":\"hello\"}");
@@ -915,7 +915,7 @@ static void config_session_and_evaluation(void) {
 }
 
 static void name_filters(void) {
-    TEST_BEGIN("span_name_filters (spec 6.7)");
+    TEST_BEGIN("span_name_filters (prefix include/exclude)");
     rcv_reset(&R);
     hh_tracer t = new_tracer(",\"span_name_filters\":{\"exclude\":[{\"type\":\"prefix\",\"value\":\"noisy\"},\"debug.\"]}");
     hh_span root = start_span(t, "kept-root", HH_EVENT_CHAIN, 0, NULL);

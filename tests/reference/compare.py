@@ -68,11 +68,11 @@ GRANDCHILD_SPAN = "openai.chat"
 GRANDCHILD_ENRICH = {"config": {"model": "gpt-4o"}, "metrics": {"tokens": 12}}
 # Python: start_span(attributes={"honeyhive_event_type": "model"}); ours: HH_EVENT_MODEL.
 TYPED_SPAN = "typed_step"
-# Initial attributes at span start (spec 4.5): raw key plus normalized key.
+# Initial attributes at span start: raw key plus normalized key (`.`, `-`, space -> `_`).
 ATTRS_SPAN = "attrs_step"
 ATTRS_PRIMITIVE = {"custom.attr": "v", "my-key": "k", "n": 3, "f": 2.5, "flag": True}
-# Non-primitive initial values (spec 4.5: Python gives lists to OTel as arrays under the raw
-# key and str() of them under the normalized key; OTel drops a dict under the raw key).
+# Non-primitive initial values (Python gives lists to OTel as arrays under the raw key and
+# str() of them under the normalized key; OTel drops a dict under the raw key).
 ATTRS_NONPRIMITIVE = {"tags.list": ["a", "b"], "ints": [1, 2], "d": {"a": 1}}
 SESSION_ENRICH = {
     "metadata": {"m": 1, "nested": {"a": [1, 2]}},
@@ -82,7 +82,7 @@ SESSION_ENRICH = {
     "metrics": {"mm": 5.5},
     "config": {"c": 6},
     "user_properties": {"u": 7},
-    "extra_kw": "e",  # an unknown keyword: joins metadata (spec 2.3)
+    "extra_kw": "e",  # an unknown keyword: joins the PUT /events metadata
 }
 CREATED_SESSION = {"session_name": "second-session", "inputs": {"a": 1},
                    "metadata": {"k": "v"}, "user_properties": {"u": "x"}}
@@ -233,23 +233,23 @@ NORMALIZED = [
     "order of the REST requests (ours sends them from a background worker; requests are "
     "matched by kind: which session they start or enrich)",
     "hh-client-version / hh-client-language / hh-client-package values (presence is checked; "
-    "spec 11 Must-match 3: hh-client-language is the binding's language)",
+    "hh-client-language is the binding's language)",
     "hh-client-timestamp value (presence and decimal form are checked)",
     "user-agent, host, content-length, accept-encoding, connection (HTTP client stack)",
-    "resource attributes (spec 3.6: Python's are OTel's defaults of the first provider)",
-    "scope name suffix after 'honeyhive.' (spec 3.6: the Python tracer id)",
+    "resource attributes (Python's are OTel's defaults of the first provider)",
+    "scope name suffix after 'honeyhive.' (Python's is its tracer object's id)",
     "order of attributes within a span, of spans within a request, batching into requests",
 ]
 
-# Documented differences that do not fail the run. Each: id, where it shows, spec section,
-# why, and a predicate over a Difference.
+# Documented differences that do not fail the run. Each: id, what differs, why it is
+# intended, and a predicate over a Difference.
 EXPECTED = [
     {
         "id": "E1-session-id-in-start-body",
         "what": "POST /session/start body carries session.session_id in ours, not in Python",
-        "spec": "11 Must-match 1 (`session_id?` is part of the body); 2.2 (a valid caller-given "
-                "id is sent and echoed); 2.7/README: ours makes the UUID on the client so init "
-                "never waits on the network",
+        "why": "session_id is an optional field of the start body; a valid caller-given id is "
+               "sent and echoed back; ours makes the UUID on the client so init never waits on "
+               "the network",
         "match": lambda d: (d.area.startswith("REST session/start")
                             and d.path == "body session.session_id"
                             and d.python is MISSING and isinstance(d.ours, str)
@@ -259,7 +259,7 @@ EXPECTED = [
         "id": "E2-flush-reports-delivery",
         "what": "flush result: Python force_flush() returns True whatever happened; ours returns "
                 "a status that reports delivery",
-        "spec": "11 Should-deviate 6",
+        "why": "flush reports whether the export succeeded",
         "match": lambda d: d.area == "driver" and d.path == "flush",
     },
     {
@@ -267,21 +267,21 @@ EXPECTED = [
         "what": "retries on 429/5xx, any 2xx accepted, no 'Bearer None', offline test mode, "
                 "trailing '/' normalized (not exercised by this happy-path scenario; listed so "
                 "that a scenario extension showing them is not reported as unexpected)",
-        "spec": "11 Should-deviate 1-5",
+        "why": "intended deviations (README: Differences from the Python SDK)",
         "match": lambda d: d.area == "retries",
     },
     {
         "id": "E4-errors-on-same-span",
         "what": "errors stored on the span itself (honeyhive_error/_error_type) instead of a "
                 "separate '<name>_error' span (not exercised here)",
-        "spec": "11 Should-deviate 8",
+        "why": "the error stays on the span that failed",
         "match": lambda d: d.area.startswith("span ") and d.area.endswith("_error"),
     },
     {
         "id": "E5-span-limits-default-session-name",
         "what": "span limits on every tracer; default session name = program name "
                 "(not exercised: this scenario sets session_name)",
-        "spec": "11 Should-deviate 9, 10",
+        "why": "the same span limits on every tracer; program name as the default session name",
         "match": lambda d: d.area == "limits",
     },
     {
@@ -290,7 +290,7 @@ EXPECTED = [
                 "(\"['a', 'b']\", \"{'a': 1}\") under the normalized key (and over the raw key when "
                 "they coincide); ours writes one typed arrayValue for a list of same-typed scalars "
                 "and JSON text otherwise, under both keys (README: Differences from the Python SDK)",
-        "spec": "4.5 (values: other non-primitives str()); 3.2 (lists are arrayValue)",
+        "why": "Python str()s non-primitive initial values; OTLP has arrayValue for lists",
         "match": lambda d: _non_scalar_initial_attribute(d),
     },
 ]
@@ -493,7 +493,7 @@ def compare_headers(rep: Report, area: str, py: dict, ours: dict, otlp: bool):
             rep.check(area, f"header {name}", a, b)
     if otlp:
         for name in ("hh-client-timestamp",):
-            rep.check(area, f"header {name} absent on OTLP (spec 3.1)",
+            rep.check(area, f"header {name} absent on OTLP (REST calls only)",
                       name in py, name in ours)
 
 
@@ -728,7 +728,7 @@ def print_report(rep: Report, py_res: dict, our_res: dict) -> int:
     print("\nDocumented expected differences (compare.py EXPECTED):")
     for e in EXPECTED:
         hits = sum(1 for d in rep.diffs if d.expected is e)
-        print(f"  - {e['id']} [spec {e['spec']}]: {e['what']} -- seen {hits}x")
+        print(f"  - {e['id']}: {e['what']} ({e['why']}) -- seen {hits}x")
     unexpected = [d for d in rep.diffs if not d.expected]
     matches = sum(1 for r in rep.rows if r[4] == "MATCH")
     print(f"\nSummary: {matches} matches, {len(rep.diffs) - len(unexpected)} expected "

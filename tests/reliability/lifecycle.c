@@ -339,7 +339,7 @@ static void close_race_round(int round, int hang) {
     CHECK_MSG(closed > 0, "the users never saw the tracer closed");
     if (hang) {
         /* Nothing can be delivered: the first close times out, and the second (concurrent)
-         * close waits for it and reports the same, instead of HH_OK at once (O1). */
+         * close waits for it and reports the same, instead of HH_OK at once (RELIABILITY.md O1). */
         for (int i = 0; i < 2; i++) {
             CHECK_MSG(c[i].st == HH_ERR_TIMEOUT, "close -> %s", status_str(c[i].st));
             CHECK_MSG(c[i].ms > 200, "close(300) returned after %.0f ms while the other close was delivering", c[i].ms);

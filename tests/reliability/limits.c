@@ -233,8 +233,8 @@ static void wire_limits(void) {
            status_str(err_on_full), err_attr_kept, status_str(enrich_on_full), late_kept,
            jgets(ps, "status_code") ? jgets(ps, "status_code") : "?");
     CHECK(pc && pco && ps && big);
-    /* An enrichment that returned HH_OK is applied whole (design rule 5: nothing partially
-     * applied); a 1024-key call fits on a fresh span (the library's attributes come on top). */
+    /* An enrichment that returned HH_OK is applied whole (a call that fails changes
+     * nothing, and one that succeeds is applied in full); a 1024-key call fits on a fresh span (the library's attributes come on top). */
     CHECK_MSG(per_call == HH_MAX_ATTRIBUTES_PER_CALL,
               "hh_span_enrich with %d keys returned HH_OK but only %zu arrived (silently truncated at the per-span limit)",
               HH_MAX_ATTRIBUTES_PER_CALL, per_call);

@@ -76,9 +76,9 @@ class TestFork < Minitest::Test
   end
 
   # Every span must have its own span id, and the child's new root spans must not share
-  # a trace with the parent's. Fails with libhoneyhive 0.1.0: the span/trace id RNG
-  # (opentelemetry_sdk RandomIdGenerator: a thread-local SmallRng) is not reseeded in the
-  # child, so the forking thread of every child replays the parent's id sequence.
+  # a trace with the parent's. An id generator whose per-thread RNG is not reseeded in the
+  # child (as OTel's default one) makes the forking thread of every child replay the
+  # parent's id sequence.
   def test_fork_ids_are_unique_across_processes
     %w[queued load].each do |mode|
       _, spans, = self.class.scenario(mode)

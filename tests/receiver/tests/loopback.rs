@@ -69,7 +69,8 @@ fn protobuf_export() -> Vec<u8> {
     .encode_to_vec()
 }
 
-/// The example of spec section 3.2 (placeholders filled in).
+/// An export body shaped as the Python SDK's OTLP/JSON encoder writes it (enum names, a null
+/// `parentSpanId` on roots; placeholders filled in).
 fn python_style_json() -> Value {
     json!({"resourceSpans": [{
       "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "unknown_service:python"}}]},

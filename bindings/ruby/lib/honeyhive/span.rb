@@ -55,10 +55,10 @@ module HoneyHive
       raise Error.from_status(status, nil, "span end")
     end
 
-    # Enriches the span (spec 4.3): metadata/metrics/inputs/outputs/feedback/config/
-    # user_properties are Hashes flattened to honeyhive_<ns>.<dotted.path> (numbers and
-    # booleans keep their type), error is a String (honeyhive_error), event_type one of
-    # :model/:tool/:chain. Any other keyword goes to metadata. All or nothing. Returns self.
+    # Enriches the span as the Python SDK's enrich_span does: metadata/metrics/inputs/outputs/
+    # feedback/config/user_properties are Hashes flattened to honeyhive_<ns>.<dotted.path>
+    # (numbers and booleans keep their type), error is a String (honeyhive_error), event_type
+    # one of :model/:tool/:chain. Any other keyword goes to metadata. All or nothing. Returns self.
     def enrich(**fields)
       body = {}
       fields.each do |k, v|
