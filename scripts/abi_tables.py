@@ -46,7 +46,7 @@ class Header:
             ("the hh_stats struct", self.stats_fields),
         ]:
             if not items:
-                raise ValueError(f"{HEADER}: found no {what}")
+                raise ValueError(f"{HEADER}: {what} not found")
 
     @staticmethod
     def _enum(text, name):

@@ -161,3 +161,53 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_has_its_number_and_its_c_name() {
+        for (i, s) in Status::ALL.iter().enumerate() {
+            assert_eq!(
+                *s as i32, i as i32,
+                "status numbers are 0, 1, 2, ... in order"
+            );
+            assert_eq!(Status::from_code(i as i32), Some(*s));
+            assert_eq!(s.name(), format!("{s:?}"));
+            assert_eq!(s.name_nul(), format!("{s:?}\0"));
+        }
+        assert_eq!(Status::from_code(Status::ALL.len() as i32), None);
+        assert_eq!(Status::from_code(-1), None);
+        assert_eq!(
+            Status::from_code(11).map(Status::name),
+            Some("HH_ERR_TIMEOUT")
+        );
+    }
+
+    #[test]
+    fn every_error_kind_maps_to_the_status_of_the_same_number() {
+        let kinds = [
+            (ErrorKind::NullArgument, Status::HH_ERR_NULL_ARGUMENT),
+            (ErrorKind::InvalidUtf8, Status::HH_ERR_INVALID_UTF8),
+            (ErrorKind::InvalidJson, Status::HH_ERR_INVALID_JSON),
+            (ErrorKind::InvalidConfig, Status::HH_ERR_INVALID_CONFIG),
+            (ErrorKind::InvalidArgument, Status::HH_ERR_INVALID_ARGUMENT),
+            (ErrorKind::InvalidHandle, Status::HH_ERR_INVALID_HANDLE),
+            (ErrorKind::SpanEnded, Status::HH_ERR_SPAN_ENDED),
+            (ErrorKind::TracerClosed, Status::HH_ERR_TRACER_CLOSED),
+            (ErrorKind::LimitExceeded, Status::HH_ERR_LIMIT_EXCEEDED),
+            (ErrorKind::BufferTooSmall, Status::HH_ERR_BUFFER_TOO_SMALL),
+            (ErrorKind::Timeout, Status::HH_ERR_TIMEOUT),
+            (ErrorKind::ExportFailed, Status::HH_ERR_EXPORT_FAILED),
+            (ErrorKind::Panic, Status::HH_ERR_PANIC),
+            (ErrorKind::Internal, Status::HH_ERR_INTERNAL),
+        ];
+        // Every error status has a kind, and no kind maps to HH_OK.
+        assert_eq!(kinds.len(), Status::ALL.len() - 1);
+        for (kind, status) in kinds {
+            assert_eq!(Status::from(kind), status);
+            assert_eq!(kind as u32, status as u32);
+        }
+    }
+}

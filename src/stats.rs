@@ -2,10 +2,16 @@
 //!
 //! The list of counters is written once, as `StatsSnapshot` below: cbindgen reads it as
 //! written for the C header's `hh_stats`, and `stats_table!` derives the live counters
-//! (`Stats`), their reset and the snapshot from it. To add a counter: add a
-//! `#[counter(AtomicU64)]` field, with its doc, to `StatsSnapshot` before `queue_len` (`Striped` for one
-//! bumped on every span), bump it with `Stats::add(&stats.<field>, n)` where it happens, and
-//! run `make header` (and `make bindings-tables`, which `make header` runs).
+//! (`Stats`), their reset and the snapshot from it.
+//!
+//! To add a counter (say `spans_rejected`):
+//! 1. here, a field before `queue_len`: `#[counter(AtomicU64)]` (or `Striped` for a counter
+//!    bumped on every span from many threads), its doc, `pub spans_rejected: u64,`;
+//! 2. bump it where it happens: `Stats::add(&stats.spans_rejected, 1)`;
+//! 3. `make header` (regenerates include/honeyhive.h and Ruby's tables);
+//! 4. Go: a `SpansRejected` field in `Stats` (bindings/go/tracer.go) and its line in
+//!    `cTracerStats` (bindings/go/capi.go); the Go build and `make header-check` fail until
+//!    both are there. C++ (`Stats` is `hh_stats`) and Ruby need nothing.
 
 use crate::local::Padded;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -148,5 +154,53 @@ impl Stats {
                 .load(Relaxed)
                 .min(self.spans_dropped.load(Relaxed))
             + self.rest_failures.load(Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_snapshot_reads_each_counter_into_its_field_and_reset_zeroes_them_all() {
+        let stats = Stats::default();
+        stats.spans_started.add(1);
+        stats.spans_ended.add(2);
+        for (counter, n) in [
+            (&stats.spans_exported, 3),
+            (&stats.spans_dropped, 4),
+            (&stats.export_requests, 5),
+            (&stats.export_failures, 6),
+            (&stats.export_retries, 7),
+            (&stats.rest_calls, 8),
+            (&stats.rest_failures, 9),
+            (&stats.spans_refused_after_close, 1),
+        ] {
+            Stats::add(counter, n);
+        }
+        let expected = StatsSnapshot {
+            spans_started: 1,
+            spans_ended: 2,
+            spans_exported: 3,
+            spans_dropped: 4,
+            export_requests: 5,
+            export_failures: 6,
+            export_retries: 7,
+            rest_calls: 8,
+            rest_failures: 9,
+            queue_len: 10,
+        };
+        assert_eq!(stats.snapshot(10), expected);
+        // 4 dropped, 1 of them refused after close (already reported), 9 REST failures.
+        assert_eq!(stats.losses(), 3 + 9);
+
+        stats.reset();
+        assert_eq!(
+            stats.snapshot(0),
+            StatsSnapshot::default(),
+            "reset zeroes every counter"
+        );
+        assert_eq!(stats.losses(), 0);
+        assert_eq!(stats.spans_refused_after_close.load(Relaxed), 0);
     }
 }
