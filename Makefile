@@ -18,8 +18,8 @@ header:
 
 # Fails when include/honeyhive.h is not what cbindgen generates from src/ffi, or when a
 # binding's copy of its lists (status codes, event types, namespaces, stats fields) drifts
-# from it: Ruby's generated tables, C++'s describe()/enums, Go's C constants. The script's own
-# tests prove the check fails on each kind of drift.
+# from it: Ruby's generated tables, C++'s describe()/enums, Go's C constants, the core's name
+# tables. The script's own tests prove the check fails on each kind of drift.
 header-check:
 	@tmp=$$(mktemp); cbindgen --quiet --config cbindgen.toml --output $$tmp . && \
 	  if ! diff -u include/honeyhive.h $$tmp; then echo "include/honeyhive.h is stale: run make header"; rm -f $$tmp; exit 1; fi; \

@@ -10,7 +10,10 @@ sizes. The bindings follow it:
 - C++: honeyhive.hpp uses the header's constants and `hh_stats` directly; `--check` fails when
   `describe()`, `EventType`, `Namespace` or `enrichment_key()` miss or add a value.
 - Go: the package uses the C constants through cgo; `--check` fails when a status, event type,
-  namespace or stats field of the header has no `C.<NAME>` / `s.<field>` use in it.
+  namespace or stats field of the header has no `C.<NAME>` / `s.<field>` use in it, or when
+  `EventType.String()` does not spell an event type as the header does.
+- Rust: the core's string tables `NAMESPACES` and `EVENT_TYPES` (indexed by the HH_NS_* and
+  HH_EVENT_* numbers less one) must list the header's names in the header's order.
 
 Usage: abi_tables.py [--root DIR] (--check | --write). Exit status 1 with one line per
 difference when the bindings drift from the header.
@@ -25,6 +28,7 @@ HEADER = "include/honeyhive.h"
 RUBY = "bindings/ruby/lib/honeyhive/abi.rb"
 CPP = "bindings/cpp/include/honeyhive/honeyhive.hpp"
 GO_DIR = "bindings/go"
+RUST_DIR = "src"
 
 
 class Header:
@@ -190,9 +194,38 @@ def check_go(h, sources, problems):
         for name, _ in names:
             if name not in used:
                 problems.append(f"{GO_DIR}: the {what} {name} has no C.{name} constant")
+    # EventType.String(): the event type's name as the header spells it (HH_EVENT_MODEL: "model").
+    text = "".join(sources.values())
+    consts = dict(re.findall(r"(Event\w+)\s+EventType = C\.(HH_EVENT_\w+)", text))
+    names = dict(re.findall(r'case (Event\w+):\s*return "(\w*)"', text))
+    for go_name, c_name in consts.items():
+        want = "" if c_name == "HH_EVENT_DEFAULT" else c_name[len("HH_EVENT_"):].lower()
+        if names.get(go_name) != want:
+            problems.append(f'{GO_DIR}: EventType.String() should return "{want}" for {go_name}')
     for _, field in h.stats_fields:
         if field not in fields:
             problems.append(f"{GO_DIR}: Stats does not read hh_stats.{field} (cTracerStats)")
+
+
+def check_rust(h, sources, problems):
+    """The core's name tables, in the order of the header's numbers 1, 2, ..."""
+    tables = [
+        ("NAMESPACES", r"const NAMESPACES: \[\(&str, &str\); \d+\] = \[(.*?)\];",
+         r'\(\s*"(\w+)"', h.namespaces, "HH_NS_"),
+        ("EVENT_TYPES", r"const EVENT_TYPES: \[&str; \d+\] = \[(.*?)\];", r'"(\w+)"',
+         h.events, "HH_EVENT_"),
+    ]
+    for table, pattern, entry, constants, prefix in tables:
+        found = [(path, m) for path, text in sources.items()
+                 for m in re.finditer(pattern, text, re.S)]
+        if len(found) != 1:
+            problems.append(f"{RUST_DIR}: expected one `const {table}` table, found {len(found)}")
+            continue
+        path, m = found[0]
+        names = re.findall(entry, m.group(1))
+        expected = [n[len(prefix):].lower() for n, v in sorted(constants, key=lambda c: c[1]) if v > 0]
+        if names != expected:
+            problems.append(f"{path}: {table} lists {names}; {HEADER}'s {prefix}* 1.. are {expected}")
 
 
 def read(root, path):
@@ -230,6 +263,13 @@ def main(argv=None):
             if name.endswith(".go") and not name.endswith("_test.go")
         }
         check_go(h, go, problems)
+        rust = {}
+        for dirpath, _, files in os.walk(os.path.join(args.root, RUST_DIR)):
+            for name in files:
+                if name.endswith(".rs"):
+                    full = os.path.join(dirpath, name)
+                    rust[os.path.relpath(full, args.root)] = read(dirpath, name)
+        check_rust(h, rust, problems)
     except ValueError as e:
         problems = [str(e)]
     if problems:
@@ -238,7 +278,7 @@ def main(argv=None):
         print(f"abi-tables: the bindings drifted from {HEADER} ({len(problems)} difference(s))",
               file=sys.stderr)
         return 1
-    print(f"abi-tables: Ruby, C++ and Go bindings match {HEADER}")
+    print(f"abi-tables: Ruby, C++, Go and the core's name tables match {HEADER}")
     return 0
 
 

@@ -28,6 +28,8 @@ class DriftCheck(unittest.TestCase):
         for path in [abi_tables.HEADER, abi_tables.RUBY, abi_tables.CPP]:
             os.makedirs(os.path.dirname(os.path.join(self.root, path)), exist_ok=True)
             shutil.copy(os.path.join(REPO, path), os.path.join(self.root, path))
+        shutil.copytree(os.path.join(REPO, abi_tables.RUST_DIR),
+                        os.path.join(self.root, abi_tables.RUST_DIR))
         go = os.path.join(self.root, abi_tables.GO_DIR)
         os.makedirs(go)
         for name in os.listdir(os.path.join(REPO, abi_tables.GO_DIR)):
@@ -112,6 +114,10 @@ class DriftCheck(unittest.TestCase):
         self.edit(os.path.join(abi_tables.GO_DIR, "errors.go"), "= C.HH_ERR_PANIC", "= 13")
         self.assert_fails("the status HH_ERR_PANIC has no C.HH_ERR_PANIC constant")
 
+    def test_a_go_event_name_misspelt(self):
+        self.edit(os.path.join(abi_tables.GO_DIR, "span.go"), 'return "chain"', 'return "chains"')
+        self.assert_fails('EventType.String() should return "chain" for EventChain')
+
     def test_a_go_stats_field_not_read(self):
         self.edit(os.path.join(abi_tables.GO_DIR, "capi.go"), "uint64(s.rest_failures)", "0")
         self.assert_fails("Stats does not read hh_stats.rest_failures")
@@ -119,6 +125,20 @@ class DriftCheck(unittest.TestCase):
     def test_the_generated_ruby_edited_by_hand(self):
         self.edit(abi_tables.RUBY, "ERR_TIMEOUT          = 11", "ERR_TIMEOUT          = 12")
         self.assert_fails(f"{abi_tables.RUBY}: differs from what {abi_tables.HEADER} generates")
+
+    def test_the_core_namespace_table_reordered(self):
+        self.edit("src/enrich.rs", '("metrics", "honeyhive_metrics"),\n    ("feedback", "honeyhive_feedback"),',
+                  '("feedback", "honeyhive_feedback"),\n    ("metrics", "honeyhive_metrics"),')
+        self.assert_fails("src/enrich.rs: NAMESPACES lists")
+
+    def test_a_namespace_added_to_the_header_but_not_to_the_core(self):
+        self.edit(abi_tables.HEADER, "#define HH_NS_USER_PROPERTIES 7\n",
+                  "#define HH_NS_USER_PROPERTIES 7\n#define HH_NS_SCORES 8\n")
+        self.assert_fails("'user_properties', 'scores']")
+
+    def test_a_core_event_type_misspelt(self):
+        self.edit("src/enrich.rs", '["model", "tool", "chain"]', '["model", "tools", "chain"]')
+        self.assert_fails("src/enrich.rs: EVENT_TYPES lists")
 
     def test_a_header_without_the_lists(self):
         self.edit(abi_tables.HEADER, "} hh_stats;", "} hh_statistics;")
