@@ -13,14 +13,23 @@ all: lib
 lib:
 	$(CARGO) build --release --workspace --lib --bins
 
+# The C header from src/ffi and the core's lists (cbindgen), then the bindings' tables
+# generated from it (bindings/ruby/lib/honeyhive/abi.rb).
 header:
 	cbindgen --quiet --config cbindgen.toml --output include/honeyhive.h .
+	python3 scripts/abi_tables.py --write
 
-# Fails when include/honeyhive.h is not what cbindgen generates from src/ffi.
+# Fails when include/honeyhive.h is not what cbindgen generates from src/ffi, or when a
+# binding's copy of its lists (status codes, event types, namespaces, stats fields) drifts
+# from it: Ruby's generated tables, C++'s describe()/enums, Go's C constants, the core's name
+# tables. The script's own tests prove the check fails on each kind of drift.
 header-check:
 	@tmp=$$(mktemp); cbindgen --quiet --config cbindgen.toml --output $$tmp . && \
 	  if ! diff -u include/honeyhive.h $$tmp; then echo "include/honeyhive.h is stale: run make header"; rm -f $$tmp; exit 1; fi; \
 	  rm -f $$tmp; echo "header-check: include/honeyhive.h is up to date"
+	@python3 scripts/abi_tables.py --check || { echo "header-check: a binding drifted from include/honeyhive.h (see above; Ruby: run make header)"; exit 1; }
+	@out=$$(python3 scripts/test_abi_tables.py 2>&1) || { echo "$$out"; echo "header-check: the drift check's tests failed"; exit 1; }
+	@echo "header-check: the drift check's own tests pass"
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -1,4 +1,17 @@
 //! Per-tracer counters, updated with relaxed atomics (they are reports, not synchronization).
+//!
+//! The list of counters is written once, as `StatsSnapshot` below: cbindgen reads it as
+//! written for the C header's `hh_stats`, and `stats_table!` derives the live counters
+//! (`Stats`), their reset and the snapshot from it.
+//!
+//! To add a counter (say `spans_rejected`):
+//! 1. here, a field before `queue_len`: `#[counter(AtomicU64)]` (or `Striped` for a counter
+//!    bumped on every span from many threads), its doc, `pub spans_rejected: u64,`;
+//! 2. bump it where it happens: `Stats::add(&stats.spans_rejected, 1)`;
+//! 3. `make header` (regenerates include/honeyhive.h and Ruby's tables);
+//! 4. Go: a `SpansRejected` field in `Stats` (bindings/go/tracer.go) and its line in
+//!    `cTracerStats` (bindings/go/capi.go); the Go build and `make header-check` fail until
+//!    both are there. C++ (`Stats` is `hh_stats`) and Ruby need nothing.
 
 use crate::local::Padded;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -19,65 +32,117 @@ impl Striped {
     pub fn load(&self) -> u64 {
         self.0.iter().map(|c| c.load(Relaxed)).sum()
     }
-    fn reset(&self) {
+}
+
+/// What `stats_table!` needs of a counter: read it, zero it.
+pub trait Counter {
+    fn get(&self) -> u64;
+    fn zero(&self);
+}
+
+impl Counter for Striped {
+    fn get(&self) -> u64 {
+        self.load()
+    }
+    fn zero(&self) {
         for c in &self.0 {
             c.store(0, Relaxed);
         }
     }
 }
 
-#[derive(Debug, Default)]
-pub struct Stats {
-    pub spans_started: Striped,
-    pub spans_ended: Striped,
-    pub spans_exported: AtomicU64,
-    pub spans_dropped: AtomicU64,
-    pub export_requests: AtomicU64,
-    pub export_failures: AtomicU64,
-    pub export_retries: AtomicU64,
-    pub rest_calls: AtomicU64,
-    pub rest_failures: AtomicU64,
-    /// Part of `spans_dropped`: spans ended after close. Their own `end` call reported it, so
-    /// they do not make a flush or close report a loss.
-    pub spans_refused_after_close: AtomicU64,
+impl Counter for AtomicU64 {
+    fn get(&self) -> u64 {
+        self.load(Relaxed)
+    }
+    fn zero(&self) {
+        self.store(0, Relaxed);
+    }
 }
 
-/// A point-in-time copy of the counters.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+/// Derives `Stats` (one live counter per `#[counter(Type)]` field of `StatsSnapshot`, of that
+/// type, plus the internal counters written here), `Stats::reset` and `Stats::snapshot`.
+macro_rules! stats_table {
+    (
+        $(#[$attr:meta])*
+        pub struct StatsSnapshot {
+            $(
+                #[counter($counter:ident)]
+                $(#[doc = $doc:literal])*
+                pub $field:ident: u64,
+            )*
+            #[gauge]
+            $(#[doc = $queue_doc:literal])*
+            pub queue_len: u64,
+        }
+    ) => {
+        /// The live counters of one tracer.
+        #[derive(Debug, Default)]
+        pub struct Stats {
+            $( $(#[doc = $doc])* pub $field: $counter, )*
+            /// Part of `spans_dropped`: spans ended after close. Their own `end` call reported
+            /// it, so they do not make a flush or close report a loss.
+            pub spans_refused_after_close: AtomicU64,
+        }
+
+        impl Stats {
+            /// Zeroes every counter (in a forked child).
+            pub fn reset(&self) {
+                $( Counter::zero(&self.$field); )*
+                self.spans_refused_after_close.zero();
+            }
+
+            pub fn snapshot(&self, queue_len: usize) -> StatsSnapshot {
+                StatsSnapshot {
+                    $( $field: Counter::get(&self.$field), )*
+                    queue_len: queue_len as u64,
+                }
+            }
+        }
+    };
+}
+
+// A point-in-time copy of the counters; the C ABI's `hh_stats` (cbindgen renames it).
+/// Counters of one tracer, for `hh_tracer_stats`.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, honeyhive_macros::Table)]
+#[table(stats_table)]
 pub struct StatsSnapshot {
+    #[counter(Striped)]
+    /// Spans started on this tracer.
     pub spans_started: u64,
+    #[counter(Striped)]
+    /// Spans ended and recorded (spans excluded by span_name_filters are not recorded).
     pub spans_ended: u64,
+    #[counter(AtomicU64)]
+    /// Spans delivered: a 2xx answer, or written by the file/console exporter.
     pub spans_exported: u64,
+    #[counter(AtomicU64)]
+    /// Spans lost: queue full, export failed after retries, or ended after close.
     pub spans_dropped: u64,
+    #[counter(AtomicU64)]
+    /// Export requests attempted (one per batch).
     pub export_requests: u64,
+    #[counter(AtomicU64)]
+    /// Export requests that failed after all retries.
     pub export_failures: u64,
+    #[counter(AtomicU64)]
+    /// Retries made by export requests.
     pub export_retries: u64,
+    #[counter(AtomicU64)]
+    /// Session REST calls (session start, enrich session) made.
     pub rest_calls: u64,
+    #[counter(AtomicU64)]
+    /// Session REST calls that failed after all retries (or were dropped).
     pub rest_failures: u64,
+    #[gauge]
+    /// Spans waiting in the export queue now.
     pub queue_len: u64,
 }
 
 impl Stats {
     pub fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Relaxed);
-    }
-
-    /// Zeroes every counter (in a forked child).
-    pub fn reset(&self) {
-        self.spans_started.reset();
-        self.spans_ended.reset();
-        for c in [
-            &self.spans_exported,
-            &self.spans_dropped,
-            &self.export_requests,
-            &self.export_failures,
-            &self.export_retries,
-            &self.rest_calls,
-            &self.rest_failures,
-            &self.spans_refused_after_close,
-        ] {
-            c.store(0, Relaxed);
-        }
     }
 
     /// Everything that was lost without the caller being told at once: dropped spans (except
@@ -90,19 +155,52 @@ impl Stats {
                 .min(self.spans_dropped.load(Relaxed))
             + self.rest_failures.load(Relaxed)
     }
+}
 
-    pub fn snapshot(&self, queue_len: usize) -> StatsSnapshot {
-        StatsSnapshot {
-            spans_started: self.spans_started.load(),
-            spans_ended: self.spans_ended.load(),
-            spans_exported: self.spans_exported.load(Relaxed),
-            spans_dropped: self.spans_dropped.load(Relaxed),
-            export_requests: self.export_requests.load(Relaxed),
-            export_failures: self.export_failures.load(Relaxed),
-            export_retries: self.export_retries.load(Relaxed),
-            rest_calls: self.rest_calls.load(Relaxed),
-            rest_failures: self.rest_failures.load(Relaxed),
-            queue_len: queue_len as u64,
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_snapshot_reads_each_counter_into_its_field_and_reset_zeroes_them_all() {
+        let stats = Stats::default();
+        stats.spans_started.add(1);
+        stats.spans_ended.add(2);
+        for (counter, n) in [
+            (&stats.spans_exported, 3),
+            (&stats.spans_dropped, 4),
+            (&stats.export_requests, 5),
+            (&stats.export_failures, 6),
+            (&stats.export_retries, 7),
+            (&stats.rest_calls, 8),
+            (&stats.rest_failures, 9),
+            (&stats.spans_refused_after_close, 1),
+        ] {
+            Stats::add(counter, n);
         }
+        let expected = StatsSnapshot {
+            spans_started: 1,
+            spans_ended: 2,
+            spans_exported: 3,
+            spans_dropped: 4,
+            export_requests: 5,
+            export_failures: 6,
+            export_retries: 7,
+            rest_calls: 8,
+            rest_failures: 9,
+            queue_len: 10,
+        };
+        assert_eq!(stats.snapshot(10), expected);
+        // 4 dropped, 1 of them refused after close (already reported), 9 REST failures.
+        assert_eq!(stats.losses(), 3 + 9);
+
+        stats.reset();
+        assert_eq!(
+            stats.snapshot(0),
+            StatsSnapshot::default(),
+            "reset zeroes every counter"
+        );
+        assert_eq!(stats.losses(), 0);
+        assert_eq!(stats.spans_refused_after_close.load(Relaxed), 0);
     }
 }

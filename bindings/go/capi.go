@@ -152,6 +152,11 @@ func cTracerClose(t uint64, ms uint32) error {
 	return statusOnly("close", C.hh_tracer_close(C.hh_tracer(t), C.uint32_t(ms)))
 }
 
+// Stats has one uint64 per hh_stats field: a field added to the header and not to Stats fails
+// the build here (and `make header-check` names it).
+var _ [unsafe.Sizeof(C.hh_stats{}) - unsafe.Sizeof(Stats{})]struct{}
+var _ [unsafe.Sizeof(Stats{}) - unsafe.Sizeof(C.hh_stats{})]struct{}
+
 func cTracerStats(t uint64) (Stats, error) {
 	var s C.hh_stats
 	if err := statusOnly("stats", C.hh_tracer_stats(C.hh_tracer(t), &s)); err != nil {

@@ -1,5 +1,11 @@
 package honeyhive
 
+// The status codes are the C header's (include/honeyhive.h), read through cgo: the numbers
+// and names have one source, the Rust core that generates the header.
+
+// #include "honeyhive.h"
+import "C"
+
 import "strconv"
 
 // Status is a libhoneyhive status code (hh_status). Numeric values are stable across
@@ -8,23 +14,23 @@ import "strconv"
 //	if errors.Is(err, honeyhive.ErrTimeout) { ... }
 type Status int32
 
-// Status codes, as in honeyhive.h.
+// Status codes: the C constants of honeyhive.h.
 const (
-	StatusOK              Status = 0
-	StatusNullArgument    Status = 1
-	StatusInvalidUTF8     Status = 2
-	StatusInvalidJSON     Status = 3
-	StatusInvalidConfig   Status = 4
-	StatusInvalidArgument Status = 5
-	StatusInvalidHandle   Status = 6
-	StatusSpanEnded       Status = 7
-	StatusTracerClosed    Status = 8
-	StatusLimitExceeded   Status = 9
-	StatusBufferTooSmall  Status = 10
-	StatusTimeout         Status = 11
-	StatusExportFailed    Status = 12
-	StatusPanic           Status = 13
-	StatusInternal        Status = 14
+	StatusOK              Status = C.HH_OK
+	StatusNullArgument    Status = C.HH_ERR_NULL_ARGUMENT
+	StatusInvalidUTF8     Status = C.HH_ERR_INVALID_UTF8
+	StatusInvalidJSON     Status = C.HH_ERR_INVALID_JSON
+	StatusInvalidConfig   Status = C.HH_ERR_INVALID_CONFIG
+	StatusInvalidArgument Status = C.HH_ERR_INVALID_ARGUMENT
+	StatusInvalidHandle   Status = C.HH_ERR_INVALID_HANDLE
+	StatusSpanEnded       Status = C.HH_ERR_SPAN_ENDED
+	StatusTracerClosed    Status = C.HH_ERR_TRACER_CLOSED
+	StatusLimitExceeded   Status = C.HH_ERR_LIMIT_EXCEEDED
+	StatusBufferTooSmall  Status = C.HH_ERR_BUFFER_TOO_SMALL
+	StatusTimeout         Status = C.HH_ERR_TIMEOUT
+	StatusExportFailed    Status = C.HH_ERR_EXPORT_FAILED
+	StatusPanic           Status = C.HH_ERR_PANIC
+	StatusInternal        Status = C.HH_ERR_INTERNAL
 )
 
 // Sentinel errors for errors.Is. Every *Error unwraps to its Status.
@@ -48,19 +54,8 @@ var (
 	ErrInternal     error = StatusInternal
 )
 
-var statusNames = [...]string{
-	"HH_OK", "HH_ERR_NULL_ARGUMENT", "HH_ERR_INVALID_UTF8", "HH_ERR_INVALID_JSON",
-	"HH_ERR_INVALID_CONFIG", "HH_ERR_INVALID_ARGUMENT", "HH_ERR_INVALID_HANDLE",
-	"HH_ERR_SPAN_ENDED", "HH_ERR_TRACER_CLOSED", "HH_ERR_LIMIT_EXCEEDED",
-	"HH_ERR_BUFFER_TOO_SMALL", "HH_ERR_TIMEOUT", "HH_ERR_EXPORT_FAILED", "HH_ERR_PANIC",
-	"HH_ERR_INTERNAL",
-}
-
 // String returns the C name of the status, e.g. "HH_ERR_TIMEOUT".
 func (s Status) String() string {
-	if s >= 0 && int(s) < len(statusNames) {
-		return statusNames[s]
-	}
 	if name := cStatusName(s); name != "HH_UNKNOWN_STATUS" {
 		return name
 	}

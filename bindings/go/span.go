@@ -1,5 +1,8 @@
 package honeyhive
 
+// #include "honeyhive.h"
+import "C"
+
 import (
 	"context"
 	"encoding/json"
@@ -13,12 +16,12 @@ import (
 // EventType is the HoneyHive event type of a span.
 type EventType uint32
 
-// Event types (HH_EVENT_*).
+// Event types: the C constants HH_EVENT_* of honeyhive.h.
 const (
-	EventDefault EventType = 0 // detected from the span name and attributes
-	EventModel   EventType = 1 // an LLM call
-	EventTool    EventType = 2 // a tool, retrieval or any other step
-	EventChain   EventType = 3 // a chain or agent grouping other steps
+	EventDefault EventType = C.HH_EVENT_DEFAULT // detected from the span name and attributes
+	EventModel   EventType = C.HH_EVENT_MODEL   // an LLM call
+	EventTool    EventType = C.HH_EVENT_TOOL    // a tool, retrieval or any other step
+	EventChain   EventType = C.HH_EVENT_CHAIN   // a chain or agent grouping other steps
 )
 
 // String returns "model", "tool", "chain" or "" (default).
@@ -47,16 +50,16 @@ func (e EventType) MarshalText() ([]byte, error) {
 // Namespace selects where a typed attribute goes (HH_NS_*).
 type Namespace uint32
 
-// Namespaces of the typed setters.
+// Namespaces of the typed setters: the C constants HH_NS_* of honeyhive.h.
 const (
-	NSNone           Namespace = 0 // the key is used as given
-	NSInputs         Namespace = 1 // honeyhive_inputs.<key>
-	NSOutputs        Namespace = 2 // honeyhive_outputs.<key>
-	NSMetadata       Namespace = 3 // honeyhive_metadata.<key>
-	NSMetrics        Namespace = 4 // honeyhive_metrics.<key>
-	NSFeedback       Namespace = 5 // honeyhive_feedback.<key>
-	NSConfig         Namespace = 6 // honeyhive_config.<key>
-	NSUserProperties Namespace = 7 // honeyhive_user_properties.<key>
+	NSNone           Namespace = C.HH_NS_NONE            // the key is used as given
+	NSInputs         Namespace = C.HH_NS_INPUTS          // honeyhive_inputs.<key>
+	NSOutputs        Namespace = C.HH_NS_OUTPUTS         // honeyhive_outputs.<key>
+	NSMetadata       Namespace = C.HH_NS_METADATA        // honeyhive_metadata.<key>
+	NSMetrics        Namespace = C.HH_NS_METRICS         // honeyhive_metrics.<key>
+	NSFeedback       Namespace = C.HH_NS_FEEDBACK        // honeyhive_feedback.<key>
+	NSConfig         Namespace = C.HH_NS_CONFIG          // honeyhive_config.<key>
+	NSUserProperties Namespace = C.HH_NS_USER_PROPERTIES // honeyhive_user_properties.<key>
 )
 
 // Enrichment is structured data for a span (Span.Enrich) or a session

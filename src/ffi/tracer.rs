@@ -97,31 +97,9 @@ pub(crate) fn invalid_tracer() -> Error {
     )
 }
 
-/// Counters of one tracer, for `hh_tracer_stats`.
-#[repr(C)]
-#[derive(Debug, Default, Clone, Copy)]
-pub struct hh_stats {
-    /// Spans started on this tracer.
-    pub spans_started: u64,
-    /// Spans ended and recorded (spans excluded by span_name_filters are not recorded).
-    pub spans_ended: u64,
-    /// Spans delivered: a 2xx answer, or written by the file/console exporter.
-    pub spans_exported: u64,
-    /// Spans lost: queue full, export failed after retries, or ended after close.
-    pub spans_dropped: u64,
-    /// Export requests attempted (one per batch).
-    pub export_requests: u64,
-    /// Export requests that failed after all retries.
-    pub export_failures: u64,
-    /// Retries made by export requests.
-    pub export_retries: u64,
-    /// Session REST calls (session start, enrich session) made.
-    pub rest_calls: u64,
-    /// Session REST calls that failed after all retries (or were dropped).
-    pub rest_failures: u64,
-    /// Spans waiting in the export queue now.
-    pub queue_len: u64,
-}
+/// Counters of one tracer: written once, in the core (`crate::stats::StatsSnapshot`), which
+/// also derives the live counters from it; cbindgen renames the type `hh_stats`.
+pub use crate::stats::StatsSnapshot as hh_stats;
 
 /// Creates a tracer from `config_json` (NULL, "" or a JSON object; explicit keys win over
 /// `HH_*`/`OTEL_*` environment variables, which win over defaults) and starts its default
@@ -236,20 +214,8 @@ pub unsafe extern "C" fn hh_tracer_stats(tracer: hh_tracer, out_stats: *mut hh_s
                 TracerSlot::Open(t) | TracerSlot::Closed(t) => t.stats(),
             })
             .ok_or_else(invalid_tracer)?;
-        let out = hh_stats {
-            spans_started: s.spans_started,
-            spans_ended: s.spans_ended,
-            spans_exported: s.spans_exported,
-            spans_dropped: s.spans_dropped,
-            export_requests: s.export_requests,
-            export_failures: s.export_failures,
-            export_retries: s.export_retries,
-            rest_calls: s.rest_calls,
-            rest_failures: s.rest_failures,
-            queue_len: s.queue_len,
-        };
         // SAFETY: checked non-NULL; writable per the contract.
-        unsafe { *out_stats = out };
+        unsafe { *out_stats = s };
         Ok(())
     })
 }

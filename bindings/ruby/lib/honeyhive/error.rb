@@ -13,7 +13,7 @@ module HoneyHive
 
     def initialize(message = nil, status: :internal, code: nil)
       @status = status
-      @code = code || Native::STATUS_CODE.fetch(status, 14)
+      @code = code || Native::STATUS_CODE.fetch(status, Native::ERR_INTERNAL)
       super(message || status_name)
     end
 

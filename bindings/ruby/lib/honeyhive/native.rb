@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "ffi"
+require_relative "abi"
 
 module HoneyHive
   # Raw bindings to include/honeyhive.h. Internal: use HoneyHive::Tracer and HoneyHive::Span.
@@ -39,9 +40,8 @@ module HoneyHive
                        "build it with `cargo build --release -p honeyhive`"
     end
 
-    ERROR_MESSAGE_LEN = 256
-    SESSION_ID_BUF_LEN = 37
-    TRACEPARENT_BUF_LEN = 56
+    # Status codes, event types, namespaces, buffer sizes and the hh_stats layout come from
+    # abi.rb, generated from include/honeyhive.h.
 
     # hh_error: caller-owned, one per call (no global or thread-local "last error").
     class HHError < FFI::Struct
@@ -54,36 +54,13 @@ module HoneyHive
     end
 
     class HHStats < FFI::Struct
-      FIELDS = %i[spans_started spans_ended spans_exported spans_dropped export_requests
-                  export_failures export_retries rest_calls rest_failures queue_len].freeze
-      layout(*FIELDS.flat_map { |f| [f, :uint64] })
+      FIELDS = STATS_LAYOUT.map(&:first).freeze
+      layout(*STATS_LAYOUT.flatten)
 
       def to_h
         FIELDS.each_with_object({}) { |f, h| h[f] = self[f] }
       end
     end
-
-    # Status codes (stable numeric values, hh_status).
-    STATUS = {
-      0 => :ok, 1 => :null_argument, 2 => :invalid_utf8, 3 => :invalid_json,
-      4 => :invalid_config, 5 => :invalid_argument, 6 => :invalid_handle, 7 => :span_ended,
-      8 => :tracer_closed, 9 => :limit_exceeded, 10 => :buffer_too_small, 11 => :timeout,
-      12 => :export_failed, 13 => :panic, 14 => :internal
-    }.freeze
-    STATUS_CODE = STATUS.invert.freeze
-
-    OK = 0
-    ERR_INVALID_ARGUMENT = 5
-    ERR_TRACER_CLOSED = 8
-    ERR_BUFFER_TOO_SMALL = 10
-    ERR_TIMEOUT = 11
-    ERR_EXPORT_FAILED = 12
-
-    EVENT_TYPES = { default: 0, model: 1, tool: 2, chain: 3 }.freeze
-    NAMESPACES = {
-      none: 0, inputs: 1, outputs: 2, metadata: 3, metrics: 4, feedback: 5, config: 6,
-      user_properties: 7
-    }.freeze
 
     typedef :uint64, :hh_tracer
     typedef :uint64, :hh_span
