@@ -230,7 +230,8 @@ typedef struct {
    */
   uint64_t spans_ended;
   /*
-   Spans delivered: a 2xx answer, or written by the file/console exporter.
+   Spans delivered: a 2xx answer (less those it rejected), or written by the file/console
+   exporter.
    */
   uint64_t spans_exported;
   /*
@@ -261,6 +262,11 @@ typedef struct {
    Spans waiting in the export queue now.
    */
   uint64_t queue_len;
+  /*
+   Spans the server answered for but rejected (OTLP partial success): lost, counted in
+   neither `spans_exported` nor `spans_dropped`.
+   */
+  uint64_t spans_rejected;
 } hh_stats;
 
 /*

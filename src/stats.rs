@@ -40,6 +40,9 @@ pub struct Stats {
     /// Part of `spans_dropped`: spans ended after close. Their own `end` call reported it, so
     /// they do not make a flush or close report a loss.
     pub spans_refused_after_close: AtomicU64,
+    /// Spans a server answered 2xx for but said it rejected (OTLP partial success): lost, and
+    /// not part of `spans_exported` or `spans_dropped`.
+    pub spans_rejected: AtomicU64,
 }
 
 /// A point-in-time copy of the counters.
@@ -55,6 +58,7 @@ pub struct StatsSnapshot {
     pub rest_calls: u64,
     pub rest_failures: u64,
     pub queue_len: u64,
+    pub spans_rejected: u64,
 }
 
 impl Stats {
@@ -75,19 +79,21 @@ impl Stats {
             &self.rest_calls,
             &self.rest_failures,
             &self.spans_refused_after_close,
+            &self.spans_rejected,
         ] {
             c.store(0, Relaxed);
         }
     }
 
     /// Everything that was lost without the caller being told at once: dropped spans (except
-    /// those refused after close) and failed REST calls.
+    /// those refused after close), spans the server rejected, and failed REST calls.
     pub fn losses(&self) -> u64 {
         self.spans_dropped.load(Relaxed)
             - self
                 .spans_refused_after_close
                 .load(Relaxed)
                 .min(self.spans_dropped.load(Relaxed))
+            + self.spans_rejected.load(Relaxed)
             + self.rest_failures.load(Relaxed)
     }
 
@@ -103,6 +109,7 @@ impl Stats {
             rest_calls: self.rest_calls.load(Relaxed),
             rest_failures: self.rest_failures.load(Relaxed),
             queue_len: queue_len as u64,
+            spans_rejected: self.spans_rejected.load(Relaxed),
         }
     }
 }

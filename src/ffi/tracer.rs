@@ -105,7 +105,8 @@ pub struct hh_stats {
     pub spans_started: u64,
     /// Spans ended and recorded (spans excluded by span_name_filters are not recorded).
     pub spans_ended: u64,
-    /// Spans delivered: a 2xx answer, or written by the file/console exporter.
+    /// Spans delivered: a 2xx answer (less those it rejected), or written by the file/console
+    /// exporter.
     pub spans_exported: u64,
     /// Spans lost: queue full, export failed after retries, or ended after close.
     pub spans_dropped: u64,
@@ -121,6 +122,9 @@ pub struct hh_stats {
     pub rest_failures: u64,
     /// Spans waiting in the export queue now.
     pub queue_len: u64,
+    /// Spans the server answered for but rejected (OTLP partial success): lost, counted in
+    /// neither `spans_exported` nor `spans_dropped`.
+    pub spans_rejected: u64,
 }
 
 /// Creates a tracer from `config_json` (NULL, "" or a JSON object; explicit keys win over
@@ -247,6 +251,7 @@ pub unsafe extern "C" fn hh_tracer_stats(tracer: hh_tracer, out_stats: *mut hh_s
             rest_calls: s.rest_calls,
             rest_failures: s.rest_failures,
             queue_len: s.queue_len,
+            spans_rejected: s.spans_rejected,
         };
         // SAFETY: checked non-NULL; writable per the contract.
         unsafe { *out_stats = out };

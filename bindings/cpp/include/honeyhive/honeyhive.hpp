@@ -465,7 +465,8 @@ inline const char* enrichment_key(Namespace ns) noexcept {
 }  // namespace detail
 
 /// A tracer's counters (hh_stats: spans_started, spans_ended, spans_exported, spans_dropped,
-/// export_requests, export_failures, export_retries, rest_calls, rest_failures, queue_len).
+/// export_requests, export_failures, export_retries, rest_calls, rest_failures, queue_len,
+/// spans_rejected).
 using Stats = hh_stats;
 
 /// W3C propagation headers of a span, for an outgoing request.

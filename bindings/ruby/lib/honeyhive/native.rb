@@ -55,7 +55,8 @@ module HoneyHive
 
     class HHStats < FFI::Struct
       FIELDS = %i[spans_started spans_ended spans_exported spans_dropped export_requests
-                  export_failures export_retries rest_calls rest_failures queue_len].freeze
+                  export_failures export_retries rest_calls rest_failures queue_len
+                  spans_rejected].freeze
       layout(*FIELDS.flat_map { |f| [f, :uint64] })
 
       def to_h
