@@ -230,7 +230,8 @@ typedef struct {
    */
   uint64_t spans_ended;
   /*
-   Spans delivered: a 2xx answer, or written by the file/console exporter.
+   Spans delivered: a 2xx answer (less the spans it rejected), or written by the
+   file/console exporter.
    */
   uint64_t spans_exported;
   /*
@@ -257,6 +258,11 @@ typedef struct {
    Session REST calls that failed after all retries (or were dropped).
    */
   uint64_t rest_failures;
+  /*
+   Spans a server answered 2xx for but said it rejected (OTLP partial success): lost, and
+   not part of `spans_exported` or `spans_dropped`.
+   */
+  uint64_t spans_rejected;
   /*
    Spans waiting in the export queue now.
    */

@@ -76,10 +76,10 @@ class DriftCheck(unittest.TestCase):
 
     def test_a_stats_field_added_to_the_header_only(self):
         self.edit(abi_tables.HEADER, "  uint64_t queue_len;\n",
-                  "  uint64_t queue_len;\n  uint64_t spans_rejected;\n")
+                  "  uint64_t queue_len;\n  uint64_t spans_sampled_out;\n")
         self.assert_fails(
             f"{abi_tables.RUBY}: differs",
-            "Stats does not read hh_stats.spans_rejected",
+            "Stats does not read hh_stats.spans_sampled_out",
         )
 
     def test_a_namespace_added_to_the_header_only(self):

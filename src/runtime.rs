@@ -64,7 +64,7 @@ pub fn shared() -> std::io::Result<Arc<Shared>> {
         .build()?;
     let http = {
         let _enter = runtime.enter();
-        build_http_client().map_err(std::io::Error::other)?
+        crate::export::transport::client::build_http_client().map_err(std::io::Error::other)?
     };
     // Span timestamps read the CPU's counter once it is calibrated (see `crate::clock`): a
     // busy loop of about a millisecond, done here rather than on an application thread.
@@ -77,22 +77,4 @@ pub fn shared() -> std::io::Result<Arc<Shared>> {
     });
     *guard = Some(shared.clone());
     Ok(shared)
-}
-
-fn build_http_client() -> Result<reqwest::Client, String> {
-    use rustls_platform_verifier::BuilderVerifierExt;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS setup: {e}"))?
-        .with_platform_verifier()
-        .map_err(|e| format!("TLS certificate verifier: {e}"))?
-        .with_no_client_auth();
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .pool_idle_timeout(std::time::Duration::from_secs(30))
-        .pool_max_idle_per_host(4)
-        .no_proxy()
-        .build()
-        .map_err(|e| format!("HTTP client: {e}"))
 }

@@ -115,7 +115,8 @@ pub struct StatsSnapshot {
     /// Spans ended and recorded (spans excluded by span_name_filters are not recorded).
     pub spans_ended: u64,
     #[counter(AtomicU64)]
-    /// Spans delivered: a 2xx answer, or written by the file/console exporter.
+    /// Spans delivered: a 2xx answer (less the spans it rejected), or written by the
+    /// file/console exporter.
     pub spans_exported: u64,
     #[counter(AtomicU64)]
     /// Spans lost: queue full, export failed after retries, or ended after close.
@@ -135,6 +136,10 @@ pub struct StatsSnapshot {
     #[counter(AtomicU64)]
     /// Session REST calls that failed after all retries (or were dropped).
     pub rest_failures: u64,
+    #[counter(AtomicU64)]
+    /// Spans a server answered 2xx for but said it rejected (OTLP partial success): lost, and
+    /// not part of `spans_exported` or `spans_dropped`.
+    pub spans_rejected: u64,
     #[gauge]
     /// Spans waiting in the export queue now.
     pub queue_len: u64,
@@ -146,13 +151,14 @@ impl Stats {
     }
 
     /// Everything that was lost without the caller being told at once: dropped spans (except
-    /// those refused after close) and failed REST calls.
+    /// those refused after close), spans the server rejected, and failed REST calls.
     pub fn losses(&self) -> u64 {
         self.spans_dropped.load(Relaxed)
             - self
                 .spans_refused_after_close
                 .load(Relaxed)
                 .min(self.spans_dropped.load(Relaxed))
+            + self.spans_rejected.load(Relaxed)
             + self.rest_failures.load(Relaxed)
     }
 }
@@ -175,6 +181,7 @@ mod tests {
             (&stats.rest_calls, 8),
             (&stats.rest_failures, 9),
             (&stats.spans_refused_after_close, 1),
+            (&stats.spans_rejected, 11),
         ] {
             Stats::add(counter, n);
         }
@@ -188,11 +195,13 @@ mod tests {
             export_retries: 7,
             rest_calls: 8,
             rest_failures: 9,
+            spans_rejected: 11,
             queue_len: 10,
         };
         assert_eq!(stats.snapshot(10), expected);
-        // 4 dropped, 1 of them refused after close (already reported), 9 REST failures.
-        assert_eq!(stats.losses(), 3 + 9);
+        // 4 dropped, 1 of them refused after close (already reported), 11 rejected, 9 REST
+        // failures.
+        assert_eq!(stats.losses(), 3 + 11 + 9);
 
         stats.reset();
         assert_eq!(

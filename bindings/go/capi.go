@@ -173,6 +173,7 @@ func cTracerStats(t uint64) (Stats, error) {
 		RESTCalls:      uint64(s.rest_calls),
 		RESTFailures:   uint64(s.rest_failures),
 		QueueLen:       uint64(s.queue_len),
+		SpansRejected:  uint64(s.spans_rejected),
 	}, nil
 }
 

@@ -124,6 +124,7 @@ type Stats struct {
 	RESTCalls      uint64 // session REST calls made
 	RESTFailures   uint64 // session REST calls that failed after all retries (or were dropped)
 	QueueLen       uint64 // spans waiting in the export queue now
+	SpansRejected  uint64 // spans the server answered for but rejected (OTLP partial success)
 }
 
 // Stats returns the tracer's counters. It works on a closed tracer too (its final counts).

@@ -527,7 +527,8 @@ impl Pipeline {
     async fn deliver(&self, shared: &Shared, batch: &[SpanData]) {
         let n = batch.len() as u64;
         Stats::add(&self.stats.export_requests, 1);
-        let outcome: Result<(), String> = match &self.sink {
+        // Ok: how many of the batch the server rejected (OTLP partial success).
+        let outcome: Result<u64, String> = match &self.sink {
             Sink::Http {
                 url,
                 headers,
@@ -549,8 +550,11 @@ impl Pipeline {
                 )
                 .await;
                 Stats::add(&self.stats.export_retries, d.retries);
+                if let Some(w) = &d.partial_warning {
+                    self.log.warn(format!("export of {n} spans: {w}"));
+                }
                 if d.delivered {
-                    Ok(())
+                    Ok(d.rejected.min(n))
                 } else {
                     Err(d.error.unwrap_or_else(|| "not delivered".into()))
                 }
@@ -563,6 +567,7 @@ impl Pipeline {
                     .append(true)
                     .open(path)
                     .and_then(|mut f| f.write_all(&line))
+                    .map(|()| 0)
                     .map_err(|e| format!("writing {}: {e}", path.display()))
             }
             Sink::Console => {
@@ -570,13 +575,14 @@ impl Pipeline {
                 for s in batch {
                     let _ = writeln!(err, "{}", console_line(s, &self.encoding.stamped));
                 }
-                Ok(())
+                Ok(0)
             }
-            Sink::Discard => Ok(()),
+            Sink::Discard => Ok(0),
         };
         match outcome {
-            Ok(()) => {
-                Stats::add(&self.stats.spans_exported, n);
+            Ok(rejected) => {
+                Stats::add(&self.stats.spans_rejected, rejected);
+                Stats::add(&self.stats.spans_exported, n - rejected);
                 self.log.debug(|| format!("exported {n} spans"));
             }
             Err(e) => {

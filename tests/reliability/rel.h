@@ -96,5 +96,6 @@ void group_limits(void);
 void group_security(void);
 void group_leak(void);   /* the verbose key-leak run (run.sh greps its output) */
 void group_tls(void);    /* needs HH_REL_TLS_URL */
+void group_hostile(void);
 
 #endif

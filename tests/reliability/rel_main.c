@@ -1,7 +1,7 @@
 /* Entry point of the reliability suite's C program: harness, helpers, group selection.
  *
  * Usage: hh_reliability <group...>
- *   groups: faults lifecycle fork concurrency limits security leak tls
+ *   groups: faults hostile lifecycle fork concurrency limits security leak tls
  * Env:   HH_RECEIVER_BIN   hh-receiver (default <repo>/target/release/hh-receiver)
  *        HH_REL_QUICK=1    smaller counts (sanitizer / valgrind runs)
  *        HH_REL_EXIT_PROG  the exit_prog binary (lifecycle group)
@@ -310,7 +310,7 @@ static const struct {
 } GROUPS[] = {
     {"faults", group_faults},           {"lifecycle", group_lifecycle}, {"fork", group_fork},
     {"concurrency", group_concurrency}, {"limits", group_limits},       {"security", group_security},
-    {"leak", group_leak},               {"tls", group_tls},
+    {"leak", group_leak},               {"tls", group_tls},           {"hostile", group_hostile},
 };
 
 int main(int argc, char **argv) {

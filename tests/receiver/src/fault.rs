@@ -43,6 +43,20 @@ pub struct Fault {
     /// Only requests whose path starts with this; `None` = every path except
     /// the `/__hh/` control paths (which are never faulted).
     pub path_prefix: Option<String>,
+    /// Extra response headers for [`FaultMode::Status`], as `[name, value]` pairs (repeats
+    /// allowed), e.g. `[["Location", "http://127.0.0.1:9/x"]]`.
+    pub headers: Vec<(String, String)>,
+    /// Body of the [`FaultMode::Status`] answer instead of the default error JSON (e.g. an OTLP
+    /// partial-success answer with status 200).
+    pub body: Option<String>,
+    /// Content type of `body` (default `application/json`).
+    pub content_type: Option<String>,
+    /// Makes the [`FaultMode::Status`] body this many bytes long (`body`, or `x`, repeated),
+    /// streamed without ever being held whole, with a `Content-Length` of that size.
+    pub body_bytes: Option<u64>,
+    /// Sends the [`FaultMode::Status`] body chunked, without a length; with `body_bytes` unset,
+    /// the body never ends (it stops when the client goes away).
+    pub chunked: bool,
 }
 
 impl Default for Fault {
@@ -54,6 +68,11 @@ impl Default for Fault {
             delay_ms: 0,
             times: None,
             path_prefix: None,
+            headers: Vec::new(),
+            body: None,
+            content_type: None,
+            body_bytes: None,
+            chunked: false,
         }
     }
 }
@@ -114,6 +133,36 @@ impl Fault {
     pub fn with_path_prefix(mut self, prefix: impl Into<String>) -> Fault {
         self.path_prefix = Some(prefix.into());
         self
+    }
+
+    /// Adds a response header (status mode).
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Fault {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Answers with this body (status mode) and content type.
+    pub fn with_body(mut self, content_type: impl Into<String>, body: impl Into<String>) -> Fault {
+        self.content_type = Some(content_type.into());
+        self.body = Some(body.into());
+        self
+    }
+
+    /// Makes the body `n` bytes long, streamed (status mode).
+    pub fn with_body_bytes(mut self, n: u64) -> Fault {
+        self.body_bytes = Some(n);
+        self
+    }
+
+    /// Sends the body chunked; without `with_body_bytes`, endless (status mode).
+    pub fn chunked(mut self) -> Fault {
+        self.chunked = true;
+        self
+    }
+
+    /// True when the answer's body is streamed rather than built whole.
+    pub(crate) fn streams_body(&self) -> bool {
+        self.body_bytes.is_some() || self.chunked
     }
 
     fn matches(&self, path: &str) -> bool {
@@ -186,6 +235,23 @@ mod tests {
         assert_eq!(f, Fault::status(503).with_retry_after("1").with_times(2));
         let h: Fault = serde_json::from_str(r#"{"mode":"hang"}"#).expect("parses");
         assert_eq!(h.mode, FaultMode::Hang);
+        let r: Fault = serde_json::from_str(
+            r#"{"status":307,"headers":[["Location","http://127.0.0.1:9/v1/traces"]],
+                "body":"{}","content_type":"application/json","body_bytes":1048576,"chunked":true}"#,
+        )
+        .expect("parses");
+        assert_eq!(
+            r,
+            Fault::status(307)
+                .with_header("Location", "http://127.0.0.1:9/v1/traces")
+                .with_body("application/json", "{}")
+                .with_body_bytes(1 << 20)
+                .chunked()
+        );
+        assert!(r.streams_body());
+        assert!(!Fault::status(200)
+            .with_body("text/plain", "x")
+            .streams_body());
     }
 
     #[test]

@@ -287,7 +287,23 @@ impl Response {
 
     /// The bytes on the wire.
     pub fn to_bytes(&self, close: bool) -> Vec<u8> {
-        let no_body = self.status == 204 || self.status == 304;
+        let mut out = self
+            .head(close, Framing::Length(self.body.len() as u64))
+            .into_bytes();
+        if !self.no_body() {
+            out.extend_from_slice(&self.body);
+        }
+        out
+    }
+
+    fn no_body(&self) -> bool {
+        self.status == 204 || self.status == 304
+    }
+
+    /// The status line and headers, up to and including the empty line, for a body framed
+    /// as `framing` (`self.body` itself is not used).
+    pub fn head(&self, close: bool, framing: Framing) -> String {
+        let no_body = self.no_body();
         let mut head = format!("HTTP/1.1 {} {}\r\n", self.status, reason(self.status));
         if let Some(ct) = self.content_type {
             if !no_body {
@@ -298,18 +314,24 @@ impl Response {
             head.push_str(&format!("{n}: {v}\r\n"));
         }
         if !no_body {
-            head.push_str(&format!("Content-Length: {}\r\n", self.body.len()));
+            match framing {
+                Framing::Length(n) => head.push_str(&format!("Content-Length: {n}\r\n")),
+                Framing::Chunked => head.push_str("Transfer-Encoding: chunked\r\n"),
+            }
         }
         if close {
             head.push_str("Connection: close\r\n");
         }
         head.push_str("\r\n");
-        let mut out = head.into_bytes();
-        if !no_body {
-            out.extend_from_slice(&self.body);
-        }
-        out
+        head
     }
+}
+
+/// How a response body is delimited.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Framing {
+    Length(u64),
+    Chunked,
 }
 
 fn reason(status: u16) -> &'static str {

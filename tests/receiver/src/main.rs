@@ -17,6 +17,7 @@
 //!   and returns the requests array
 //! - `POST /__hh/reset` → forget recorded requests
 //! - `POST /__hh/fault` with a Fault as JSON, e.g. `{"mode":"status","status":503,"retry_after":"1","times":2}`
+//!   (status mode also takes `headers`, `body`, `content_type`, `body_bytes`, `chunked`: see the README)
 //!   (`GET /__hh/fault` → the active fault or `null`)
 //! - `POST /__hh/clear_fault`
 //! - `POST /__hh/pause?ms=N` → answers, then goes down for N ms (default 1000) and comes back

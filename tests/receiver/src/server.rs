@@ -16,7 +16,7 @@ use tokio::task::JoinSet;
 use crate::count::count_otlp_json_fast;
 use crate::decode::{count_otlp_json, count_otlp_protobuf, decode_otlp, gunzip, OtlpFormat};
 use crate::fault::{Fault, FaultMode, FaultSlot};
-use crate::http::{Conn, ReadError, Request, Response};
+use crate::http::{Conn, Framing, ReadError, Request, Response};
 use crate::record::{now_unix_nano, Deferred, Pending, RecordedRequest, RecordedSpan, Store};
 
 /// Called with the outcome of a command once the server loop has carried it out.
@@ -210,6 +210,12 @@ async fn handle_conn(shared: Arc<Shared>, stream: TcpStream) {
                     rec.response_status = resp.status;
                     shared.record(rec, pending);
                     sleep_ms(fault.delay_ms).await;
+                    if fault.streams_body() {
+                        // The client may stop reading at any point: never reuse the connection.
+                        stream_body(&mut conn, &resp, fault.body_bytes, fault.chunked).await;
+                        let _ = conn.stream.shutdown().await;
+                        return;
+                    }
                     if !write(&mut conn, &resp, close).await {
                         return;
                     }
@@ -265,10 +271,65 @@ fn fault_response(f: &Fault) -> Response {
         status,
         &json!({"error": "injected fault", "status": status}),
     );
+    if let Some(body) = &f.body {
+        resp.body = body.clone().into_bytes();
+        resp.content_type = None;
+        let ct = f.content_type.as_deref().unwrap_or("application/json");
+        resp.headers.push(("Content-Type".into(), ct.into()));
+    }
     if let Some(ra) = &f.retry_after {
         resp.headers.push(("Retry-After".into(), ra.clone()));
     }
+    for (name, value) in &f.headers {
+        resp.headers.push((name.clone(), value.clone()));
+    }
     resp
+}
+
+/// Writes `resp` with a body of `size` bytes (its body repeated, or `x`), in pieces of at most
+/// 64 KiB, chunked or with a `Content-Length`; chunked without a size, forever. Stops when the
+/// client stops reading (the write fails).
+async fn stream_body(conn: &mut Conn, resp: &Response, size: Option<u64>, chunked: bool) {
+    const PIECE: usize = 64 * 1024;
+    let unit: &[u8] = if resp.body.is_empty() {
+        b"x"
+    } else {
+        &resp.body
+    };
+    let piece: Vec<u8> = unit.iter().copied().cycle().take(PIECE).collect();
+    let framing = if chunked {
+        Framing::Chunked
+    } else {
+        Framing::Length(size.unwrap_or(0))
+    };
+    let head = resp.head(true, framing);
+    if conn.stream.write_all(head.as_bytes()).await.is_err() {
+        return;
+    }
+    let mut left = size;
+    loop {
+        let n = match left {
+            Some(0) => break,
+            Some(l) => usize::try_from(l).map_or(PIECE, |l| l.min(PIECE)),
+            None => PIECE,
+        };
+        let ok = if chunked {
+            let mut framed = format!("{n:x}\r\n").into_bytes();
+            framed.extend_from_slice(&piece[..n]);
+            framed.extend_from_slice(b"\r\n");
+            conn.stream.write_all(&framed).await.is_ok()
+        } else {
+            conn.stream.write_all(&piece[..n]).await.is_ok()
+        };
+        if !ok {
+            return;
+        }
+        left = left.map(|l| l - n as u64);
+    }
+    if chunked {
+        let _ = conn.stream.write_all(b"0\r\n\r\n").await;
+    }
+    let _ = conn.stream.flush().await;
 }
 
 fn new_id() -> String {

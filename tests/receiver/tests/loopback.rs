@@ -620,6 +620,114 @@ fn fault_trickle_is_slow_but_complete() {
 }
 
 #[test]
+fn fault_with_headers_and_body() {
+    let r = Receiver::start();
+    let partial = r#"{"partialSuccess":{"rejectedSpans":"5","errorMessage":"quota"}}"#;
+    r.set_fault(
+        Fault::status(200)
+            .with_body("application/json", partial)
+            .with_times(1),
+    );
+    let resp = post_json(r.port(), "/v1/traces", &json!({})).expect("req");
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.header("content-type"), Some("application/json"));
+    assert_eq!(resp.body, partial.as_bytes());
+
+    r.set_fault(
+        Fault::status(302)
+            .with_header("Location", "http://127.0.0.1:9/elsewhere?token=x")
+            .with_header("X-Twice", "1")
+            .with_header("X-Twice", "2"),
+    );
+    let resp = post_json(r.port(), "/v1/traces", &json!({})).expect("req");
+    assert_eq!(resp.status, 302);
+    assert_eq!(
+        resp.header("location"),
+        Some("http://127.0.0.1:9/elsewhere?token=x")
+    );
+    let twice: Vec<&str> = resp
+        .headers
+        .iter()
+        .filter(|(n, _)| n == "x-twice")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(twice, ["1", "2"]);
+    // The faulted requests are recorded with what was answered.
+    let statuses: Vec<u16> = r.requests().iter().map(|q| q.response_status).collect();
+    assert_eq!(statuses, [200, 302]);
+}
+
+#[test]
+fn fault_streams_a_body_of_the_given_size() {
+    let r = Receiver::start();
+    let size = 3 * 64 * 1024 + 17;
+    r.set_fault(
+        Fault::status(400)
+            .with_body("text/plain", "ab")
+            .with_body_bytes(size),
+    );
+    let resp = post_json(r.port(), "/v1/traces", &json!({})).expect("req");
+    assert_eq!(resp.status, 400);
+    assert_eq!(
+        resp.header("content-length"),
+        Some(size.to_string().as_str())
+    );
+    assert_eq!(resp.body.len() as u64, size);
+    assert!(resp.body.chunks(2).all(|c| c == b"ab" || c == b"a"));
+
+    // Chunked with a size: the chunks add up to it, then the last chunk.
+    r.set_fault(Fault::status(200).with_body_bytes(100_000).chunked());
+    let resp = post_json(r.port(), "/v1/traces", &json!({})).expect("req");
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.header("transfer-encoding"), Some("chunked"));
+    assert!(resp.header("content-length").is_none());
+    assert_eq!(dechunk(&resp.body).len(), 100_000);
+    assert!(resp.body.ends_with(b"\r\n0\r\n\r\n"));
+}
+
+#[test]
+fn fault_endless_body_goes_on_until_the_client_leaves() {
+    let r = Receiver::start();
+    r.set_fault(Fault::status(200).chunked());
+    let mut s = connect(r.port()).expect("connect");
+    s.write_all(&raw_request("POST", "/v1/traces", &[], b"{}", true))
+        .expect("write");
+    // Far more than any buffer between the two ends: the body really keeps coming.
+    let want = 8 * 1024 * 1024;
+    let mut got = 0usize;
+    let mut buf = vec![0u8; 64 * 1024];
+    while got < want {
+        let n = s.read(&mut buf).expect("read");
+        assert!(n > 0, "the endless body ended after {got} bytes");
+        got += n;
+    }
+    drop(s);
+    // The receiver stays healthy once the client has gone.
+    r.clear_fault();
+    assert_eq!(get(r.port(), "/__hh/health").expect("req").status, 200);
+}
+
+/// The payload of a chunked body (chunk extensions and trailers are not used here).
+fn dechunk(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let eol = body
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .expect("chunk size line");
+        let size = usize::from_str_radix(std::str::from_utf8(&body[..eol]).expect("utf8"), 16)
+            .expect("hex size");
+        body = &body[eol + 2..];
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&body[..size]);
+        assert_eq!(&body[size..size + 2], b"\r\n");
+        body = &body[size + 2..];
+    }
+}
+
+#[test]
 fn pause_and_resume_on_the_same_port() {
     let r = Receiver::start();
     let port = r.port();

@@ -78,6 +78,7 @@ module HoneyHive
       [:export_retries, :uint64],
       [:rest_calls, :uint64],
       [:rest_failures, :uint64],
+      [:spans_rejected, :uint64],
       [:queue_len, :uint64],
     ].freeze
   end

@@ -258,7 +258,8 @@ module HoneyHive
     end
 
     # Counters: spans_started, spans_ended, spans_exported, spans_dropped, export_requests,
-    # export_failures, export_retries, rest_calls, rest_failures, queue_len. Works after close.
+    # export_failures, export_retries, rest_calls, rest_failures, queue_len, spans_rejected.
+    # Works after close.
     def stats
       stats = Native::HHStats.new
       status = Native.hh_tracer_stats(@handle, stats)
