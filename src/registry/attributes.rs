@@ -6,16 +6,17 @@ use crate::error::{Error, Result};
 use crate::limits;
 use opentelemetry::{Key, KeyValue, Value};
 
-/// A namespace code: 0 for a key used as given, `n` in 1..=7 for `enrich::NAMESPACES[n - 1]`
-/// (`honeyhive_inputs.<key>` ... `honeyhive_user_properties.<key>`). The C ABI's `HH_NS_*`
-/// values are these codes.
-pub type Namespace = u32;
+// A namespace is named by a code (a plain `u32`: a public alias or constant here would be
+// exported to the C header): 0 for a key used as given, `n` in 1..=7 for
+// `enrich::NAMESPACES[n - 1]` (`honeyhive_inputs.<key>` ... `honeyhive_user_properties.<key>`).
+// The C ABI's `HH_NS_*` values are these codes.
+type Namespace = u32;
 
 /// The namespace code of a key used as given.
-pub const NO_NAMESPACE: Namespace = 0;
+const NO_NAMESPACE: Namespace = 0;
 
 /// The namespace code of an `enrich::NAMESPACES` name ("inputs", "metadata", ...).
-pub fn namespace(name: &str) -> Option<Namespace> {
+pub fn namespace(name: &str) -> Option<u32> {
     enrich::NAMESPACES
         .iter()
         .position(|(n, _)| *n == name)
@@ -35,7 +36,8 @@ pub enum AttrValue<'a> {
 /// One attribute of a batch (`spans::set_many`, `spans::end_with`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Attribute<'a> {
-    pub ns: Namespace,
+    /// The namespace code (see `attribute_key`).
+    pub ns: u32,
     pub key: &'a str,
     pub value: AttrValue<'a>,
 }
@@ -50,12 +52,13 @@ const RESERVED_KEYS: [&str; 6] = [
     "traceloop.association.properties.source",
 ];
 
-/// The attribute key for `key` under namespace `ns`. Keys repeat on every span: they are
+/// The attribute key for `key` under namespace code `ns` (0: `key` as given, except the keys
+/// the library stamps; `n` in 1..=7: under `enrich::NAMESPACES[n - 1]`). Keys repeat on every span: they are
 /// interned (see `local::intern_joined`), so most calls allocate nothing.
 // Inlined: returned through the stack, its `Result<Key>` was read back wider than it was
 // written, stalling store forwarding on every setter.
 #[inline(always)]
-pub fn attribute_key(ns: Namespace, key: &str) -> Result<Key> {
+pub fn attribute_key(ns: u32, key: &str) -> Result<Key> {
     if key.is_empty() || key.len() > limits::MAX_KEY_BYTES {
         return Err(Error::arg("attribute key must be 1..=1024 bytes"));
     }

@@ -15,7 +15,7 @@ pub mod handles;
 pub mod spans;
 pub mod tracers;
 
-pub use attributes::{AttrValue, Attribute, Namespace};
+pub use attributes::{AttrValue, Attribute};
 
 use crate::fork::LockVisitor;
 use once_cell::sync::Lazy;

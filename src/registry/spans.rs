@@ -7,7 +7,7 @@
 //! that it ends once, that a closed tracer's spans are refused.
 
 use super::attributes::{attribute_key, attribute_value, batch_attribute};
-use super::attributes::{AttrValue, Attribute, Namespace};
+use super::attributes::{AttrValue, Attribute};
 use super::handles::{HandleTable, Kind};
 use super::tracers::{with_any, with_open};
 use crate::enrich;
@@ -194,7 +194,7 @@ pub fn enrich(span: u64, enrichment_json: &str) -> Result<()> {
 
 /// Sets one typed attribute: `key` under namespace `ns`.
 #[inline]
-pub fn set(span: u64, ns: Namespace, key: &str, value: AttrValue<'_>) -> Result<()> {
+pub fn set(span: u64, ns: u32, key: &str, value: AttrValue<'_>) -> Result<()> {
     set_with(span, ns, key, || Ok(value))
 }
 
@@ -203,7 +203,7 @@ pub fn set(span: u64, ns: Namespace, key: &str, value: AttrValue<'_>) -> Result<
 #[inline(always)]
 pub fn set_with<'v>(
     span: u64,
-    ns: Namespace,
+    ns: u32,
     key: &str,
     value: impl FnOnce() -> Result<AttrValue<'v>>,
 ) -> Result<()> {

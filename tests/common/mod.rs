@@ -40,7 +40,7 @@ pub fn session_of(t: u64) -> String {
 }
 
 /// The namespace code of an enrichment namespace ("metadata", "outputs", ...).
-pub fn ns(name: &str) -> honeyhive::registry::Namespace {
+pub fn ns(name: &str) -> u32 {
     honeyhive::registry::attributes::namespace(name).expect("a namespace")
 }
 
