@@ -4,6 +4,7 @@ use super::strings::{non_null, optional, required, write_out};
 use super::{guard, hh_error, hh_event_type, hh_namespace, hh_span, hh_status, hh_tracer};
 use crate::enrich;
 use crate::error::{Error, ErrorKind, Result};
+use crate::registry::attributes::attribute_value;
 use crate::registry::{spans, AttrValue};
 use std::ffi::c_char;
 
@@ -130,7 +131,7 @@ unsafe fn set_typed<'v>(
     guard(std::ptr::null_mut(), || {
         // SAFETY: forwarded from the setter's contract.
         let key = unsafe { required(key, "key") }?;
-        spans::set_with(span, ns, key, value)
+        spans::set_with(span, ns, key, || value().map(attribute_value))
     })
 }
 

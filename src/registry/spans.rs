@@ -195,19 +195,19 @@ pub fn enrich(span: u64, enrichment_json: &str) -> Result<()> {
 /// Sets one typed attribute: `key` under namespace `ns`.
 #[inline]
 pub fn set(span: u64, ns: u32, key: &str, value: AttrValue<'_>) -> Result<()> {
-    set_with(span, ns, key, || Ok(value))
+    set_with(span, ns, key, || Ok(attribute_value(value)))
 }
 
 /// `set` with a value made after the key is checked (a caller converting its value learns of
-/// a bad key first).
+/// a bad key first), by `attributes::attribute_value` (which bounds it).
 #[inline(always)]
-pub fn set_with<'v>(
+pub fn set_with(
     span: u64,
     ns: u32,
     key: &str,
-    value: impl FnOnce() -> Result<AttrValue<'v>>,
+    value: impl FnOnce() -> Result<opentelemetry::Value>,
 ) -> Result<()> {
-    let kv = KeyValue::new(attribute_key(ns, key)?, attribute_value(value()?));
+    let kv = KeyValue::new(attribute_key(ns, key)?, value()?);
     with_active(span, |r| match r {
         Some(r) => r.set_attribute(kv),
         None => Ok(()),
