@@ -1,4 +1,4 @@
-//! W3C propagation round trip (spec 5): inject on one tracer, extract on another ("service").
+//! W3C propagation round trip (`traceparent` + `baggage`): inject on one tracer, extract on another ("service").
 
 mod common;
 use common::*;

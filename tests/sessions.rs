@@ -1,4 +1,5 @@
-//! Session REST calls on the wire: init, create_session, enrich_session (spec 2.2, 2.3, 2.6).
+//! Session REST calls on the wire: init, create_session (`POST /session/start`, skip flags),
+//! enrich_session (`PUT /events`).
 
 mod common;
 use common::*;

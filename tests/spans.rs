@@ -1,4 +1,4 @@
-//! Spans on the wire: stamped attributes, nesting, enrichment, errors, filters (spec 3-4, 6.7).
+//! Spans on the wire: stamped attributes, nesting, enrichment, errors, `span_name_filters`.
 
 mod common;
 use common::*;
@@ -53,7 +53,7 @@ fn nested_spans_carry_session_project_source_and_parents() {
         );
         assert!(s.end_time_unix_nano >= s.start_time_unix_nano);
     }
-    // Explicit type, name detection (spec 4.4), default tool.
+    // Explicit type, detection from a model-ish word in the name, default tool.
     assert_eq!(r.attr_str("honeyhive_event_type"), Some("chain"));
     assert_eq!(c.attr_str("honeyhive_event_type"), Some("model"));
     assert_eq!(g.attr_str("honeyhive_event_type"), Some("tool"));
@@ -70,9 +70,9 @@ fn nested_spans_carry_session_project_source_and_parents() {
     assert_eq!(req.header("hh-client-language"), Some("c"));
     assert!(
         req.header("hh-client-timestamp").is_none(),
-        "not on OTLP (spec 3.1)"
+        "hh-client-timestamp is sent on session REST calls only, not on OTLP"
     );
-    // The reference encoder's shape (spec 3.2): enum names and a null parent on roots.
+    // The reference encoder's shape: enum names and a null parent on roots.
     let raw = req.body_json.as_ref().unwrap();
     let span0 = &raw["resourceSpans"][0]["scopeSpans"][0]["spans"];
     let root_json = span0
