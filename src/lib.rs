@@ -1,8 +1,10 @@
 //! libhoneyhive: HoneyHive tracing for C, C++, Go and Ruby applications.
 //!
 //! The core (this crate's modules outside `ffi`) knows nothing of C: configuration, tracers,
-//! sessions, spans, enrichment, propagation and export. `ffi` is the C ABI over it, and the only
-//! place where `unsafe` is allowed (each block says why it is sound).
+//! sessions, spans, enrichment, propagation and export. `registry` is its API over tracer and
+//! span ids, with every rule of their use; `ffi` is the C ABI over the registry (argument
+//! conversion and status mapping only), and the only place where `unsafe` is allowed (each
+//! block says why it is sound).
 
 #![deny(unsafe_code)]
 
@@ -20,6 +22,7 @@ pub mod limits;
 pub mod local;
 pub mod log;
 pub mod propagation;
+pub mod registry;
 pub mod runtime;
 pub mod session;
 pub mod span;
@@ -28,6 +31,6 @@ pub mod tracer;
 
 pub use config::Config;
 pub use error::{Error, ErrorKind, Result};
-pub use span::{ActiveSpan, SpanRef};
+pub use span::SpanRef;
 pub use stats::StatsSnapshot;
 pub use tracer::{Tracer, VERSION};

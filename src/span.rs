@@ -369,29 +369,10 @@ fn remote_overrides(tracer: &TracerInner, remote: &[(String, String)], attrs: &m
     }
 }
 
-/// Ends a span: hands its data to the tracer's pipeline. `TracerClosed` when the tracer was
-/// closed first (the span is then dropped and counted in spans_dropped).
-pub(crate) fn finish(
-    tracer: &TracerInner,
-    context: SpanContext,
-    has_session: bool,
-    mut recording: Option<Recording>,
-) -> Result<()> {
-    if recording.is_none() {
-        return Ok(());
-    }
-    let (accepted, then) = finish_enqueue(tracer, &context, has_session, &mut recording);
-    tracer.pipeline.after_enqueue(then);
-    if accepted {
-        Ok(())
-    } else {
-        Err(refused_after_close())
-    }
-}
-
-/// `finish` without what may block (waking the worker, immediate-mode export), for callers
-/// holding a lock, which then call `pipeline.after_enqueue`. Takes the recording (if any) and
-/// returns whether the pipeline accepted it (false: refused after close). Small results, so
+/// Ends a span: moves its recording (if any) into the tracer's export queue, without what may
+/// block (waking the worker, immediate-mode export): callers hold a lock, and then call
+/// `pipeline.after_enqueue` with what this returns. Also returns whether the pipeline accepted
+/// the span (false: refused after close; it is counted in spans_dropped). Small results, so
 /// they come back in registers.
 #[inline]
 pub(crate) fn finish_enqueue(
@@ -433,104 +414,4 @@ pub(crate) fn refused_after_close() -> Error {
 
 pub(crate) fn tracer_closed() -> Error {
     Error::new(ErrorKind::TracerClosed, "the span's tracer is closed")
-}
-
-/// A span that has not ended yet (the Rust API; the C ABI keeps the same parts in its handle
-/// table). Dropped without `end`, it ends then, as an SDK span does.
-#[derive(Debug)]
-pub struct ActiveSpan {
-    tracer: Arc<TracerInner>,
-    reference: SpanRef,
-    recording: Option<Recording>,
-    ended: bool,
-}
-
-impl ActiveSpan {
-    pub(crate) fn start(
-        tracer: Arc<TracerInner>,
-        name: &str,
-        event_type: Option<&str>,
-        parent: Option<&SpanRef>,
-        session: Option<Arc<str>>,
-        attributes: Vec<KeyValue>,
-    ) -> Result<ActiveSpan> {
-        check_start(name, event_type)?;
-        let Started {
-            reference,
-            recording,
-        } = begin(&tracer, name, event_type, parent, session, attributes);
-        Ok(ActiveSpan {
-            tracer,
-            reference,
-            recording,
-            ended: false,
-        })
-    }
-
-    pub fn reference(&self) -> &SpanRef {
-        &self.reference
-    }
-
-    pub fn tracer(&self) -> &Arc<TracerInner> {
-        &self.tracer
-    }
-
-    /// Whether the span is recorded (false when a name filter excluded it).
-    pub fn is_recording(&self) -> bool {
-        self.recording.is_some()
-    }
-
-    fn check_open(&self) -> Result<()> {
-        if self.tracer.is_closed() {
-            return Err(tracer_closed());
-        }
-        Ok(())
-    }
-
-    /// Applies already-validated attributes (all of them, or none on error).
-    /// Adds attributes, all or none (`LimitExceeded` past the per-span limit).
-    pub fn set_attributes(&mut self, attributes: Vec<KeyValue>) -> Result<()> {
-        self.check_open()?;
-        match &mut self.recording {
-            Some(r) => r.set_attributes(attributes),
-            None => Ok(()),
-        }
-    }
-
-    pub fn set_attribute(&mut self, kv: KeyValue) -> Result<()> {
-        self.check_open()?;
-        match &mut self.recording {
-            Some(r) => r.set_attribute(kv),
-            None => Ok(()),
-        }
-    }
-
-    /// An `exception` event, error status, and `honeyhive_error` / `honeyhive_error_type` on
-    /// the span itself (spec 11, recommendation 8).
-    pub fn record_error(&mut self, error_type: Option<&str>, message: &str) -> Result<()> {
-        self.check_open()?;
-        if let Some(r) = &mut self.recording {
-            r.record_error(error_type, message);
-        }
-        Ok(())
-    }
-
-    /// Ends the span; the export pipeline takes it from here.
-    pub fn end(mut self) -> Result<SpanRef> {
-        self.ended = true;
-        let context = self.reference.context.clone();
-        let has_session = self.reference.session.is_some();
-        finish(&self.tracer, context, has_session, self.recording.take())?;
-        Ok(self.reference.clone())
-    }
-}
-
-impl Drop for ActiveSpan {
-    fn drop(&mut self) {
-        if !self.ended {
-            let context = self.reference.context.clone();
-            let has_session = self.reference.session.is_some();
-            let _ = finish(&self.tracer, context, has_session, self.recording.take());
-        }
-    }
 }

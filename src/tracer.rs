@@ -7,7 +7,6 @@ use crate::export::json::JsonStyle;
 use crate::export::rest::Rest;
 use crate::export::{Encoding, FlushError, Pipeline, Sink};
 use crate::log::Logger;
-use crate::span::{ActiveSpan, SpanRef};
 use crate::stats::{Stats, StatsSnapshot};
 use opentelemetry::{InstrumentationScope, Key, KeyValue, StringValue, Value};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -30,7 +29,7 @@ pub(crate) fn closes() -> u64 {
     CLOSES.load(Ordering::Acquire)
 }
 
-/// The shared state of one tracer. Spans hold an `Arc` of it.
+/// The shared state of one tracer.
 #[derive(Debug)]
 pub struct TracerInner {
     pub id: u64,
@@ -228,34 +227,6 @@ impl Tracer {
             }
             std::thread::sleep(Duration::from_millis(1));
         }
-    }
-
-    /// Starts a span. `parent` may be a live, ended or remote span of any tracer.
-    pub fn start_span(
-        &self,
-        name: &str,
-        event_type: Option<&str>,
-        parent: Option<&SpanRef>,
-        session_id: Option<&str>,
-        attributes: Vec<KeyValue>,
-    ) -> Result<ActiveSpan> {
-        if self.inner.is_closed() {
-            return Err(Error::new(ErrorKind::TracerClosed, "tracer is closed"));
-        }
-        let session: Option<Arc<str>> = match session_id {
-            Some(s) => Some(Arc::from(s)),
-            None => parent
-                .and_then(|p| p.session.clone())
-                .or_else(|| self.inner.default_session.clone()),
-        };
-        ActiveSpan::start(
-            self.inner.clone(),
-            name,
-            event_type,
-            parent,
-            session,
-            attributes,
-        )
     }
 
     fn start_default_session(&self, session_id: &str) {

@@ -2,6 +2,7 @@
 //! binary as a child process whose stderr it reads.
 
 mod common;
+use common::{spans, tracers};
 use std::process::Command;
 
 const CHILD: &str = "HH_CONSOLE_TEST_CHILD";
@@ -9,27 +10,17 @@ const CHILD: &str = "HH_CONSOLE_TEST_CHILD";
 #[test]
 fn console_exporter_prints_each_span() {
     if std::env::var_os(CHILD).is_some() {
-        let t = honeyhive::Tracer::new(common::config(
+        let t = tracers::create(common::config(
             r#"{"exporter":"console","project":"p"}"#,
             &[],
         ))
         .unwrap();
-        let root = t
-            .start_span("console-root", Some("chain"), None, None, vec![])
-            .unwrap();
-        let mut child = t
-            .start_span(
-                "console-child",
-                Some("model"),
-                Some(root.reference()),
-                None,
-                vec![],
-            )
-            .unwrap();
-        child.record_error(Some("Boom"), "bad").unwrap();
-        child.end().unwrap();
-        root.end().unwrap();
-        t.close(common::WAIT).unwrap();
+        let root = spans::start(t, "console-root", Some("chain"), 0, None, vec![]).unwrap();
+        let child = spans::start(t, "console-child", Some("model"), root, None, vec![]).unwrap();
+        spans::record_error(child, Some("Boom"), "bad").unwrap();
+        spans::end(child, false).unwrap();
+        spans::end(root, false).unwrap();
+        tracers::close(t, common::WAIT).unwrap();
         return;
     }
     let out = Command::new(std::env::current_exe().unwrap())

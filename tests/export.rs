@@ -7,31 +7,21 @@ use hh_test_receiver::{Fault, Receiver};
 use honeyhive::ErrorKind;
 use std::time::Duration;
 
-fn one_span(t: &honeyhive::Tracer, name: &str) {
-    t.start_span(name, Some("tool"), None, None, vec![])
-        .unwrap()
-        .end()
-        .unwrap();
+fn one_span(t: u64, name: &str) {
+    let s = spans::start(t, name, Some("tool"), 0, None, vec![]).unwrap();
+    spans::end(s, false).unwrap();
 }
 
 #[test]
 fn protobuf_mode_sends_protobuf() {
     let rx = Receiver::start();
     let t = tracer(&rx, r#"{"otlp_protocol":"http/protobuf"}"#);
-    let root = t
-        .start_span("root", Some("chain"), None, None, vec![])
-        .unwrap();
-    let mut child = t
-        .start_span("child", Some("model"), Some(root.reference()), None, vec![])
-        .unwrap();
-    child
-        .set_attributes(
-            honeyhive::enrich::span_enrichment(r#"{"metrics":{"tokens":42,"cost":0.01}}"#).unwrap(),
-        )
-        .unwrap();
-    child.end().unwrap();
-    root.end().unwrap();
-    t.flush(WAIT).unwrap();
+    let root = spans::start(t, "root", Some("chain"), 0, None, vec![]).unwrap();
+    let child = spans::start(t, "child", Some("model"), root, None, vec![]).unwrap();
+    spans::enrich(child, r#"{"metrics":{"tokens":42,"cost":0.01}}"#).unwrap();
+    spans::end(child, false).unwrap();
+    spans::end(root, false).unwrap();
+    tracers::flush(t, WAIT).unwrap();
     let req = &otlp_requests(&rx)[0];
     assert_eq!(req.otlp_format.as_deref(), Some("protobuf"));
     assert_eq!(req.header("content-type"), Some("application/x-protobuf"));
@@ -45,16 +35,19 @@ fn protobuf_mode_sends_protobuf() {
         c.attributes["honeyhive_metrics.cost"],
         serde_json::json!(0.01)
     );
-    assert_eq!(c.attr_str("honeyhive.session_id"), t.session_id());
+    assert_eq!(
+        c.attr_str("honeyhive.session_id"),
+        Some(session_of(t).as_str())
+    );
 }
 
 #[test]
 fn immediate_mode_exports_each_span_as_it_ends() {
     let rx = Receiver::start();
     let t = tracer(&rx, r#"{"disable_batch":true,"schedule_delay_ms":60000}"#);
-    one_span(&t, "a");
+    one_span(t, "a");
     assert_eq!(rx.spans().len(), 1, "delivered before end() returned");
-    one_span(&t, "b");
+    one_span(t, "b");
     assert_eq!(otlp_requests(&rx).len(), 2, "one request per span");
 }
 
@@ -65,12 +58,12 @@ fn batch_mode_waits_for_the_schedule_or_a_flush() {
         &rx,
         r#"{"schedule_delay_ms":60000,"max_export_batch_size":3}"#,
     );
-    one_span(&t, "a");
-    one_span(&t, "b");
-    t.flush(WAIT).unwrap();
+    one_span(t, "a");
+    one_span(t, "b");
+    tracers::flush(t, WAIT).unwrap();
     assert_eq!(otlp_requests(&rx).len(), 1, "both spans in one batch");
     for i in 0..3 {
-        one_span(&t, &format!("full-{i}"));
+        one_span(t, &format!("full-{i}"));
     }
     // A full batch is exported without waiting for the 60 s schedule.
     assert_eq!(rx.wait_for_spans(5, WAIT).len(), 5);
@@ -80,16 +73,15 @@ fn batch_mode_waits_for_the_schedule_or_a_flush() {
 fn test_mode_sends_nothing_at_all() {
     let rx = Receiver::start();
     let t = tracer(&rx, r#"{"test_mode":true}"#);
-    let sid = t.create_session(None).unwrap();
-    t.enrich_session(Some(&sid), r#"{"metadata":{"a":1}}"#)
-        .unwrap();
-    one_span(&t, "a");
-    t.flush(WAIT).unwrap();
-    t.close(WAIT).unwrap();
+    let sid = tracers::create_session(t, None).unwrap();
+    tracers::enrich_session(t, Some(&sid), r#"{"metadata":{"a":1}}"#).unwrap();
+    one_span(t, "a");
+    tracers::flush(t, WAIT).unwrap();
+    tracers::close(t, WAIT).unwrap();
     std::thread::sleep(Duration::from_millis(200));
     assert!(rx.requests().is_empty(), "{:?}", rx.requests());
     assert!(uuid::Uuid::parse_str(&sid).is_ok());
-    assert_eq!(t.stats().spans_ended, 1);
+    assert_eq!(tracers::stats(t).unwrap().spans_ended, 1);
 }
 
 #[test]
@@ -101,8 +93,8 @@ fn retryable_failures_are_retried_until_delivered() {
             .with_path_prefix("/opentelemetry"),
     );
     let t = tracer(&rx, "");
-    one_span(&t, "a");
-    t.flush(WAIT).unwrap();
+    one_span(t, "a");
+    tracers::flush(t, WAIT).unwrap();
     let attempts = otlp_requests(&rx);
     assert_eq!(
         attempts
@@ -111,7 +103,7 @@ fn retryable_failures_are_retried_until_delivered() {
             .collect::<Vec<_>>(),
         vec![503, 503, 200]
     );
-    let s = t.stats();
+    let s = tracers::stats(t).unwrap();
     assert_eq!(
         (s.export_retries, s.spans_exported, s.spans_dropped),
         (2, 1, 0)
@@ -124,8 +116,8 @@ fn retryable_failures_are_retried_until_delivered() {
             .with_times(1)
             .with_path_prefix("/opentelemetry"),
     );
-    one_span(&t, "b");
-    t.flush(WAIT).unwrap();
+    one_span(t, "b");
+    tracers::flush(t, WAIT).unwrap();
     let attempts = otlp_requests(&rx);
     assert_eq!(attempts.len(), 2);
     let gap_ms = (attempts[1].time_unix_nano - attempts[0].time_unix_nano) / 1_000_000;
@@ -137,18 +129,20 @@ fn non_retryable_failures_are_not_retried_and_flush_says_so() {
     let rx = Receiver::start();
     rx.set_fault(Fault::status(400).with_path_prefix("/opentelemetry"));
     let t = tracer(&rx, "");
-    one_span(&t, "a");
-    assert_eq!(t.flush(WAIT).unwrap_err().kind, ErrorKind::ExportFailed);
+    one_span(t, "a");
+    assert_eq!(
+        tracers::flush(t, WAIT).unwrap_err().kind,
+        ErrorKind::ExportFailed
+    );
     assert_eq!(otlp_requests(&rx).len(), 1);
-    let s = t.stats();
+    let s = tracers::stats(t).unwrap();
     assert_eq!(
         (s.export_failures, s.spans_dropped, s.export_retries),
         (1, 1, 0)
     );
     rx.clear_fault();
-    one_span(&t, "b");
-    t.flush(WAIT)
-        .expect("nothing lost since the previous flush");
+    one_span(t, "b");
+    tracers::flush(t, WAIT).expect("nothing lost since the previous flush");
 }
 
 #[test]
@@ -156,14 +150,18 @@ fn flush_times_out_and_close_returns_while_the_server_hangs() {
     let rx = Receiver::start();
     rx.set_fault(Fault::hang().with_path_prefix("/opentelemetry"));
     let t = tracer(&rx, r#"{"export_timeout_ms":3000}"#);
-    one_span(&t, "a");
+    one_span(t, "a");
     let started = std::time::Instant::now();
     assert_eq!(
-        t.flush(Duration::from_millis(200)).unwrap_err().kind,
+        tracers::flush(t, Duration::from_millis(200))
+            .unwrap_err()
+            .kind,
         ErrorKind::Timeout
     );
     assert_eq!(
-        t.close(Duration::from_millis(200)).unwrap_err().kind,
+        tracers::close(t, Duration::from_millis(200))
+            .unwrap_err()
+            .kind,
         ErrorKind::Timeout
     );
     assert!(started.elapsed() < Duration::from_secs(2));
@@ -174,14 +172,17 @@ fn connection_refused_is_retried_then_counted() {
     let rx = Receiver::start();
     let url = rx.url();
     drop(rx);
-    let t = honeyhive::Tracer::new(config(
+    let t = tracers::create(config(
         &format!(r#"{{"api_key":"k","server_url":"{url}","schedule_delay_ms":50,"export_timeout_ms":600,"api_timeout_ms":600}}"#),
         &[],
     ))
     .unwrap();
-    one_span(&t, "a");
-    assert_eq!(t.flush(WAIT).unwrap_err().kind, ErrorKind::ExportFailed);
-    let s = t.stats();
+    one_span(t, "a");
+    assert_eq!(
+        tracers::flush(t, WAIT).unwrap_err().kind,
+        ErrorKind::ExportFailed
+    );
+    let s = tracers::stats(t).unwrap();
     assert!(s.export_retries >= 1, "{s:?}");
     assert_eq!((s.spans_dropped, s.rest_failures), (1, 1));
 }
@@ -194,35 +195,35 @@ fn tracers_never_share_keys_sessions_or_batches() {
         &rx,
         r#"{"api_key":"key-two","project":"p2","source":"s2","otlp_protocol":"http/protobuf"}"#,
     );
-    assert_ne!(t1.session_id(), t2.session_id());
-    let threads: Vec<_> = [t1.clone(), t2.clone()]
+    assert_ne!(tracers::session_id(t1).ok(), tracers::session_id(t2).ok());
+    let threads: Vec<_> = [t1, t2]
         .into_iter()
-        .map(|t| std::thread::spawn(move || (0..50).for_each(|i| one_span(&t, &format!("s{i}")))))
+        .map(|t| std::thread::spawn(move || (0..50).for_each(|i| one_span(t, &format!("s{i}")))))
         .collect();
     threads.into_iter().for_each(|h| h.join().unwrap());
-    t1.flush(WAIT).unwrap();
-    t2.flush(WAIT).unwrap();
+    tracers::flush(t1, WAIT).unwrap();
+    tracers::flush(t2, WAIT).unwrap();
     for req in otlp_requests(&rx) {
         let (key, project, source, sid) = if req.header("authorization") == Some("Bearer key-one") {
-            ("key-one", "p1", "s1", t1.session_id().unwrap())
+            ("key-one", "p1", "s1", session_of(t1))
         } else {
-            ("key-two", "p2", "s2", t2.session_id().unwrap())
+            ("key-two", "p2", "s2", session_of(t2))
         };
         assert_eq!(req.header("x-source"), Some(source), "{key}");
         for s in &req.spans {
             assert_eq!(s.attr_str("honeyhive.project"), Some(project));
-            assert_eq!(s.attr_str("honeyhive.session_id"), Some(sid));
+            assert_eq!(s.attr_str("honeyhive.session_id"), Some(sid.as_str()));
         }
     }
     assert_eq!(rx.spans().len(), 100);
-    assert_eq!(t1.stats().spans_exported, 50);
-    assert_eq!(t2.stats().spans_exported, 50);
+    assert_eq!(tracers::stats(t1).unwrap().spans_exported, 50);
+    assert_eq!(tracers::stats(t2).unwrap().spans_exported, 50);
 }
 
 #[test]
 fn generic_otlp_mode_uses_custom_headers_and_no_rest_calls() {
     let rx = Receiver::start();
-    let t = honeyhive::Tracer::new(config(
+    let t = tracers::create(config(
         &format!(
             r#"{{"exporter":"otlp","otlp_endpoint":"{}/v1/traces","headers":{{"x-team":"ml"}},"schedule_delay_ms":50}}"#,
             rx.url()
@@ -230,15 +231,11 @@ fn generic_otlp_mode_uses_custom_headers_and_no_rest_calls() {
         &[],
     ))
     .unwrap();
-    let root = t
-        .start_span("root", Some("chain"), None, None, vec![])
-        .unwrap();
-    t.start_span("child", None, Some(root.reference()), None, vec![])
-        .unwrap()
-        .end()
-        .unwrap();
-    root.end().unwrap();
-    t.flush(WAIT).unwrap();
+    let root = spans::start(t, "root", Some("chain"), 0, None, vec![]).unwrap();
+    let child = spans::start(t, "child", None, root, None, vec![]).unwrap();
+    spans::end(child, false).unwrap();
+    spans::end(root, false).unwrap();
+    tracers::flush(t, WAIT).unwrap();
     let reqs = rx.requests();
     assert_eq!(reqs.len(), 1, "no session REST call: {reqs:?}");
     assert_eq!(reqs[0].path, "/v1/traces");
@@ -260,7 +257,7 @@ fn generic_otlp_mode_uses_custom_headers_and_no_rest_calls() {
 #[test]
 fn env_points_the_tracer_at_the_server() {
     let rx = Receiver::start();
-    let t = honeyhive::Tracer::new(config(
+    let t = tracers::create(config(
         r#"{"schedule_delay_ms":50}"#,
         &[
             ("HH_API_KEY", "env-key"),
@@ -270,8 +267,8 @@ fn env_points_the_tracer_at_the_server() {
         ],
     ))
     .unwrap();
-    one_span(&t, "a");
-    t.flush(WAIT).unwrap();
+    one_span(t, "a");
+    tracers::flush(t, WAIT).unwrap();
     let req = &otlp_requests(&rx)[0];
     assert_eq!(
         req.path, "/opentelemetry/v1/traces",
@@ -288,7 +285,7 @@ fn file_exporter_writes_one_otlp_json_export_per_line() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("spans.jsonl");
     let _ = std::fs::remove_file(&path);
-    let t = honeyhive::Tracer::new(config(
+    let t = tracers::create(config(
         &format!(
             r#"{{"exporter":"file","file_path":"{}","schedule_delay_ms":50}}"#,
             path.display()
@@ -296,10 +293,10 @@ fn file_exporter_writes_one_otlp_json_export_per_line() {
         &[],
     ))
     .unwrap();
-    one_span(&t, "a");
-    t.flush(WAIT).unwrap();
-    one_span(&t, "b");
-    t.close(WAIT).unwrap();
+    one_span(t, "a");
+    tracers::flush(t, WAIT).unwrap();
+    one_span(t, "b");
+    tracers::close(t, WAIT).unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2);

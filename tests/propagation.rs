@@ -3,20 +3,16 @@
 mod common;
 use common::*;
 use hh_test_receiver::Receiver;
-use honeyhive::propagation::{extract, inject};
 
 #[test]
 fn inject_then_extract_continues_the_trace_and_the_session() {
     let rx = Receiver::start();
     let front = tracer(&rx, r#"{"project":"front","source":"edge"}"#);
     let back = tracer(&rx, r#"{"project":"back"}"#);
-    let sid = front
-        .create_session(Some(r#"{"session_name":"request"}"#))
-        .unwrap();
-    let outgoing = front
-        .start_span("call-backend", Some("tool"), None, Some(&sid), vec![])
-        .unwrap();
-    let (traceparent, baggage) = inject(front.config(), outgoing.reference());
+    let sid = tracers::create_session(front, Some(r#"{"session_name":"request"}"#)).unwrap();
+    let outgoing =
+        spans::start(front, "call-backend", Some("tool"), 0, Some(&sid), vec![]).unwrap();
+    let (traceparent, baggage) = spans::inject(outgoing).unwrap();
     assert!(
         traceparent.starts_with("00-") && traceparent.ends_with("-01") && traceparent.len() == 55,
         "{traceparent}"
@@ -27,15 +23,15 @@ fn inject_then_extract_continues_the_trace_and_the_session() {
         "{baggage}"
     );
 
-    let remote = extract(&traceparent, Some(&baggage)).unwrap();
-    let handler = back
-        .start_span("handle", Some("chain"), Some(&remote), None, vec![])
-        .unwrap();
-    let (tp2, _) = inject(back.config(), handler.reference());
-    handler.end().unwrap();
-    outgoing.end().unwrap();
-    front.flush(WAIT).unwrap();
-    back.flush(WAIT).unwrap();
+    let remote = spans::extract(back, &traceparent, Some(&baggage)).unwrap();
+    assert_eq!(*spans::session_id(remote).unwrap(), *sid);
+    let handler = spans::start(back, "handle", Some("chain"), remote, None, vec![]).unwrap();
+    let (tp2, _) = spans::inject(handler).unwrap();
+    spans::end(handler, false).unwrap();
+    spans::end(remote, false).unwrap();
+    spans::end(outgoing, false).unwrap();
+    tracers::flush(front, WAIT).unwrap();
+    tracers::flush(back, WAIT).unwrap();
     let spans = rx.wait_for_spans(2, WAIT);
     let (out, inn) = (
         span_named(&spans, "call-backend"),
@@ -49,15 +45,18 @@ fn inject_then_extract_continues_the_trace_and_the_session() {
 
 #[test]
 fn extract_without_baggage_and_invalid_headers() {
-    let remote = extract(
+    let rx = Receiver::start();
+    let t = tracer(&rx, "");
+    let remote = spans::extract(
+        t,
         "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
         None,
     )
     .unwrap();
-    assert!(remote.session.is_none());
+    let (traceparent, _) = spans::inject(remote).unwrap();
     assert_eq!(
-        remote.context.trace_id().to_string(),
-        "0af7651916cd43dd8448eb211c80319c"
+        traceparent,
+        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
     );
     for bad in [
         "",
@@ -65,11 +64,11 @@ fn extract_without_baggage_and_invalid_headers() {
         "00-00000000000000000000000000000000-b7ad6b7169203331-01",
         "00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01",
     ] {
-        assert!(extract(bad, None).is_err(), "{bad:?}");
+        assert!(spans::extract(t, bad, None).is_err(), "{bad:?}");
     }
     let long = "x".repeat(10_000);
     assert_eq!(
-        extract(&long, None).unwrap_err().kind,
+        spans::extract(t, &long, None).unwrap_err().kind,
         honeyhive::ErrorKind::LimitExceeded
     );
 }

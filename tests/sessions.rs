@@ -14,11 +14,12 @@ fn init_starts_the_default_session_with_the_reference_body_and_headers() {
         &rx,
         r#"{"session_name":"my-run","inputs":{"q":"hello","n":null}}"#,
     );
-    t.flush(WAIT).unwrap();
+    tracers::flush(t, WAIT).unwrap();
     let starts = session_starts(&rx);
     assert_eq!(starts.len(), 1);
     let r = &starts[0];
-    let sid = t.session_id().unwrap();
+    let sid = session_of(t);
+    let sid = sid.as_str();
     assert_eq!(
         r.body_json.as_ref().unwrap(),
         &json!({"session": {"project": "proj", "session_name": "my-run", "source": "dev",
@@ -45,8 +46,8 @@ fn caller_session_id_is_kept_lowercase_and_skip_sends_nothing() {
         &rx,
         r#"{"session_id":"AAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE"}"#,
     );
-    t.flush(WAIT).unwrap();
-    assert_eq!(t.session_id(), Some("aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"));
+    tracers::flush(t, WAIT).unwrap();
+    assert_eq!(session_of(t), "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee");
     assert_eq!(
         session_starts(&rx)[0].body_json.as_ref().unwrap()["session"]["session_id"],
         "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
@@ -57,11 +58,9 @@ fn caller_session_id_is_kept_lowercase_and_skip_sends_nothing() {
         &rx,
         r#"{"session_id":"aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee","skip_backend_session_creation":true}"#,
     );
-    let s = t
-        .start_span("step", Some("tool"), None, None, vec![])
-        .unwrap();
-    s.end().unwrap();
-    t.flush(WAIT).unwrap();
+    let s = spans::start(t, "step", Some("tool"), 0, None, vec![]).unwrap();
+    spans::end(s, false).unwrap();
+    tracers::flush(t, WAIT).unwrap();
     assert!(session_starts(&rx).is_empty());
     assert_eq!(
         rx.spans()[0].attr_str("honeyhive.session_id"),
@@ -75,22 +74,21 @@ fn create_session_from_many_threads_reaches_the_server_before_its_spans() {
     let t = tracer(&rx, "");
     let threads: Vec<_> = (0..8)
         .map(|i| {
-            let t = t.clone();
             std::thread::spawn(move || {
                 let opts = format!(r#"{{"session_name":"req-{i}","inputs":{{"i":{i}}},"metadata":{{"m":1}},"user_properties":{{"u":"x"}}}}"#);
-                let sid = t.create_session(Some(&opts)).unwrap();
+                let sid = tracers::create_session(t, Some(&opts)).unwrap();
                 for j in 0..10 {
-                    let root = t.start_span(&format!("root-{i}-{j}"), Some("chain"), None, Some(&sid), vec![]).unwrap();
-                    let child = t.start_span("child", Some("tool"), Some(root.reference()), None, vec![]).unwrap();
-                    child.end().unwrap();
-                    root.end().unwrap();
+                    let root = spans::start(t, &format!("root-{i}-{j}"), Some("chain"), 0, Some(&sid), vec![]).unwrap();
+                    let child = spans::start(t, "child", Some("tool"), root, None, vec![]).unwrap();
+                    spans::end(child, false).unwrap();
+                    spans::end(root, false).unwrap();
                 }
                 sid
             })
         })
         .collect();
     let sids: Vec<String> = threads.into_iter().map(|h| h.join().unwrap()).collect();
-    t.flush(WAIT).unwrap();
+    tracers::flush(t, WAIT).unwrap();
     let spans = rx.wait_for_spans(160, WAIT);
     assert_eq!(spans.len(), 160);
     let requests = rx.requests();
@@ -140,32 +138,31 @@ fn create_session_from_many_threads_reaches_the_server_before_its_spans() {
 fn skip_api_call_with_an_id_sends_nothing() {
     let rx = Receiver::start();
     let t = tracer(&rx, "");
-    let sid = t
-        .create_session(Some(
-            r#"{"session_id":"11111111-2222-4333-8444-555555555555","skip_api_call":true}"#,
-        ))
-        .unwrap();
+    let sid = tracers::create_session(
+        t,
+        Some(r#"{"session_id":"11111111-2222-4333-8444-555555555555","skip_api_call":true}"#),
+    )
+    .unwrap();
     assert_eq!(sid, "11111111-2222-4333-8444-555555555555");
-    t.flush(WAIT).unwrap();
+    tracers::flush(t, WAIT).unwrap();
     assert_eq!(session_starts(&rx).len(), 1, "only the default session");
-    assert!(t.create_session(Some(r#"{"session_id":"nope"}"#)).is_err());
-    assert!(t.create_session(Some(r#"{"bogus":1}"#)).is_err());
+    assert!(tracers::create_session(t, Some(r#"{"session_id":"nope"}"#)).is_err());
+    assert!(tracers::create_session(t, Some(r#"{"bogus":1}"#)).is_err());
 }
 
 #[test]
 fn enrich_session_sends_put_events_after_the_start() {
     let rx = Receiver::start();
     let t = tracer(&rx, "");
-    let sid = t.create_session(None).unwrap();
-    t.enrich_session(
+    let sid = tracers::create_session(t, None).unwrap();
+    tracers::enrich_session(t,
         Some(&sid),
         r#"{"metadata":{"m":1},"inputs":{"i":2},"extra":"e","feedback":{"f":4},"metrics":{"mm":5},"outputs":{"o":3},"config":{"c":6},"user_properties":{"u":7}}"#,
     )
     .unwrap();
-    t.enrich_session(None, r#"{"metrics":{"score":1.5},"duration":12.5}"#)
-        .unwrap();
-    t.enrich_session(None, r#"{"metadata":{}}"#).unwrap();
-    t.flush(WAIT).unwrap();
+    tracers::enrich_session(t, None, r#"{"metrics":{"score":1.5},"duration":12.5}"#).unwrap();
+    tracers::enrich_session(t, None, r#"{"metadata":{}}"#).unwrap();
+    tracers::flush(t, WAIT).unwrap();
     let puts = rx.requests_to("PUT", "/events");
     assert_eq!(puts.len(), 2, "an all-empty enrichment sends nothing");
     let mine = puts
@@ -191,10 +188,10 @@ fn enrich_session_sends_put_events_after_the_start() {
     );
     let default = puts
         .iter()
-        .find(|r| r.body_json.as_ref().unwrap()["event_id"] == t.session_id().unwrap())
+        .find(|r| r.body_json.as_ref().unwrap()["event_id"] == session_of(t))
         .unwrap();
     assert_eq!(default.body_json.as_ref().unwrap()["duration"], 12.5);
-    assert!(t.enrich_session(None, "{oops").is_err());
+    assert!(tracers::enrich_session(t, None, "{oops").is_err());
 }
 
 #[test]
@@ -202,13 +199,11 @@ fn failed_session_call_is_counted_and_not_fatal() {
     let rx = Receiver::start();
     rx.set_fault(hh_test_receiver::Fault::status(401).with_path_prefix("/session"));
     let t = tracer(&rx, "");
-    let s = t
-        .start_span("work", Some("tool"), None, None, vec![])
-        .unwrap();
-    s.end().unwrap();
-    let r = t.flush(WAIT);
+    let s = spans::start(t, "work", Some("tool"), 0, None, vec![]).unwrap();
+    spans::end(s, false).unwrap();
+    let r = tracers::flush(t, WAIT);
     assert_eq!(r.unwrap_err().kind, honeyhive::ErrorKind::ExportFailed);
-    let stats = t.stats();
+    let stats = tracers::stats(t).unwrap();
     assert_eq!(stats.rest_failures, 1);
     assert_eq!(stats.spans_exported, 1, "spans still go out");
     assert_eq!(rx.wait_for_spans(1, WAIT).len(), 1);
@@ -221,11 +216,9 @@ fn evaluation_ids_go_to_session_metadata_and_every_span() {
         &rx,
         r#"{"run_id":"run-1","dataset_id":"ds-1","datapoint_id":"dp-1"}"#,
     );
-    t.start_span("step", None, None, None, vec![])
-        .unwrap()
-        .end()
-        .unwrap();
-    t.flush(WAIT).unwrap();
+    let s = spans::start(t, "step", None, 0, None, vec![]).unwrap();
+    spans::end(s, false).unwrap();
+    tracers::flush(t, WAIT).unwrap();
     let body = session_starts(&rx)[0].body_json.clone().unwrap();
     assert_eq!(
         body["session"]["metadata"],

@@ -4,25 +4,20 @@ mod common;
 use common::*;
 use hh_test_receiver::Receiver;
 use honeyhive::enrich;
+use honeyhive::ErrorKind;
 use serde_json::json;
 
 #[test]
 fn nested_spans_carry_session_project_source_and_parents() {
     let rx = Receiver::start();
     let t = tracer(&rx, r#"{"source":"prod"}"#);
-    let root = t
-        .start_span("pipeline", Some("chain"), None, None, vec![])
-        .unwrap();
-    let child = t
-        .start_span("openai.chat", None, Some(root.reference()), None, vec![])
-        .unwrap();
-    let grandchild = t
-        .start_span("lookup", None, Some(child.reference()), None, vec![])
-        .unwrap();
-    grandchild.end().unwrap();
-    child.end().unwrap();
-    root.end().unwrap();
-    t.flush(WAIT).unwrap();
+    let root = spans::start(t, "pipeline", Some("chain"), 0, None, vec![]).unwrap();
+    let child = spans::start(t, "openai.chat", None, root, None, vec![]).unwrap();
+    let grandchild = spans::start(t, "lookup", None, child, None, vec![]).unwrap();
+    spans::end(grandchild, false).unwrap();
+    spans::end(child, false).unwrap();
+    spans::end(root, false).unwrap();
+    tracers::flush(t, WAIT).unwrap();
     let spans = rx.wait_for_spans(3, WAIT);
     let (r, c, g) = (
         span_named(&spans, "pipeline"),
@@ -33,7 +28,8 @@ fn nested_spans_carry_session_project_source_and_parents() {
     assert_eq!(c.parent_span_id.as_deref(), Some(r.span_id.as_str()));
     assert_eq!(g.parent_span_id.as_deref(), Some(c.span_id.as_str()));
     assert!(spans.iter().all(|s| s.trace_id == r.trace_id));
-    let sid = t.session_id().unwrap();
+    let sid = session_of(t);
+    let sid = sid.as_str();
     for s in [r, c, g] {
         assert_eq!(s.kind, "SPAN_KIND_INTERNAL");
         assert_eq!(s.attr_str("honeyhive.session_id"), Some(sid));
@@ -51,7 +47,10 @@ fn nested_spans_carry_session_project_source_and_parents() {
             s.attr_str("traceloop.association.properties.source"),
             Some("prod")
         );
-        assert_eq!(s.scope_name, format!("honeyhive.{}", t.id()));
+        assert_eq!(
+            s.scope_name,
+            format!("honeyhive.{}", tracers::get(t).unwrap().id())
+        );
         assert!(s.end_time_unix_nano >= s.start_time_unix_nano);
     }
     // Explicit type, detection from a model-ish word in the name, default tool.
@@ -92,24 +91,24 @@ fn nested_spans_carry_session_project_source_and_parents() {
 fn enrichment_flattens_exactly_as_the_reference() {
     let rx = Receiver::start();
     let t = tracer(&rx, "");
-    let mut s = t
-        .start_span("step", Some("tool"), None, None, vec![])
-        .unwrap();
-    s.set_attributes(
-        enrich::span_enrichment(
-            r#"{"metadata":{"nested":{"x":1,"y":[1,2]},"skip":null,"empty":{}},"inputs":{"q":"hi"},
-                "outputs":{"a":"ok"},"metrics":{"score":0.5,"n":3},"feedback":{"good":true},
-                "config":{"model":"gpt-4o","temperature":0.2},"user_properties":{"uid":"u1"},
-                "error":"partial","extra_key":"e"}"#,
-        )
-        .unwrap(),
+    let s = spans::start(t, "step", Some("tool"), 0, None, vec![]).unwrap();
+    spans::enrich(
+        s,
+        r#"{"metadata":{"nested":{"x":1,"y":[1,2]},"skip":null,"empty":{}},"inputs":{"q":"hi"},
+            "outputs":{"a":"ok"},"metrics":{"score":0.5,"n":3},"feedback":{"good":true},
+            "config":{"model":"gpt-4o","temperature":0.2},"user_properties":{"uid":"u1"},
+            "error":"partial","extra_key":"e"}"#,
     )
     .unwrap();
-    assert!(s
-        .set_attributes(enrich::span_enrichment("{bad").unwrap_or_default())
-        .is_ok());
-    s.end().unwrap();
-    t.flush(WAIT).unwrap();
+    // Invalid JSON applies nothing (no `honeyhive_inputs.late` below).
+    assert_eq!(
+        spans::enrich(s, r#"{"inputs":{"late":1}"#)
+            .unwrap_err()
+            .kind,
+        ErrorKind::InvalidJson
+    );
+    spans::end(s, false).unwrap();
+    tracers::flush(t, WAIT).unwrap();
     let span = &rx.wait_for_spans(1, WAIT)[0];
     let a = &span.attributes;
     assert_eq!(a["honeyhive_metadata.nested.x"], json!(1));
@@ -128,6 +127,7 @@ fn enrichment_flattens_exactly_as_the_reference() {
     assert_eq!(a["honeyhive_user_properties.uid"], json!("u1"));
     assert_eq!(a["honeyhive_error"], json!("partial"));
     assert_eq!(a["honeyhive_metadata.extra_key"], json!("e"));
+    assert!(!a.contains_key("honeyhive_inputs.late"));
 }
 
 #[test]
@@ -137,11 +137,9 @@ fn initial_attributes_are_written_raw_and_normalized() {
     let attrs =
         enrich::initial_attributes(r#"{"custom.attr":1,"gen_ai.operation.name":"invoke_agent"}"#)
             .unwrap();
-    t.start_span("agent", None, None, None, attrs)
-        .unwrap()
-        .end()
-        .unwrap();
-    t.flush(WAIT).unwrap();
+    let s = spans::start(t, "agent", None, 0, None, attrs).unwrap();
+    spans::end(s, false).unwrap();
+    tracers::flush(t, WAIT).unwrap();
     let span = &rx.wait_for_spans(1, WAIT)[0];
     assert_eq!(span.attr_i64("custom.attr"), Some(1));
     assert_eq!(span.attr_i64("custom_attr"), Some(1));
@@ -156,12 +154,10 @@ fn initial_attributes_are_written_raw_and_normalized() {
 fn record_error_marks_the_span_itself() {
     let rx = Receiver::start();
     let t = tracer(&rx, "");
-    let mut s = t
-        .start_span("tool.call", Some("tool"), None, None, vec![])
-        .unwrap();
-    s.record_error(Some("ValueError"), "boom").unwrap();
-    s.end().unwrap();
-    t.flush(WAIT).unwrap();
+    let s = spans::start(t, "tool.call", Some("tool"), 0, None, vec![]).unwrap();
+    spans::record_error(s, Some("ValueError"), "boom").unwrap();
+    spans::end(s, false).unwrap();
+    tracers::flush(t, WAIT).unwrap();
     let span = &rx.wait_for_spans(1, WAIT)[0];
     assert_eq!(span.status_code, "STATUS_CODE_ERROR");
     assert_eq!(span.status_message.as_deref(), Some("ValueError: boom"));
@@ -180,46 +176,50 @@ fn span_name_filters_drop_excluded_spans_but_not_their_children() {
         &rx,
         r#"{"span_name_filters":{"exclude":[{"type":"prefix","value":"internal."}]}}"#,
     );
-    let hidden = t
-        .start_span("internal.cache", None, None, None, vec![])
-        .unwrap();
-    assert!(!hidden.is_recording());
-    let child = t
-        .start_span("llm.call", None, Some(hidden.reference()), None, vec![])
-        .unwrap();
-    child.end().unwrap();
-    hidden.end().unwrap();
-    t.flush(WAIT).unwrap();
+    let hidden = spans::start(t, "internal.cache", None, 0, None, vec![]).unwrap();
+    assert!(!spans::is_recording(hidden).unwrap());
+    let child = spans::start(t, "llm.call", None, hidden, None, vec![]).unwrap();
+    assert!(spans::is_recording(child).unwrap());
+    spans::end(child, false).unwrap();
+    spans::end(hidden, false).unwrap();
+    tracers::flush(t, WAIT).unwrap();
     let spans = rx.wait_for_spans(1, WAIT);
     assert_eq!(
         spans.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
         vec!["llm.call"]
     );
-    assert_eq!(t.stats().spans_ended, 1);
+    assert_eq!(tracers::stats(t).unwrap().spans_ended, 1);
 }
 
 #[test]
 fn closed_tracer_refuses_new_work_and_close_is_idempotent() {
     let rx = Receiver::start();
     let t = tracer(&rx, "");
-    let open = t.start_span("left-open", None, None, None, vec![]).unwrap();
-    t.close(WAIT).unwrap();
-    t.close(WAIT).unwrap();
-    let e = t.start_span("late", None, None, None, vec![]).unwrap_err();
-    assert_eq!(e.kind, honeyhive::ErrorKind::TracerClosed);
+    let open = spans::start(t, "left-open", None, 0, None, vec![]).unwrap();
+    tracers::close(t, WAIT).unwrap();
+    tracers::close(t, WAIT).unwrap();
+    let e = spans::start(t, "late", None, 0, None, vec![]).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::TracerClosed);
     assert_eq!(
-        open.end().unwrap_err().kind,
-        honeyhive::ErrorKind::TracerClosed
+        spans::set(open, ns("metadata"), "k", AttrValue::I64(1))
+            .unwrap_err()
+            .kind,
+        ErrorKind::TracerClosed
     );
     assert_eq!(
-        t.stats().spans_dropped,
+        spans::end(open, false).unwrap_err().kind,
+        ErrorKind::TracerClosed
+    );
+    assert_eq!(
+        tracers::stats(t).unwrap().spans_dropped,
         1,
         "a span ended after close is counted as dropped"
     );
     assert_eq!(
-        t.flush(WAIT).unwrap_err().kind,
-        honeyhive::ErrorKind::TracerClosed
+        tracers::flush(t, WAIT).unwrap_err().kind,
+        ErrorKind::TracerClosed
     );
+    assert!(rx.spans().is_empty());
 }
 
 #[test]
@@ -227,15 +227,11 @@ fn attributes_set_twice_go_out_once_with_the_last_value() {
     let rx = Receiver::start();
     let t = tracer(&rx, "");
     let attrs = enrich::initial_attributes(r#"{"honeyhive.session_id":"evil","k":1}"#).unwrap();
-    let mut s = t.start_span("step", None, None, None, attrs).unwrap();
-    s.set_attributes(enrich::span_enrichment(r#"{"outputs":{"k":"first"}}"#).unwrap())
-        .unwrap();
-    s.set_attributes(
-        enrich::span_enrichment(r#"{"outputs":{"k":"second"},"event_type":"model"}"#).unwrap(),
-    )
-    .unwrap();
-    s.end().unwrap();
-    t.flush(WAIT).unwrap();
+    let s = spans::start(t, "step", None, 0, None, attrs).unwrap();
+    spans::enrich(s, r#"{"outputs":{"k":"first"}}"#).unwrap();
+    spans::enrich(s, r#"{"outputs":{"k":"second"},"event_type":"model"}"#).unwrap();
+    spans::end(s, false).unwrap();
+    tracers::flush(t, WAIT).unwrap();
     let req = &otlp_requests(&rx)[0];
     let raw = req.body_json.as_ref().unwrap();
     let keys: Vec<&str> = raw["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["attributes"]
@@ -257,7 +253,7 @@ fn attributes_set_twice_go_out_once_with_the_last_value() {
     assert_eq!(span.attr_str("honeyhive_event_type"), Some("model"));
     assert_eq!(
         span.attr_str("honeyhive.session_id"),
-        t.session_id(),
+        Some(session_of(t).as_str()),
         "stamped keys cannot be overridden"
     );
 }
@@ -266,21 +262,19 @@ fn attributes_set_twice_go_out_once_with_the_last_value() {
 fn a_continued_remote_trace_keeps_the_callers_project_and_source() {
     let rx = Receiver::start();
     let t = tracer(&rx, r#"{"project":"mine","source":"mine-src"}"#);
-    let remote = honeyhive::propagation::extract(
+    let remote = spans::extract(
+        t,
         "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
         Some("session_id=11111111-2222-4333-8444-555555555555,project=theirs,source=their-src"),
     )
     .unwrap();
-    let handler = t
-        .start_span("handle", None, Some(&remote), None, vec![])
-        .unwrap();
-    let child = t
-        .start_span("child", None, Some(handler.reference()), None, vec![])
-        .unwrap();
-    let (_, baggage) = honeyhive::propagation::inject(t.config(), child.reference());
-    child.end().unwrap();
-    handler.end().unwrap();
-    t.flush(WAIT).unwrap();
+    let handler = spans::start(t, "handle", None, remote, None, vec![]).unwrap();
+    let child = spans::start(t, "child", None, handler, None, vec![]).unwrap();
+    let (_, baggage) = spans::inject(child).unwrap();
+    spans::end(child, false).unwrap();
+    spans::end(handler, false).unwrap();
+    spans::end(remote, false).unwrap();
+    tracers::flush(t, WAIT).unwrap();
     for s in rx.wait_for_spans(2, WAIT) {
         assert_eq!(
             s.attr_str("honeyhive.project"),
@@ -301,5 +295,161 @@ fn a_continued_remote_trace_keeps_the_callers_project_and_source() {
     assert!(
         baggage.contains("project=theirs") && baggage.contains("source=their-src"),
         "{baggage}"
+    );
+}
+
+#[test]
+fn typed_attributes_go_under_their_namespace_and_reserved_keys_are_refused() {
+    let rx = Receiver::start();
+    let t = tracer(&rx, "");
+    let s = spans::start(t, "step", Some("tool"), 0, None, vec![]).unwrap();
+    spans::set(s, ns("metadata"), "model", AttrValue::Str("gpt-4o")).unwrap();
+    spans::set(s, ns("metrics"), "tokens", AttrValue::I64(42)).unwrap();
+    spans::set(s, ns("config"), "temperature", AttrValue::F64(0.5)).unwrap();
+    spans::set(s, ns("feedback"), "good", AttrValue::Bool(true)).unwrap();
+    spans::set(s, 0, "raw.key", AttrValue::Str("as given")).unwrap();
+    for reserved in [
+        "honeyhive.session_id",
+        "traceloop.association.properties.project",
+    ] {
+        let e = spans::set(s, 0, reserved, AttrValue::Str("evil")).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidArgument, "{reserved}");
+    }
+    let e = spans::set(s, 99, "k", AttrValue::I64(1)).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidArgument);
+    let e = spans::set(s, ns("metadata"), "", AttrValue::I64(1)).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidArgument);
+    spans::end(s, false).unwrap();
+    assert_eq!(
+        spans::set(s, ns("metadata"), "late", AttrValue::I64(1))
+            .unwrap_err()
+            .kind,
+        ErrorKind::SpanEnded
+    );
+    tracers::flush(t, WAIT).unwrap();
+    let span = &rx.wait_for_spans(1, WAIT)[0];
+    assert_eq!(span.attr_str("honeyhive_metadata.model"), Some("gpt-4o"));
+    assert_eq!(span.attr_i64("honeyhive_metrics.tokens"), Some(42));
+    assert_eq!(span.attributes["honeyhive_config.temperature"], json!(0.5));
+    assert_eq!(span.attributes["honeyhive_feedback.good"], json!(true));
+    assert_eq!(span.attr_str("raw.key"), Some("as given"));
+    assert_eq!(
+        span.attr_str("honeyhive.session_id"),
+        Some(session_of(t).as_str())
+    );
+    assert!(!span.attributes.contains_key("honeyhive_metadata.late"));
+}
+
+#[test]
+fn a_span_session_must_be_a_uuid_and_goes_out_lowercase() {
+    let rx = Receiver::start();
+    let t = tracer(&rx, "");
+    let e = spans::start(t, "bad", None, 0, Some("not-a-uuid"), vec![]).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidArgument);
+    let root = spans::start(
+        t,
+        "root",
+        None,
+        0,
+        Some("AAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE"),
+        vec![],
+    )
+    .unwrap();
+    let child = spans::start(t, "child", None, root, None, vec![]).unwrap();
+    assert_eq!(
+        &*spans::session_id(child).unwrap(),
+        "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
+    );
+    spans::end(child, false).unwrap();
+    spans::end(root, false).unwrap();
+    tracers::flush(t, WAIT).unwrap();
+    let sent = rx.wait_for_spans(2, WAIT);
+    assert_eq!(sent.len(), 2, "the refused start made no span");
+    for s in &sent {
+        assert_eq!(
+            s.attr_str("honeyhive.session_id"),
+            Some("aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"),
+            "{}",
+            s.name
+        );
+    }
+}
+
+#[test]
+fn end_with_attributes_sets_all_or_none_and_a_refused_end_leaves_the_span_open() {
+    let rx = Receiver::start();
+    let t = tracer(&rx, "");
+    let s = spans::start(t, "step", None, 0, None, vec![]).unwrap();
+    let good = Attribute {
+        ns: ns("outputs"),
+        key: "answer",
+        value: AttrValue::Str("42"),
+    };
+    let reserved = Attribute {
+        ns: 0,
+        key: "honeyhive.project",
+        value: AttrValue::Str("evil"),
+    };
+    let batch = [good, reserved];
+    let e = spans::end_with(s, false, batch.len(), |i| Ok(batch[i])).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidArgument);
+    assert!(e.message.starts_with("attribute 1 of 2"), "{}", e.message);
+    // Not ended: it still takes attributes, and ends with the next call.
+    spans::set(s, ns("metadata"), "after", AttrValue::Bool(true)).unwrap();
+    let ok = [good];
+    spans::end_with(s, true, 1, |i| Ok(ok[i])).unwrap();
+    // Ended: more attributes would be lost, so they are refused; a plain end is a no-op.
+    assert_eq!(
+        spans::end_with(s, true, 1, |i| Ok(ok[i])).unwrap_err().kind,
+        ErrorKind::SpanEnded
+    );
+    spans::end(s, true).unwrap();
+    // Kept: still usable for injection until released.
+    assert!(spans::inject(s).is_ok());
+    spans::release(&[s]).unwrap();
+    tracers::flush(t, WAIT).unwrap();
+    let sent = rx.wait_for_spans(1, WAIT);
+    assert_eq!(sent.len(), 1);
+    let span = &sent[0];
+    assert_eq!(span.attr_str("honeyhive_outputs.answer"), Some("42"));
+    assert_eq!(span.attributes["honeyhive_metadata.after"], json!(true));
+    assert_eq!(span.attr_str("honeyhive.project"), Some("proj"));
+}
+
+#[test]
+fn an_extracted_parent_without_a_session_joins_the_tracers_default_session() {
+    let rx = Receiver::start();
+    let t = tracer(&rx, "");
+    let remote = spans::extract(
+        t,
+        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        None,
+    )
+    .unwrap();
+    assert_eq!(*spans::session_id(remote).unwrap(), *session_of(t));
+    // A remote parent is a context, not a span: it records nothing.
+    assert_eq!(
+        spans::set(remote, 0, "k", AttrValue::I64(1))
+            .unwrap_err()
+            .kind,
+        ErrorKind::InvalidArgument
+    );
+    let handler = spans::start(t, "handle", None, remote, None, vec![]).unwrap();
+    spans::release(&[remote]).unwrap();
+    // Released while open: ended then, as an SDK span is when dropped.
+    spans::release(&[handler]).unwrap();
+    assert_eq!(
+        spans::release(&[handler ^ (1 << 40)]).unwrap_err().kind,
+        ErrorKind::InvalidHandle
+    );
+    tracers::flush(t, WAIT).unwrap();
+    let sent = rx.wait_for_spans(1, WAIT);
+    assert_eq!(sent.len(), 1, "the remote parent is not exported");
+    let s = &sent[0];
+    assert_eq!(s.trace_id, "0af7651916cd43dd8448eb211c80319c");
+    assert_eq!(s.parent_span_id.as_deref(), Some("b7ad6b7169203331"));
+    assert_eq!(
+        s.attr_str("honeyhive.session_id"),
+        Some(session_of(t).as_str())
     );
 }

@@ -2,11 +2,8 @@
 //! `main` without closing still delivers its ended spans, within a bound) and fork awareness
 //! (a child rebuilds the runtime and drops the parent's queued spans).
 
-use super::span::SPANS;
-use super::tracer::{TracerSlot, TRACERS};
 use crate::export::Pipeline;
 use crate::fork::{LockVisitor, ShortLock};
-use once_cell::sync::Lazy;
 use std::cell::RefCell;
 use std::sync::{Arc, Once};
 use std::time::{Duration, Instant};
@@ -38,13 +35,7 @@ extern "C" fn flush_at_exit() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(DEFAULT_EXIT_FLUSH_MS);
         let deadline = Instant::now() + Duration::from_millis(budget);
-        let mut open = Vec::new();
-        TRACERS.for_each_live(|slot| {
-            if let TracerSlot::Open(t) = slot {
-                open.push(t.clone());
-            }
-        });
-        for t in open {
+        for t in crate::registry::tracers::open_tracers() {
             let left = deadline.saturating_duration_since(Instant::now());
             let _ = t.flush(left);
         }
@@ -78,9 +69,7 @@ const LOCK_WAIT: Duration = Duration::from_millis(50);
 const FORK_WAIT: Duration = Duration::from_secs(2);
 
 fn visit_all(pipelines: &[Arc<Pipeline>], v: &mut impl LockVisitor) -> bool {
-    Lazy::get(&TRACERS).is_none_or(|t| t.visit_locks(v))
-        && Lazy::get(&SPANS).is_none_or(|t| t.visit_locks(v))
-        && crate::fork::visit_locks(pipelines, v)
+    crate::registry::visit_locks(v) && crate::fork::visit_locks(pipelines, v)
 }
 
 /// Takes each lock it visits, waiting up to `LOCK_WAIT` for each; stops at one it cannot get.

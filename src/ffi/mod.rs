@@ -1,11 +1,11 @@
 //! The C ABI: the only place with `extern "C"` and `unsafe`. Each entry point checks its
-//! arguments, converts them, calls the core, maps errors to `hh_status`, and contains panics.
+//! arguments, converts them, calls the core (`crate::registry` for tracers and spans, which
+//! decides every rule), maps errors to `hh_status`, and contains panics.
 //! Rules (design.md section 3): checked handles, no thread-local state, out-params written
 //! only on success, nothing on the hot path for the caller to free.
 #![deny(unsafe_op_in_unsafe_fn)]
 #![allow(non_camel_case_types)]
 
-pub mod handles;
 pub mod lifecycle;
 pub mod session;
 pub mod span;

@@ -1,8 +1,8 @@
 //! Session entry points: create a session (one per request on a shared tracer), enrich one.
 
 use super::strings::{optional, required, write_out};
-use super::tracer::open_tracer;
 use super::{guard, hh_error, hh_status, hh_tracer};
+use crate::registry::tracers;
 use std::ffi::c_char;
 
 /// Starts a new session on `tracer` and writes its id (36 characters and a NUL) to
@@ -35,7 +35,7 @@ pub unsafe extern "C" fn hh_session_create(
         }
         // SAFETY: NULL or NUL-terminated per this function's contract.
         let options = unsafe { optional(options_json, "options_json") }?;
-        let sid = open_tracer(tracer)?.create_session(options)?;
+        let sid = tracers::create_session(tracer, options)?;
         // SAFETY: buffer checked above; writable per the contract.
         unsafe { write_out(&sid, out_session_id, buf_len, std::ptr::null_mut()) }
     })
@@ -66,6 +66,6 @@ pub unsafe extern "C" fn hh_session_enrich(
                 required(enrichment_json, "enrichment_json")?,
             )
         };
-        open_tracer(tracer)?.enrich_session(sid, json)
+        tracers::enrich_session(tracer, sid, json)
     })
 }

@@ -1,15 +1,11 @@
 //! Span entry points: start, enrich, typed setters, record error, end, inject.
 
-use super::handles::{HandleTable, Kind};
 use super::strings::{non_null, optional, required, write_out};
-use super::tracer::{with_any_tracer, with_open_tracer};
 use super::{guard, hh_error, hh_event_type, hh_namespace, hh_span, hh_status, hh_tracer};
 use crate::enrich;
 use crate::error::{Error, ErrorKind, Result};
-use crate::export::AfterEnqueue;
-use crate::span::{Recording, SpanRef, Started};
-use once_cell::sync::Lazy;
-use opentelemetry::{Key, KeyValue};
+use crate::registry::attributes::attribute_value;
+use crate::registry::{spans, AttrValue};
 use std::ffi::c_char;
 
 /// Detect the event type from the span name and attributes (spec 4.4).
@@ -37,101 +33,6 @@ pub const HH_NS_FEEDBACK: hh_namespace = 5;
 pub const HH_NS_CONFIG: hh_namespace = 6;
 /// `honeyhive_user_properties.<key>`
 pub const HH_NS_USER_PROPERTIES: hh_namespace = 7;
-
-/// A span handle's slot: the span's context and tracer, and what it has recorded while live.
-/// Kept inline in the table (no allocation per span); the tracer is named by its handle (no
-/// reference count per span: see `with_any_tracer`).
-pub(crate) struct SpanSlot {
-    /// The span's reference, and its recording while it is live and recorded.
-    pub(crate) span: Started,
-    pub(crate) tracer: hh_tracer,
-    pub(crate) state: SlotState,
-    /// `tracer::closes()` when the span started: unchanged, the tracer is still open.
-    pub(crate) closes: u64,
-}
-
-impl SpanSlot {
-    pub(crate) fn reference(&self) -> &SpanRef {
-        &self.span.reference
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SlotState {
-    Active,
-    Ended,
-    /// A remote parent from `hh_tracer_extract`.
-    Remote,
-}
-
-/// Slots of ended spans kept recognizable (as parents, for inject) per thread before reuse.
-const ENDED_SPANS_KEPT: usize = 1024;
-
-pub(crate) static SPANS: Lazy<HandleTable<SpanSlot>> =
-    Lazy::new(|| HandleTable::per_thread(Kind::Span, ENDED_SPANS_KEPT));
-
-fn invalid_span() -> Error {
-    Error::new(
-        ErrorKind::InvalidHandle,
-        "not a valid span handle (stale, reused, or another kind)",
-    )
-}
-
-#[cold]
-fn span_ended() -> Error {
-    Error::new(ErrorKind::SpanEnded, "the span has already ended")
-}
-
-#[cold]
-fn remote_unchangeable() -> Error {
-    Error::arg("a remote parent context cannot be changed")
-}
-
-/// Runs `f` on a live span's recording (`None`: not recorded); ended spans give
-/// `HH_ERR_SPAN_ENDED`, a closed tracer `HH_ERR_TRACER_CLOSED`.
-#[inline]
-pub(crate) fn with_active(
-    handle: hh_span,
-    f: impl FnOnce(&mut Option<Recording>) -> Result<()>,
-) -> Result<()> {
-    let (tracer, closes) = SPANS
-        .with(handle, |slot, _| match slot.state {
-            SlotState::Active => {
-                f(&mut slot.span.recording)?;
-                Ok((slot.tracer, slot.closes))
-            }
-            SlotState::Ended => Err(span_ended()),
-            SlotState::Remote => Err(remote_unchangeable()),
-        })
-        .unwrap_or_else(|| Err(invalid_span()))?;
-    if closes == crate::tracer::closes() {
-        return Ok(());
-    }
-    // Some tracer was closed since the span started: was it this one? (What was just set
-    // races with close and is dropped with the span at its end.)
-    with_any_tracer(tracer, |t| {
-        if t.is_closed() {
-            Err(crate::span::tracer_closed())
-        } else {
-            Ok(())
-        }
-    })
-}
-
-/// What a child needs from its parent's slot: the parent's context, its session when the
-/// child does not name one, and its remote baggage.
-fn parent_ref_of(slot: &SpanSlot, need_session: bool) -> SpanRef {
-    let r = slot.reference();
-    SpanRef {
-        context: r.context.clone(),
-        session: if need_session {
-            r.session.clone()
-        } else {
-            None
-        },
-        remote_baggage: r.remote_baggage.clone(),
-    }
-}
 
 fn event_type_name(t: hh_event_type) -> Result<Option<&'static str>> {
     match t {
@@ -183,58 +84,11 @@ pub unsafe extern "C" fn hh_span_start(
             )
         };
         let event_type = event_type_name(event_type)?;
-        let session = match session {
-            Some(s) => Some(
-                crate::local::session(s).ok_or_else(|| Error::arg("session_id is not a UUID"))?,
-            ),
-            None => None,
-        };
         let attributes = match attrs {
             Some(json) => enrich::initial_attributes(json)?,
             None => Vec::new(),
         };
-        crate::span::check_start(name, event_type)?;
-        let closes = crate::tracer::closes();
-        let need_session = session.is_none();
-        let handle = with_open_tracer(tracer, |t| {
-            // A child inherits its parent's session; a root span takes the tracer's default.
-            // Built where the table stores it (no copies of the slot on the way).
-            let start = |parent_ref: Option<SpanRef>| SpanSlot {
-                span: crate::span::begin(
-                    &t.inner,
-                    name,
-                    event_type,
-                    parent_ref.as_ref(),
-                    session.or_else(|| {
-                        parent_ref
-                            .as_ref()
-                            .and_then(|p| p.session.clone())
-                            .or_else(|| {
-                                t.inner
-                                    .default_session
-                                    .as_ref()
-                                    .map(crate::local::session_canonical)
-                            })
-                    }),
-                    attributes,
-                ),
-                tracer,
-                state: SlotState::Active,
-                closes,
-            };
-            let too_many = || Error::new(ErrorKind::LimitExceeded, "too many live spans");
-            if parent == 0 {
-                SPANS.insert_with(|| start(None)).ok_or_else(too_many)
-            } else {
-                SPANS.insert_with_parent(
-                    parent,
-                    |slot| parent_ref_of(slot, need_session),
-                    |p| start(Some(p)),
-                    invalid_span,
-                    too_many,
-                )
-            }
-        })?;
+        let handle = spans::start(tracer, name, event_type, parent, session, attributes)?;
         // SAFETY: checked non-NULL; writable per the contract.
         unsafe { *out_span = handle };
         Ok(())
@@ -260,47 +114,7 @@ pub unsafe extern "C" fn hh_span_enrich(
     guard(err, || {
         // SAFETY: NUL-terminated per this function's contract.
         let json = unsafe { required(enrichment_json, "enrichment_json") }?;
-        let attributes = enrich::span_enrichment(json)?;
-        with_active(span, |r| match r {
-            Some(r) => r.set_attributes(attributes),
-            None => Ok(()),
-        })
-    })
-}
-
-/// Keys the library stamps from the span's session and tracer; a raw setter may not replace them.
-const RESERVED_KEYS: [&str; 6] = [
-    "honeyhive.session_id",
-    "honeyhive.project",
-    "honeyhive.source",
-    "traceloop.association.properties.session_id",
-    "traceloop.association.properties.project",
-    "traceloop.association.properties.source",
-];
-
-/// The attribute key for `key` under namespace `ns`. Keys repeat on every span: they are
-/// interned (see `local::intern_joined`), so most calls allocate nothing.
-// Inlined: returned through the stack, its `Result<Key>` was read back wider than it was
-// written, stalling store forwarding on every setter.
-#[inline(always)]
-pub(crate) fn namespaced_key(ns: hh_namespace, key: &str) -> Result<Key> {
-    if key.is_empty() || key.len() > crate::limits::MAX_KEY_BYTES {
-        return Err(Error::arg("attribute key must be 1..=1024 bytes"));
-    }
-    let prefix = match ns {
-        HH_NS_NONE if RESERVED_KEYS.contains(&key) => {
-            return Err(Error::arg(format!(
-                "`{key}` is set by the library from the span's session and tracer"
-            )))
-        }
-        HH_NS_NONE => "",
-        n if (1..=7).contains(&n) => enrich::NAMESPACES[(n - 1) as usize].1,
-        _ => return Err(Error::arg(format!("unknown namespace {ns}"))),
-    };
-    Ok(match crate::local::intern_joined(ns as u8, prefix, key) {
-        Some(s) => Key::from_static_str(s),
-        None if prefix.is_empty() => Key::new(key.to_string()),
-        None => Key::new(format!("{prefix}.{key}")),
+        spans::enrich(span, json)
     })
 }
 
@@ -308,20 +122,16 @@ pub(crate) fn namespaced_key(ns: hh_namespace, key: &str) -> Result<Key> {
 ///
 /// # Safety
 /// `key` is NUL-terminated.
-unsafe fn set_typed(
+unsafe fn set_typed<'v>(
     span: hh_span,
     ns: hh_namespace,
     key: *const c_char,
-    value: impl FnOnce() -> Result<opentelemetry::Value>,
+    value: impl FnOnce() -> Result<AttrValue<'v>>,
 ) -> hh_status {
     guard(std::ptr::null_mut(), || {
         // SAFETY: forwarded from the setter's contract.
         let key = unsafe { required(key, "key") }?;
-        let kv = KeyValue::new(namespaced_key(ns, key)?, value()?);
-        with_active(span, |r| match r {
-            Some(r) => r.set_attribute(kv),
-            None => Ok(()),
-        })
+        spans::set_with(span, ns, key, || value().map(attribute_value))
     })
 }
 
@@ -341,10 +151,7 @@ pub unsafe extern "C" fn hh_span_set_str(
     // SAFETY: forwarded from this function's contract.
     unsafe {
         set_typed(span, ns, key, || {
-            let v = required(value, "value")?;
-            Ok(opentelemetry::Value::String(crate::local::string_value(
-                crate::limits::truncate_utf8(v, crate::limits::MAX_ATTRIBUTE_VALUE_BYTES),
-            )))
+            Ok(AttrValue::Str(required(value, "value")?))
         })
     }
 }
@@ -362,7 +169,7 @@ pub unsafe extern "C" fn hh_span_set_i64(
     value: i64,
 ) -> hh_status {
     // SAFETY: forwarded from this function's contract.
-    unsafe { set_typed(span, ns, key, || Ok(value.into())) }
+    unsafe { set_typed(span, ns, key, || Ok(AttrValue::I64(value))) }
 }
 
 /// Sets one floating-point attribute (see `hh_span_set_str`). Thread-safe.
@@ -378,7 +185,7 @@ pub unsafe extern "C" fn hh_span_set_f64(
     value: f64,
 ) -> hh_status {
     // SAFETY: forwarded from this function's contract.
-    unsafe { set_typed(span, ns, key, || Ok(value.into())) }
+    unsafe { set_typed(span, ns, key, || Ok(AttrValue::F64(value))) }
 }
 
 /// Sets one boolean attribute (see `hh_span_set_str`). Thread-safe.
@@ -394,7 +201,7 @@ pub unsafe extern "C" fn hh_span_set_bool(
     value: bool,
 ) -> hh_status {
     // SAFETY: forwarded from this function's contract.
-    unsafe { set_typed(span, ns, key, || Ok(value.into())) }
+    unsafe { set_typed(span, ns, key, || Ok(AttrValue::Bool(value))) }
 }
 
 /// Records an error on the span: an `exception` event, status ERROR "<type>: <message>", and
@@ -418,12 +225,7 @@ pub unsafe extern "C" fn hh_span_record_error(
                 required(message, "message")?,
             )
         };
-        with_active(span, |r| {
-            if let Some(r) = r {
-                r.record_error(t, m)
-            }
-            Ok(())
-        })
+        spans::record_error(span, t, m)
     })
 }
 
@@ -449,92 +251,17 @@ pub extern "C" fn hh_span_end(span: hh_span) -> hh_status {
 #[no_mangle]
 #[must_use]
 pub extern "C" fn hh_span_end_ex(span: hh_span, flags: u32) -> hh_status {
-    guard(std::ptr::null_mut(), || end_span(span, flags, None))
+    guard(std::ptr::null_mut(), || {
+        spans::end(span, keep_handle(flags)?)
+    })
 }
 
-/// Attributes to set on a span as it ends (see `hh_span_end_attrs`): `count` of them, made by
-/// `make(0..count)`.
-pub(crate) struct EndAttributes<'a> {
-    pub count: usize,
-    pub make: &'a dyn Fn(usize) -> Result<KeyValue>,
-}
-
-/// Ends a span (after setting `attrs`, all or none: when they are refused, the span is not
-/// ended and the error says why).
-pub(crate) fn end_span(span: hh_span, flags: u32, attrs: Option<EndAttributes>) -> Result<()> {
+/// Whether `flags` (of `hh_span_end_ex` / `hh_span_end_attrs`) ask to keep the handle.
+pub(crate) fn keep_handle(flags: u32) -> Result<bool> {
     if flags & !HH_END_KEEP_HANDLE != 0 {
         return Err(Error::arg(format!("unknown flags {flags:#x}")));
     }
-    let keep = flags & HH_END_KEEP_HANDLE != 0;
-    // One lock: set the attributes, mark the slot ended (and retire it unless kept) and move
-    // the recording straight into the tracer's queue. What may block comes after the lock.
-    let (tracer, result, then) = SPANS
-        .with_then_retire(span, |slot, _| match slot.state {
-            SlotState::Active => {
-                if let Some(a) = &attrs {
-                    let set = crate::span::Recording::try_set_on(
-                        &mut slot.span.recording,
-                        a.count,
-                        |i| (a.make)(i),
-                    );
-                    if let Err(e) = set {
-                        return ((slot.tracer, Err(e), AfterEnqueue::Nothing), false);
-                    }
-                }
-                slot.state = SlotState::Ended;
-                if slot.span.recording.is_none() {
-                    return ((slot.tracer, Ok(()), AfterEnqueue::Nothing), !keep);
-                }
-                let tracer = slot.tracer;
-                let span = &mut slot.span;
-                let mut then = AfterEnqueue::Nothing;
-                let result = with_any_tracer(tracer, |t| {
-                    let (accepted, after) = crate::span::finish_enqueue(
-                        &t.inner,
-                        &span.reference.context,
-                        span.reference.session.is_some(),
-                        &mut span.recording,
-                    );
-                    then = after;
-                    if accepted {
-                        Ok(())
-                    } else {
-                        Err(crate::span::refused_after_close())
-                    }
-                });
-                // Not reached (the tracer is gone): the span goes with it.
-                span.recording = None;
-                ((tracer, result, then), !keep)
-            }
-            // Ending again is a no-op, but attributes for it would be lost: refused.
-            SlotState::Ended if attrs.is_some() => (
-                (slot.tracer, Err(span_ended()), AfterEnqueue::Nothing),
-                false,
-            ),
-            SlotState::Remote if attrs.is_some() => (
-                (
-                    slot.tracer,
-                    Err(remote_unchangeable()),
-                    AfterEnqueue::Nothing,
-                ),
-                false,
-            ),
-            SlotState::Ended | SlotState::Remote => {
-                ((slot.tracer, Ok(()), AfterEnqueue::Nothing), !keep)
-            }
-        })
-        .ok_or_else(invalid_span)?;
-    if then != AfterEnqueue::Nothing {
-        let _ = with_any_tracer(tracer, |t| {
-            t.inner.pipeline.after_enqueue(then);
-            Ok(())
-        });
-    }
-    match result {
-        // The tracer is gone (closed, and its handle reused): so is the span.
-        Err(e) if e.kind == ErrorKind::InvalidHandle => Err(crate::span::tracer_closed()),
-        other => other,
-    }
+    Ok(flags & HH_END_KEEP_HANDLE != 0)
 }
 
 /// Releases a handle kept by `hh_span_end_ex(..., HH_END_KEEP_HANDLE)`, ending the span first
@@ -544,9 +271,12 @@ pub(crate) fn end_span(span: hh_span, flags: u32, attrs: Option<EndAttributes>) 
 pub extern "C" fn hh_span_release(span: hh_span) -> hh_status {
     guard(std::ptr::null_mut(), || {
         if span == 0 {
-            return Err(invalid_span());
+            return Err(Error::new(
+                ErrorKind::InvalidHandle,
+                "not a valid span handle (stale, reused, or another kind)",
+            ));
         }
-        release(&[span])
+        spans::release(&[span])
     })
 }
 
@@ -568,39 +298,7 @@ pub unsafe extern "C" fn hh_span_release_many(spans: *const hh_span, count: usiz
     }
     // SAFETY: non-NULL, and `count` readable handles per the contract.
     let spans = unsafe { std::slice::from_raw_parts(spans, count) };
-    guard(std::ptr::null_mut(), || release(spans))
-}
-
-/// Releases handles (0 skipped): ended spans and remote parents are retired under one lock
-/// per run of handles in the same shard; a span still open is ended first (then retired).
-/// Every valid handle is released; the first failure is returned.
-fn release(spans: &[hh_span]) -> Result<()> {
-    let mut first_failure: Option<Error> = None;
-    let mut open: Vec<hh_span> = Vec::new();
-    SPANS.retire_many(
-        spans,
-        |slot| slot.state != SlotState::Active,
-        |span, outcome| match outcome {
-            _ if span == 0 => {}
-            Some(true) => {}
-            Some(false) => open.push(span),
-            None => {
-                first_failure.get_or_insert_with(invalid_span);
-            }
-        },
-    );
-    // Dropped without an end (rare): ended now (without keeping the handle: that retires it),
-    // as an SDK span is when dropped.
-    for span in open {
-        match end_span(span, 0, None) {
-            Ok(()) => {}
-            Err(e) if e.kind == ErrorKind::TracerClosed => {}
-            Err(e) => {
-                first_failure.get_or_insert(e);
-            }
-        }
-    }
-    first_failure.map_or(Ok(()), Err)
+    guard(std::ptr::null_mut(), || spans::release(spans))
 }
 
 /// Writes the span's W3C context: `traceparent` (55 characters and a NUL; `traceparent_len >=
@@ -623,13 +321,7 @@ pub unsafe extern "C" fn hh_span_inject(
     baggage_len: *mut usize,
 ) -> hh_status {
     guard(std::ptr::null_mut(), || {
-        let (tracer, reference) = SPANS
-            .with(span, |slot, _| (slot.tracer, slot.reference().clone()))
-            .ok_or_else(invalid_span)?;
-        let (tp, bag) = with_any_tracer(tracer, |t| {
-            Ok(crate::propagation::inject(&t.inner.config, &reference))
-        })
-        .map_err(|_| invalid_span())?;
+        let (tp, bag) = spans::inject(span)?;
         if !baggage_len.is_null() {
             // SAFETY: non-NULL and writable per this function's contract.
             unsafe { *baggage_len = bag.len() };
@@ -670,10 +362,7 @@ pub unsafe extern "C" fn hh_span_session_id(
     out_len: *mut usize,
 ) -> hh_status {
     guard(std::ptr::null_mut(), || {
-        let session = SPANS
-            .with(span, |slot, _| slot.reference().session.clone())
-            .ok_or_else(invalid_span)?
-            .ok_or_else(|| Error::arg("the span has no session"))?;
+        let session = spans::session_id(span)?;
         // SAFETY: forwarded from this function's contract.
         unsafe { write_out(&session, buf, buf_len, out_len) }
     })

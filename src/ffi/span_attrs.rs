@@ -2,12 +2,11 @@
 //! costs a binding (cgo above all) far more than the setter's own work, so a span's
 //! attributes can be handed over at once.
 
-use super::span::{end_span, namespaced_key, with_active, EndAttributes};
+use super::span::keep_handle;
 use super::strings::required;
 use super::{guard, hh_error, hh_namespace, hh_span, hh_status};
 use crate::error::{Error, Result};
-use crate::span::Recording;
-use opentelemetry::KeyValue;
+use crate::registry::{spans, AttrValue, Attribute};
 use std::os::raw::c_char;
 
 /// The type of an `hh_attr`'s value.
@@ -63,12 +62,8 @@ pub unsafe extern "C" fn hh_span_set_attrs(
     guard(err, || {
         // SAFETY: forwarded from this function's contract.
         let attrs = unsafe { attr_list(attrs, count) }?;
-        if attrs.is_empty() {
-            return Ok(());
-        }
         // SAFETY: the elements' strings are valid per this function's contract.
-        let make = |i: usize| unsafe { make_attr(attrs, i) };
-        with_active(span, |r| Recording::try_set_on(r, count, make))
+        spans::set_many(span, attrs.len(), |i| unsafe { attribute(&attrs[i]) })
     })
 }
 
@@ -95,16 +90,13 @@ pub unsafe extern "C" fn hh_span_end_attrs(
     guard(err, || {
         // SAFETY: forwarded from this function's contract.
         let attrs = unsafe { attr_list(attrs, count) }?;
-        if attrs.is_empty() {
-            return end_span(span, flags, None);
-        }
+        let keep = keep_handle(flags)?;
         // SAFETY: the elements' strings are valid per this function's contract.
-        let make = |i: usize| unsafe { make_attr(attrs, i) };
-        end_span(span, flags, Some(EndAttributes { count, make: &make }))
+        spans::end_with(span, keep, attrs.len(), |i| unsafe { attribute(&attrs[i]) })
     })
 }
 
-/// The caller's list, checked for NULL and for the per-span limit.
+/// The caller's list (empty when `count` is 0), checked for NULL.
 ///
 /// # Safety
 /// `attrs` points to `count` readable `hh_attr`, or `count` is 0.
@@ -115,48 +107,29 @@ unsafe fn attr_list<'a>(attrs: *const hh_attr, count: usize) -> Result<&'a [hh_a
     if attrs.is_null() {
         return Err(super::strings::null_argument("attrs"));
     }
-    if count > crate::limits::MAX_ATTRIBUTES_PER_SPAN as usize {
-        return Err(Error::limit(format!(
-            "a span holds at most {} attributes set by the caller",
-            crate::limits::MAX_ATTRIBUTES_PER_SPAN
-        )));
-    }
     // SAFETY: non-NULL, and `count` readable elements per the contract.
     Ok(unsafe { std::slice::from_raw_parts(attrs, count) })
 }
 
-/// The attribute `attrs[i]`; an error names it.
+/// The attribute an `hh_attr` describes (the registry checks its key and bounds its value,
+/// and names it in an error).
 ///
 /// # Safety
-/// The strings of `attrs[i]` are NULL or NUL-terminated.
-unsafe fn make_attr(attrs: &[hh_attr], i: usize) -> Result<KeyValue> {
-    // SAFETY: forwarded from the caller's contract.
-    unsafe { key_value(&attrs[i]) }.map_err(|e| {
-        Error::new(
-            e.kind,
-            format!("attribute {i} of {}: {}", attrs.len(), e.message),
-        )
-    })
-}
-
-/// # Safety
 /// `a.key` (and `a.str` for a string) is NULL or NUL-terminated.
-unsafe fn key_value(a: &hh_attr) -> Result<KeyValue> {
+unsafe fn attribute(a: &hh_attr) -> Result<Attribute<'_>> {
     // SAFETY: forwarded from the caller's contract.
-    let key = namespaced_key(a.ns, unsafe { required(a.key, "key") }?)?;
-    let value: opentelemetry::Value = match a.r#type {
-        HH_ATTR_STR => {
-            // SAFETY: forwarded from the caller's contract.
-            let v = unsafe { required(a.str, "str") }?;
-            opentelemetry::Value::String(crate::local::string_value(crate::limits::truncate_utf8(
-                v,
-                crate::limits::MAX_ATTRIBUTE_VALUE_BYTES,
-            )))
-        }
-        HH_ATTR_I64 => a.i64.into(),
-        HH_ATTR_F64 => a.f64.into(),
-        HH_ATTR_BOOL => (a.i64 != 0).into(),
+    let key = unsafe { required(a.key, "key") }?;
+    let value = match a.r#type {
+        // SAFETY: forwarded from the caller's contract.
+        HH_ATTR_STR => AttrValue::Str(unsafe { required(a.str, "str") }?),
+        HH_ATTR_I64 => AttrValue::I64(a.i64),
+        HH_ATTR_F64 => AttrValue::F64(a.f64),
+        HH_ATTR_BOOL => AttrValue::Bool(a.i64 != 0),
         t => return Err(Error::arg(format!("unknown attribute type {t}"))),
     };
-    Ok(KeyValue::new(key, value))
+    Ok(Attribute {
+        ns: a.ns,
+        key,
+        value,
+    })
 }

@@ -1,101 +1,11 @@
 //! Tracer entry points: create, default session id, flush, close, stats, extract.
 
-use super::handles::{HandleTable, Kind};
-use super::span::{SlotState, SpanSlot, SPANS};
 use super::strings::{non_null, optional, required, write_out};
 use super::{guard, hh_error, hh_span, hh_status, hh_tracer};
 use crate::config::Config;
-use crate::error::{Error, ErrorKind, Result};
-use crate::tracer::Tracer;
-use once_cell::sync::Lazy;
+use crate::registry::{spans, tracers};
 use std::ffi::c_char;
 use std::time::Duration;
-
-/// A tracer handle's slot: closed tracers stay readable for stats until the slot is reused.
-pub(crate) enum TracerSlot {
-    Open(Tracer),
-    Closed(Tracer),
-}
-
-pub(crate) static TRACERS: Lazy<HandleTable<TracerSlot>> =
-    Lazy::new(|| HandleTable::new(Kind::Tracer, 256));
-
-type Recent = std::cell::RefCell<[Option<(hh_tracer, Tracer)>; 2]>;
-
-thread_local! {
-    // The tracers this thread used last (most recent first), so that the span hot path finds
-    // its tracer without the table's lock or a reference count. An entry is only trusted for
-    // its exact (generation-checked) handle; a closed tracer is looked up again.
-    static RECENT: Recent = const { std::cell::RefCell::new([None, None]) };
-}
-
-/// Runs `f` on the open tracer behind a handle (`TracerClosed` / `InvalidHandle` otherwise).
-#[inline]
-pub(crate) fn with_open_tracer<R>(
-    handle: hh_tracer,
-    f: impl FnOnce(&Tracer) -> Result<R>,
-) -> Result<R> {
-    with_tracer(handle, true, f)
-}
-
-/// Runs `f` on the tracer behind a handle, open or closed (a span ending after its tracer's
-/// close still reaches the tracer, which counts it as dropped).
-#[inline]
-pub(crate) fn with_any_tracer<R>(
-    handle: hh_tracer,
-    f: impl FnOnce(&Tracer) -> Result<R>,
-) -> Result<R> {
-    with_tracer(handle, false, f)
-}
-
-fn with_tracer<R>(
-    handle: hh_tracer,
-    open_only: bool,
-    f: impl FnOnce(&Tracer) -> Result<R>,
-) -> Result<R> {
-    // SAFETY: a thread-local lives until its thread exits; the reference is only used during
-    // this call, on this thread.
-    let recent: Option<&Recent> = RECENT.try_with(|r| unsafe { &*(r as *const Recent) }).ok();
-    if let Some(Ok(cached)) = recent.map(|r| r.try_borrow()) {
-        // The shared borrow is held while `f` runs: a nested lookup cannot evict this entry.
-        if let Some((_, t)) = cached.iter().flatten().find(|(h, _)| *h == handle) {
-            if !(open_only && t.is_closed()) {
-                return f(t);
-            }
-        }
-    }
-    let t = match TRACERS.with(handle, |slot, _| match slot {
-        TracerSlot::Open(t) => Ok(t.clone()),
-        TracerSlot::Closed(t) if !open_only => Ok(t.clone()),
-        TracerSlot::Closed(_) => Err(Error::new(ErrorKind::TracerClosed, "tracer is closed")),
-    }) {
-        Some(r) => r?,
-        None => return Err(invalid_tracer()),
-    };
-    if let Some(Ok(mut recent)) = recent.map(|r| r.try_borrow_mut()) {
-        recent.rotate_right(1);
-        recent[0] = Some((handle, t.clone()));
-    }
-    f(&t)
-}
-
-/// The open tracer behind a handle.
-pub(crate) fn open_tracer(handle: hh_tracer) -> Result<Tracer> {
-    match TRACERS.with(handle, |slot, _| match slot {
-        TracerSlot::Open(t) => Ok(t.clone()),
-        TracerSlot::Closed(_) => Err(Error::new(ErrorKind::TracerClosed, "tracer is closed")),
-    }) {
-        Some(r) => r,
-        None => Err(invalid_tracer()),
-    }
-}
-
-pub(crate) fn invalid_tracer() -> Error {
-    Error::new(
-        ErrorKind::InvalidHandle,
-        "not a valid tracer handle (stale, closed and reused, or another kind)",
-    )
-}
 
 /// Counters of one tracer: written once, in the core (`crate::stats::StatsSnapshot`), which
 /// also derives the live counters from it; cbindgen renames the type `hh_stats`.
@@ -123,11 +33,7 @@ pub unsafe extern "C" fn hh_tracer_new(
         non_null(out_tracer, "out_tracer")?;
         // SAFETY: NULL or NUL-terminated per this function's contract.
         let json = unsafe { optional(config_json, "config_json") }?;
-        let tracer = Tracer::new(Config::from_json_and_env(json)?)?;
-        super::lifecycle::install_process_hooks();
-        let handle = TRACERS
-            .insert(TracerSlot::Open(tracer))
-            .ok_or_else(|| Error::new(ErrorKind::LimitExceeded, "too many tracers"))?;
+        let handle = tracers::create(Config::from_json_and_env(json)?)?;
         // SAFETY: checked non-NULL above; writable per the contract.
         unsafe { *out_tracer = handle };
         Ok(())
@@ -151,12 +57,9 @@ pub unsafe extern "C" fn hh_tracer_session_id(
     out_len: *mut usize,
 ) -> hh_status {
     guard(std::ptr::null_mut(), || {
-        let t = open_tracer(tracer)?;
-        let sid = t
-            .session_id()
-            .ok_or_else(|| Error::arg("the tracer has no default session"))?;
+        let sid = tracers::session_id(tracer)?;
         // SAFETY: forwarded from this function's contract.
-        unsafe { write_out(sid, buf, buf_len, out_len) }
+        unsafe { write_out(&sid, buf, buf_len, out_len) }
     })
 }
 
@@ -169,7 +72,7 @@ pub unsafe extern "C" fn hh_tracer_session_id(
 #[must_use]
 pub extern "C" fn hh_tracer_flush(tracer: hh_tracer, timeout_ms: u32) -> hh_status {
     guard(std::ptr::null_mut(), || {
-        open_tracer(tracer)?.flush(Duration::from_millis(timeout_ms.into()))
+        tracers::flush(tracer, Duration::from_millis(timeout_ms.into()))
     })
 }
 
@@ -184,18 +87,7 @@ pub extern "C" fn hh_tracer_flush(tracer: hh_tracer, timeout_ms: u32) -> hh_stat
 #[must_use]
 pub extern "C" fn hh_tracer_close(tracer: hh_tracer, timeout_ms: u32) -> hh_status {
     guard(std::ptr::null_mut(), || {
-        let (t, open) = TRACERS
-            .with(tracer, |slot, _| match slot {
-                TracerSlot::Open(t) => (t.clone(), true),
-                TracerSlot::Closed(t) => (t.clone(), false),
-            })
-            .ok_or_else(invalid_tracer)?;
-        let result = t.close(Duration::from_millis(timeout_ms.into()));
-        if open {
-            TRACERS.with(tracer, |slot, _| *slot = TracerSlot::Closed(t));
-            TRACERS.retire(tracer);
-        }
-        result
+        tracers::close(tracer, Duration::from_millis(timeout_ms.into()))
     })
 }
 
@@ -209,11 +101,7 @@ pub extern "C" fn hh_tracer_close(tracer: hh_tracer, timeout_ms: u32) -> hh_stat
 pub unsafe extern "C" fn hh_tracer_stats(tracer: hh_tracer, out_stats: *mut hh_stats) -> hh_status {
     guard(std::ptr::null_mut(), || {
         non_null(out_stats, "out_stats")?;
-        let s = TRACERS
-            .with(tracer, |slot, _| match slot {
-                TracerSlot::Open(t) | TracerSlot::Closed(t) => t.stats(),
-            })
-            .ok_or_else(invalid_tracer)?;
+        let s = tracers::stats(tracer)?;
         // SAFETY: checked non-NULL; writable per the contract.
         unsafe { *out_stats = s };
         Ok(())
@@ -246,22 +134,7 @@ pub unsafe extern "C" fn hh_tracer_extract(
                 optional(baggage, "baggage")?,
             )
         };
-        let t = open_tracer(tracer)?;
-        let mut reference = crate::propagation::extract(tp, bag)?;
-        if reference.session.is_none() {
-            reference.session = t.session_id().map(Into::into);
-        }
-        let handle = SPANS
-            .insert(SpanSlot {
-                span: crate::span::Started {
-                    reference,
-                    recording: None,
-                },
-                tracer,
-                state: SlotState::Remote,
-                closes: crate::tracer::closes(),
-            })
-            .ok_or_else(|| Error::new(ErrorKind::LimitExceeded, "too many live spans"))?;
+        let handle = spans::extract(tracer, tp, bag)?;
         // SAFETY: checked non-NULL; writable per the contract.
         unsafe { *out_parent = handle };
         Ok(())

@@ -2,7 +2,9 @@
 #![allow(dead_code)]
 
 use hh_test_receiver::{Receiver, RecordedRequest, RecordedSpan};
-use honeyhive::{Config, Tracer};
+#[allow(unused_imports)]
+pub use honeyhive::registry::{spans, tracers, AttrValue, Attribute};
+use honeyhive::Config;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -18,8 +20,9 @@ pub fn config(json: &str, env: &[(&str, &str)]) -> Config {
     Config::resolve(Some(json), &move |n| env.get(n).cloned()).expect("valid config")
 }
 
-/// A tracer exporting to `rx` with a short batch delay; `extra` is merged into the config.
-pub fn tracer(rx: &Receiver, extra: &str) -> Tracer {
+/// A tracer (its registry id, as the C ABI's handle) exporting to `rx` with a short batch
+/// delay; `extra` is merged into the config.
+pub fn tracer(rx: &Receiver, extra: &str) -> u64 {
     let mut base: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&format!(
         r#"{{"api_key":"{KEY}","project":"proj","server_url":"{}","schedule_delay_ms":50}}"#,
         rx.url()
@@ -28,7 +31,17 @@ pub fn tracer(rx: &Receiver, extra: &str) -> Tracer {
     let extra: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(if extra.is_empty() { "{}" } else { extra }).unwrap();
     base.extend(extra);
-    Tracer::new(config(&serde_json::Value::Object(base).to_string(), &[])).expect("tracer")
+    tracers::create(config(&serde_json::Value::Object(base).to_string(), &[])).expect("tracer")
+}
+
+/// The tracer's default session id.
+pub fn session_of(t: u64) -> String {
+    tracers::session_id(t).expect("a default session")
+}
+
+/// The namespace code of an enrichment namespace ("metadata", "outputs", ...).
+pub fn ns(name: &str) -> u32 {
+    honeyhive::registry::attributes::namespace(name).expect("a namespace")
 }
 
 pub fn span_named<'a>(spans: &'a [RecordedSpan], name: &str) -> &'a RecordedSpan {

@@ -1,0 +1,189 @@
+//! Tracer ids: create, look up (open or closed), flush, close, stats, sessions.
+//!
+//! A closed tracer keeps its slot, readable for stats and for the spans still ending on it,
+//! until the slot is reused; every other call on it fails with `TracerClosed`.
+
+use super::handles::{HandleTable, Kind};
+use crate::config::Config;
+use crate::error::{Error, ErrorKind, Result};
+use crate::stats::StatsSnapshot;
+use crate::tracer::Tracer;
+use once_cell::sync::Lazy;
+use std::cell::RefCell;
+use std::time::Duration;
+
+/// A tracer's slot.
+pub(crate) enum TracerSlot {
+    Open(Tracer),
+    Closed(Tracer),
+}
+
+/// Retired (closed) tracer slots kept recognizable per shard before any is reused.
+const CLOSED_TRACERS_KEPT: usize = 256;
+
+pub(crate) static TRACERS: Lazy<HandleTable<TracerSlot>> =
+    Lazy::new(|| HandleTable::new(Kind::Tracer, CLOSED_TRACERS_KEPT));
+
+type Recent = RefCell<[Option<(u64, Tracer)>; 2]>;
+
+thread_local! {
+    // The tracers this thread used last (most recent first), so that the span hot path finds
+    // its tracer without the table's lock or a reference count. An entry is only trusted for
+    // its exact (generation-checked) id; a closed tracer is looked up again.
+    static RECENT: Recent = const { RefCell::new([None, None]) };
+}
+
+/// Creates a tracer from `config` (never waits for the network) and returns its id. The
+/// process hooks (flush at exit, fork handling) are installed with the first tracer.
+pub fn create(config: Config) -> Result<u64> {
+    let tracer = Tracer::new(config)?;
+    crate::ffi::lifecycle::install_process_hooks();
+    TRACERS
+        .insert(TracerSlot::Open(tracer))
+        .ok_or_else(|| Error::new(ErrorKind::LimitExceeded, "too many tracers"))
+}
+
+/// The tracer behind an id, open or closed (`InvalidHandle` once its slot is reused).
+pub fn get(id: u64) -> Result<Tracer> {
+    TRACERS
+        .with(id, |slot, _| match slot {
+            TracerSlot::Open(t) | TracerSlot::Closed(t) => t.clone(),
+        })
+        .ok_or_else(invalid_tracer)
+}
+
+/// The open tracer behind an id (`TracerClosed` after its close).
+pub fn open(id: u64) -> Result<Tracer> {
+    match TRACERS.with(id, |slot, _| match slot {
+        TracerSlot::Open(t) => Ok(t.clone()),
+        TracerSlot::Closed(_) => Err(closed()),
+    }) {
+        Some(r) => r,
+        None => Err(invalid_tracer()),
+    }
+}
+
+/// The tracer's default session id (`InvalidArgument` when it has none:
+/// skip_backend_session_creation without session_id).
+pub fn session_id(id: u64) -> Result<String> {
+    open(id)?
+        .session_id()
+        .map(str::to_owned)
+        .ok_or_else(|| Error::arg("the tracer has no default session"))
+}
+
+/// Waits up to `timeout` until everything that ended before the call is delivered.
+pub fn flush(id: u64, timeout: Duration) -> Result<()> {
+    open(id)?.flush(timeout)
+}
+
+/// Flushes, stops the tracer's export and retires its id. Idempotent: a later close reports
+/// the first close's outcome.
+pub fn close(id: u64, timeout: Duration) -> Result<()> {
+    let (t, was_open) = TRACERS
+        .with(id, |slot, _| match slot {
+            TracerSlot::Open(t) => (t.clone(), true),
+            TracerSlot::Closed(t) => (t.clone(), false),
+        })
+        .ok_or_else(invalid_tracer)?;
+    let result = t.close(timeout);
+    if was_open {
+        TRACERS.with(id, |slot, _| *slot = TracerSlot::Closed(t));
+        TRACERS.retire(id);
+    }
+    result
+}
+
+/// The tracer's counters; a closed tracer's final ones until its slot is reused.
+pub fn stats(id: u64) -> Result<StatsSnapshot> {
+    TRACERS
+        .with(id, |slot, _| match slot {
+            TracerSlot::Open(t) | TracerSlot::Closed(t) => t.stats(),
+        })
+        .ok_or_else(invalid_tracer)
+}
+
+/// Starts a session on the tracer (see `Tracer::create_session`) and returns its id.
+pub fn create_session(id: u64, options_json: Option<&str>) -> Result<String> {
+    open(id)?.create_session(options_json)
+}
+
+/// Enriches a session (the tracer's default one when `session_id` is `None`).
+pub fn enrich_session(id: u64, session_id: Option<&str>, json: &str) -> Result<()> {
+    open(id)?.enrich_session(session_id, json)
+}
+
+/// The open tracers, for the exit hook's flush.
+pub(crate) fn open_tracers() -> Vec<Tracer> {
+    let mut open = Vec::new();
+    if let Some(table) = Lazy::get(&TRACERS) {
+        table.for_each_live(|slot| {
+            if let TracerSlot::Open(t) = slot {
+                open.push(t.clone());
+            }
+        });
+    }
+    open
+}
+
+/// Runs `f` on the open tracer behind an id (`TracerClosed` / `InvalidHandle` otherwise).
+#[inline]
+pub(crate) fn with_open<R>(id: u64, f: impl FnOnce(&Tracer) -> Result<R>) -> Result<R> {
+    with_tracer(id, true, f)
+}
+
+/// Runs `f` on the tracer behind an id, open or closed (a span ending after its tracer's
+/// close still reaches the tracer, which counts it as dropped).
+#[inline]
+pub(crate) fn with_any<R>(id: u64, f: impl FnOnce(&Tracer) -> Result<R>) -> Result<R> {
+    with_tracer(id, false, f)
+}
+
+#[inline]
+fn with_tracer<R>(id: u64, open_only: bool, f: impl FnOnce(&Tracer) -> Result<R>) -> Result<R> {
+    let mut f = Some(f);
+    // `f` runs while the entry is borrowed (shared): a nested lookup cannot evict it.
+    let hit = RECENT
+        .try_with(|recent| {
+            let cached = recent.try_borrow().ok()?;
+            let (_, t) = cached.iter().flatten().find(|(h, _)| *h == id)?;
+            if open_only && t.is_closed() {
+                return None;
+            }
+            f.take().map(|f| f(t))
+        })
+        .ok()
+        .flatten();
+    if let Some(result) = hit {
+        return result;
+    }
+    let Some(f) = f else {
+        return Err(Error::new(ErrorKind::Internal, "tracer lookup ran twice"));
+    };
+    let t = match TRACERS.with(id, |slot, _| match slot {
+        TracerSlot::Open(t) => Ok(t.clone()),
+        TracerSlot::Closed(t) if !open_only => Ok(t.clone()),
+        TracerSlot::Closed(_) => Err(closed()),
+    }) {
+        Some(r) => r?,
+        None => return Err(invalid_tracer()),
+    };
+    let _ = RECENT.try_with(|recent| {
+        if let Ok(mut recent) = recent.try_borrow_mut() {
+            recent.rotate_right(1);
+            recent[0] = Some((id, t.clone()));
+        }
+    });
+    f(&t)
+}
+
+fn closed() -> Error {
+    Error::new(ErrorKind::TracerClosed, "tracer is closed")
+}
+
+pub(crate) fn invalid_tracer() -> Error {
+    Error::new(
+        ErrorKind::InvalidHandle,
+        "not a valid tracer handle (stale, closed and reused, or another kind)",
+    )
+}
