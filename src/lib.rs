@@ -19,11 +19,13 @@ pub mod ids;
 pub mod limits;
 pub mod local;
 pub mod log;
+pub mod process;
 pub mod propagation;
 pub mod runtime;
 pub mod session;
 pub mod span;
 pub mod stats;
+pub mod sync;
 pub mod tracer;
 
 pub use config::Config;

@@ -5,8 +5,9 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![allow(non_camel_case_types)]
 
+#[cfg(test)]
+mod fork_window_tests;
 pub mod handles;
-pub mod lifecycle;
 pub mod session;
 pub mod span;
 pub mod span_attrs;

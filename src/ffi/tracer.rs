@@ -146,7 +146,7 @@ pub unsafe extern "C" fn hh_tracer_new(
         // SAFETY: NULL or NUL-terminated per this function's contract.
         let json = unsafe { optional(config_json, "config_json") }?;
         let tracer = Tracer::new(Config::from_json_and_env(json)?)?;
-        super::lifecycle::install_process_hooks();
+        register_process_state();
         let handle = TRACERS
             .insert(TracerSlot::Open(tracer))
             .ok_or_else(|| Error::new(ErrorKind::LimitExceeded, "too many tracers"))?;
@@ -154,6 +154,17 @@ pub unsafe extern "C" fn hh_tracer_new(
         unsafe { *out_tracer = handle };
         Ok(())
     })
+}
+
+/// With the first tracer: the handle tables join the fork protocol, then the core registers
+/// the process-wide state and installs the process hooks.
+fn register_process_state() {
+    static TABLES: std::sync::Once = std::sync::Once::new();
+    TABLES.call_once(|| {
+        crate::fork::register_static(&*TRACERS);
+        crate::fork::register_static(&*SPANS);
+    });
+    crate::process::init();
 }
 
 /// Copies the tracer's default session id (36 characters) and a NUL into `buf`
