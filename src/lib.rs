@@ -1,8 +1,9 @@
 //! libhoneyhive: HoneyHive tracing for C, C++, Go and Ruby applications.
 //!
 //! The core (this crate's modules outside `ffi`) knows nothing of C: configuration, tracers,
-//! sessions, spans, enrichment, propagation and export. `ffi` is the C ABI over it, and the only
-//! place where `unsafe` is allowed (each block says why it is sound).
+//! sessions, spans, enrichment, propagation and export. `ffi` is the C ABI over it. `unsafe` is
+//! allowed in two places only, each block saying why it is sound: `ffi`, and `fork::hooks`
+//! (installing the process hooks, releasing the locks taken around `fork()`).
 
 #![deny(unsafe_code)]
 

@@ -20,8 +20,6 @@ pub mod protocol;
 
 pub use abandoned::abandon;
 pub use component::{register, register_static, ForkAware, Layer};
-#[cfg(test)]
-pub(crate) use gate::gate_closed_for_tests;
 pub use gate::{exiting, wait_while_forking};
 pub use hooks::LockWalk;
 pub use protocol::install_process_hooks;

@@ -157,8 +157,8 @@ fn at_exit() {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fork::{register_static, ForkAware};
     use crate::sync::{LockVisitor, ShortLock};
+    use component::{register_static, ForkAware};
     use std::sync::OnceLock;
 
     /// A part whose second lock appears only once it is first used.
@@ -200,6 +200,6 @@ mod tests {
         let mut probe = LockWalk::probing(Duration::from_secs(10));
         assert!(visit_all(&components, &mut probe));
         // And the gate is open: a call into the library does not wait.
-        assert!(!crate::fork::gate_closed_for_tests());
+        assert!(!gate::gate_closed_for_tests());
     }
 }
