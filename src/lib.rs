@@ -3,8 +3,9 @@
 //! The core (this crate's modules outside `ffi`) knows nothing of C: configuration, tracers,
 //! sessions, spans, enrichment, propagation and export. `registry` is its API over tracer and
 //! span ids, with every rule of their use; `ffi` is the C ABI over the registry (argument
-//! conversion and status mapping only), and the only place where `unsafe` is allowed (each
-//! block says why it is sound).
+//! conversion and status mapping only). `unsafe` is allowed in two places only, each block
+//! saying why it is sound: `ffi`, and `fork::hooks` (installing the process hooks, releasing the
+//! locks taken around `fork()`).
 
 #![deny(unsafe_code)]
 
@@ -21,12 +22,14 @@ pub mod ids;
 pub mod limits;
 pub mod local;
 pub mod log;
+pub mod process;
 pub mod propagation;
 pub mod registry;
 pub mod runtime;
 pub mod session;
 pub mod span;
 pub mod stats;
+pub mod sync;
 pub mod tracer;
 
 pub use config::Config;

@@ -12,7 +12,8 @@
 //!   while the same ids keep coming (each thread has its own `Arc`, so spans of one session on
 //!   two threads do not share a reference count).
 
-use crate::fork::{LockVisitor, ShortLock};
+use crate::fork::{ForkAware, Layer, LockWalk};
+use crate::sync::{LockVisitor, ShortLock};
 use opentelemetry::KeyValue;
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
@@ -28,17 +29,8 @@ const CACHE_SLOTS: usize = 256;
 /// Session ids each thread remembers.
 const SESSION_SLOTS: usize = 4;
 
-/// A value padded to its own cache lines (128 bytes: adjacent-line prefetch on x86).
-#[derive(Debug, Default)]
-#[repr(align(128))]
-pub struct Padded<T>(pub T);
-
-impl<T> std::ops::Deref for Padded<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.0
-    }
-}
+// Moved to `crate::sync`; re-exported for the modules that import it from here.
+pub use crate::sync::Padded;
 
 static NEXT_INDEX: AtomicUsize = AtomicUsize::new(0);
 
@@ -398,7 +390,18 @@ pub fn recycle_attribute_vecs(vecs: impl Iterator<Item = Vec<KeyValue>>) {
     }
 }
 
-/// The process-wide locks of this module, for the fork hooks (see `crate::fork`).
-pub(crate) fn visit_locks(v: &mut impl LockVisitor) -> bool {
-    v.visit(&INTERNED) && v.visit(&SPARE_ATTRIBUTES)
+/// This module's process-wide locks, as a part of the fork protocol: leaves (nothing is taken
+/// under them), and nothing to reset in a child (the interned strings and spare vectors stay
+/// valid there).
+struct ForkLocks;
+
+impl ForkAware for ForkLocks {
+    fn visit_layer(&self, layer: Layer, walk: &mut LockWalk) -> bool {
+        layer != Layer::Leaves || (walk.visit(&INTERNED) && walk.visit(&SPARE_ATTRIBUTES))
+    }
+}
+
+/// Makes this module's locks take part in the fork protocol (once, with the first tracer).
+pub fn register_with_fork() {
+    crate::fork::register_static(&ForkLocks);
 }

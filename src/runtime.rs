@@ -2,7 +2,8 @@
 //! tracers, doing all network and file I/O. It is rebuilt in a forked child (the parent's
 //! threads do not exist there) on first use after the fork.
 
-use crate::fork::{LockVisitor, ShortLock};
+use crate::fork::{ForkAware, Layer, LockWalk};
+use crate::sync::{LockVisitor, ShortLock};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -30,13 +31,26 @@ pub fn generation() -> u64 {
     FORK_GENERATION.load(Ordering::Acquire)
 }
 
-/// The runtime slot's lock, for the fork hooks (see `crate::fork`).
-pub(crate) fn visit_locks(v: &mut impl LockVisitor) -> bool {
-    v.visit(&SHARED)
+/// The runtime slot, as a part of the fork protocol.
+struct RuntimeSlot;
+
+impl ForkAware for RuntimeSlot {
+    fn visit_layer(&self, layer: Layer, walk: &mut LockWalk) -> bool {
+        layer != Layer::Runtime || walk.visit(&SHARED)
+    }
+
+    fn reset_in_child(&self) {
+        note_fork_in_child();
+    }
+}
+
+/// Makes the runtime slot take part in the fork protocol (once, before any pipeline exists).
+pub fn register_with_fork() {
+    crate::fork::register_static(&RuntimeSlot);
 }
 
 /// Called in the child right after `fork()`: the parent's runtime threads are gone.
-pub(crate) fn note_fork_in_child() {
+fn note_fork_in_child() {
     FORK_GENERATION.fetch_add(1, Ordering::AcqRel);
     if let Some(old) = SHARED.lock().take() {
         // Its threads do not exist in this process: dropping it would try to join them.
@@ -45,6 +59,8 @@ pub(crate) fn note_fork_in_child() {
 }
 
 /// The runtime for the current process, created on first use (or first use after a fork).
+/// Never created once the process is exiting (the exit hook runs after the exiting thread's
+/// thread-local values are gone, which a runtime needs).
 pub fn shared() -> std::io::Result<Arc<Shared>> {
     let generation = generation();
     let mut guard = SHARED.lock();
@@ -55,6 +71,11 @@ pub fn shared() -> std::io::Result<Arc<Shared>> {
         if let Some(stale) = guard.take() {
             crate::fork::abandon(stale);
         }
+    }
+    if crate::fork::exiting() {
+        return Err(std::io::Error::other(
+            "the process is exiting: no background runtime is started",
+        ));
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(WORKER_THREADS)

@@ -10,7 +10,7 @@ const CHILD: &str = "HH_CONSOLE_TEST_CHILD";
 #[test]
 fn console_exporter_prints_each_span() {
     if std::env::var_os(CHILD).is_some() {
-        let t = tracers::create(common::config(
+        let t = honeyhive::registry::create_tracer(common::config(
             r#"{"exporter":"console","project":"p"}"#,
             &[],
         ))

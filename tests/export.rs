@@ -172,7 +172,7 @@ fn connection_refused_is_retried_then_counted() {
     let rx = Receiver::start();
     let url = rx.url();
     drop(rx);
-    let t = tracers::create(config(
+    let t = honeyhive::registry::create_tracer(config(
         &format!(r#"{{"api_key":"k","server_url":"{url}","schedule_delay_ms":50,"export_timeout_ms":600,"api_timeout_ms":600}}"#),
         &[],
     ))
@@ -223,7 +223,7 @@ fn tracers_never_share_keys_sessions_or_batches() {
 #[test]
 fn generic_otlp_mode_uses_custom_headers_and_no_rest_calls() {
     let rx = Receiver::start();
-    let t = tracers::create(config(
+    let t = honeyhive::registry::create_tracer(config(
         &format!(
             r#"{{"exporter":"otlp","otlp_endpoint":"{}/v1/traces","headers":{{"x-team":"ml"}},"schedule_delay_ms":50}}"#,
             rx.url()
@@ -257,7 +257,7 @@ fn generic_otlp_mode_uses_custom_headers_and_no_rest_calls() {
 #[test]
 fn env_points_the_tracer_at_the_server() {
     let rx = Receiver::start();
-    let t = tracers::create(config(
+    let t = honeyhive::registry::create_tracer(config(
         r#"{"schedule_delay_ms":50}"#,
         &[
             ("HH_API_KEY", "env-key"),
@@ -285,7 +285,7 @@ fn file_exporter_writes_one_otlp_json_export_per_line() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("spans.jsonl");
     let _ = std::fs::remove_file(&path);
-    let t = tracers::create(config(
+    let t = honeyhive::registry::create_tracer(config(
         &format!(
             r#"{{"exporter":"file","file_path":"{}","schedule_delay_ms":50}}"#,
             path.display()

@@ -8,6 +8,7 @@
 //! stripe that finds the totals spent first takes back what the other stripes reserved but
 //! did not use, so a span is dropped only when the queue really holds the bound.
 
+mod fork_component;
 pub mod json;
 pub mod protobuf;
 pub mod rest;

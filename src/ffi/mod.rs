@@ -6,7 +6,8 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![allow(non_camel_case_types)]
 
-pub mod lifecycle;
+#[cfg(test)]
+mod fork_window_tests;
 pub mod session;
 pub mod span;
 pub mod span_attrs;

@@ -33,7 +33,7 @@ pub unsafe extern "C" fn hh_tracer_new(
         non_null(out_tracer, "out_tracer")?;
         // SAFETY: NULL or NUL-terminated per this function's contract.
         let json = unsafe { optional(config_json, "config_json") }?;
-        let handle = tracers::create(Config::from_json_and_env(json)?)?;
+        let handle = crate::registry::create_tracer(Config::from_json_and_env(json)?)?;
         // SAFETY: checked non-NULL above; writable per the contract.
         unsafe { *out_tracer = handle };
         Ok(())

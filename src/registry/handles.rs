@@ -7,8 +7,8 @@
 //! `local::index()`: threads making spans at once take different locks and write different
 //! cache lines (a handle may still be used from any thread).
 
-use crate::fork::{LockVisitor, ShortLock as Mutex};
-use crate::local::Padded;
+use crate::fork::{ForkAware, Layer, LockWalk};
+use crate::sync::{LockVisitor, Padded, ShortLock as Mutex};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -272,7 +272,7 @@ impl<T> HandleTable<T> {
         }
     }
 
-    /// The shards' locks, for the fork hooks (see `crate::fork`).
+    /// The shards' locks, for the fork protocol (see `crate::fork`).
     pub fn visit_locks(&self, v: &mut impl LockVisitor) -> bool {
         self.shards.iter().all(|s| v.visit(s))
     }
@@ -292,6 +292,14 @@ impl<T> HandleTable<T> {
         let shard = ((handle >> INDEX_BITS) & ((1 << SHARD_BITS) - 1)) as usize;
         let generation = ((handle >> (INDEX_BITS + SHARD_BITS)) & ((1 << GEN_BITS) - 1)) as u32;
         Some((shard, index, generation))
+    }
+}
+
+/// A table takes part in the fork protocol with its shards' locks, the outermost layer (a call
+/// holds a shard while it works on a span or tracer); a child keeps every handle.
+impl<T: Send> ForkAware for HandleTable<T> {
+    fn visit_layer(&self, layer: Layer, walk: &mut LockWalk) -> bool {
+        layer != Layer::Handles || self.visit_locks(walk)
     }
 }
 

@@ -4,7 +4,6 @@
 //! until the slot is reused; every other call on it fails with `TracerClosed`.
 
 use super::handles::{HandleTable, Kind};
-use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
 use crate::stats::StatsSnapshot;
 use crate::tracer::Tracer;
@@ -33,11 +32,8 @@ thread_local! {
     static RECENT: Recent = const { RefCell::new([None, None]) };
 }
 
-/// Creates a tracer from `config` (never waits for the network) and returns its id. The
-/// process hooks (flush at exit, fork handling) are installed with the first tracer.
-pub fn create(config: Config) -> Result<u64> {
-    let tracer = Tracer::new(config)?;
-    crate::ffi::lifecycle::install_process_hooks();
+/// Stores a new tracer; returns its id (`super::create_tracer` is the way in).
+pub(super) fn insert(tracer: Tracer) -> Result<u64> {
     TRACERS
         .insert(TracerSlot::Open(tracer))
         .ok_or_else(|| Error::new(ErrorKind::LimitExceeded, "too many tracers"))
@@ -111,19 +107,6 @@ pub fn create_session(id: u64, options_json: Option<&str>) -> Result<String> {
 /// Enriches a session (the tracer's default one when `session_id` is `None`).
 pub fn enrich_session(id: u64, session_id: Option<&str>, json: &str) -> Result<()> {
     open(id)?.enrich_session(session_id, json)
-}
-
-/// The open tracers, for the exit hook's flush.
-pub(crate) fn open_tracers() -> Vec<Tracer> {
-    let mut open = Vec::new();
-    if let Some(table) = Lazy::get(&TRACERS) {
-        table.for_each_live(|slot| {
-            if let TracerSlot::Open(t) = slot {
-                open.push(t.clone());
-            }
-        });
-    }
-    open
 }
 
 /// Runs `f` on the open tracer behind an id (`TracerClosed` / `InvalidHandle` otherwise).

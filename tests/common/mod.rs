@@ -31,7 +31,8 @@ pub fn tracer(rx: &Receiver, extra: &str) -> u64 {
     let extra: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(if extra.is_empty() { "{}" } else { extra }).unwrap();
     base.extend(extra);
-    tracers::create(config(&serde_json::Value::Object(base).to_string(), &[])).expect("tracer")
+    honeyhive::registry::create_tracer(config(&serde_json::Value::Object(base).to_string(), &[]))
+        .expect("tracer")
 }
 
 /// The tracer's default session id.

@@ -12,12 +12,22 @@
  *                        while its background start-up (clock calibration) runs; each child
  *                        ends a span "exit-forkinit-<k>" and must flush and close within
  *                        5 s. Prints "CHILDREN_OK <n>"; exit 0 when all 12 did.
+ *          fork-child-exits  10 spans ended (still queued), then 4 children forked that never
+ *                        use the library and call exit(0): each must exit 0 printing nothing
+ *                        (their stderr is read through a pipe). Prints "CHILDREN_OK <n>" and
+ *                        "CHILD_STDERR_BYTES <n>" (then the text); the parent's spans are
+ *                        delivered by its own exit.
+ *          sigterm-in-flush  a SIGTERM handler calls exit(0); a helper thread sends SIGTERM
+ *                        to the main thread after HH_REL_SIGNAL_DELAY_US microseconds while
+ *                        the main thread ends spans, reads stats and flushes in a loop
+ *                        (returns 9 if no signal came within 10 s).
  *
  * Prints "ENDED <n>" (spans whose hh_span_end returned HH_OK before main returned) and
  * "RETURNING <CLOCK_MONOTONIC ms>" just before it returns/exits.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +101,52 @@ static void *exiter(void *p) {
     exit(0);
 }
 
+static pthread_t main_thread;
+
+static void on_term(int sig) {
+    (void)sig;
+    exit(0); /* not async-signal-safe, and what real programs do */
+}
+
+static void *signaller(void *p) {
+    usleep(*(useconds_t *)p);
+    pthread_kill(main_thread, SIGTERM);
+    return NULL;
+}
+
+/* Runs one child that calls exit(0) without using the library; returns the bytes it wrote to
+ * stderr (copied to `text`), or -1 when it did not exit 0. */
+static long quiet_child(char *text, size_t cap) {
+    int p[2];
+    if (pipe(p) != 0)
+        return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        alarm(10); /* a child stuck at exit dies (and fails the row) instead of hanging it */
+        dup2(p[1], 2);
+        close(p[0]);
+        close(p[1]);
+        exit(0); /* runs the exit hooks the parent's library installed */
+    }
+    close(p[1]);
+    long total = 0;
+    char buf[512];
+    ssize_t n;
+    while ((n = read(p[0], buf, sizeof buf)) > 0) {
+        size_t len = strlen(text), room = cap - 1 - len;
+        size_t copy = (size_t)n < room ? (size_t)n : room;
+        memcpy(text + len, buf, copy);
+        text[len + copy] = 0;
+        total += n;
+    }
+    close(p[0]);
+    int status = 0;
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return -1;
+    return total;
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: exit_prog <url> <mode>\n");
@@ -162,6 +218,52 @@ int main(int argc, char **argv) {
         printf("CHILDREN_OK %d\n", children_ok);
         returning();
         return children_ok == CHILDREN ? 0 : 7;
+    }
+    if (strcmp(mode, "fork-child-exits") == 0) {
+        hh_tracer t = tracer("exit-forkexit");
+        spans(t, "exit-forkexit-", 10); /* queued: schedule_delay_ms is 10 minutes */
+        enum { CHILDREN = 4 };
+        int children_ok = 0;
+        long stderr_bytes = 0;
+        char text[2048] = "";
+        for (int k = 0; k < CHILDREN; k++) {
+            long n = quiet_child(text + strlen(text), sizeof text - strlen(text));
+            if (n >= 0) {
+                children_ok++;
+                stderr_bytes += n;
+            }
+        }
+        printf("CHILDREN_OK %d\nCHILD_STDERR_BYTES %ld\n%s\n", children_ok, stderr_bytes, text);
+        returning();
+        return children_ok == CHILDREN && stderr_bytes == 0 ? 0 : 7;
+    }
+    if (strcmp(mode, "sigterm-in-flush") == 0) {
+        hh_tracer t = tracer("exit-sigterm");
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_term;
+        sigaction(SIGTERM, &sa, NULL);
+        main_thread = pthread_self();
+        const char *d = getenv("HH_REL_SIGNAL_DELAY_US");
+        useconds_t delay = d ? (useconds_t)atol(d) : 50000;
+        pthread_t th;
+        pthread_create(&th, NULL, signaller, &delay);
+        double give_up = now_ms() + 10000;
+        for (long i = 0; now_ms() < give_up; i++) {
+            char name[64];
+            snprintf(name, sizeof name, "exit-sigterm-%ld", i);
+            hh_span s = 0;
+            if (hh_span_start(t, name, HH_EVENT_TOOL, 0, NULL, NULL, &s, NULL) == HH_OK && hh_span_end(s) == HH_OK)
+                atomic_fetch_add(&ended, 1);
+            /* Calls that hold a lock of the library for a while (the stats read the queue). */
+            hh_stats st;
+            for (int k = 0; k < 64; k++)
+                if (hh_tracer_stats(t, &st) != HH_OK)
+                    return 10;
+            if (i % 256 == 0 && hh_tracer_flush(t, 1000) != HH_OK)
+                continue; /* counted nowhere: only how the program ends matters */
+        }
+        return 9;
     }
     fprintf(stderr, "unknown mode %s\n", mode);
     return 2;

@@ -25,9 +25,10 @@ typedef struct {
     char out[4096];
 } run_result;
 
-/* Runs exit_prog <R.url> <mode> with `env_extra` ("NAME=VALUE" or NULL) and waits at most
- * deadline_ms for it. */
-static run_result run_exit_prog(const char *mode, const char *env_extra, int deadline_ms) {
+/* Runs exit_prog <R.url> <mode> with `env_extra` and `env_extra2` ("NAME=VALUE" or NULL) and
+ * waits at most deadline_ms for it; its stderr is captured too when `with_stderr`. */
+static run_result run_exit_prog_ex(const char *mode, const char *env_extra, const char *env_extra2, int with_stderr,
+                                   int deadline_ms) {
     run_result r;
     memset(&r, 0, sizeof r);
     const char *prog = getenv("HH_REL_EXIT_PROG");
@@ -40,10 +41,14 @@ static run_result run_exit_prog(const char *mode, const char *env_extra, int dea
     pid_t pid = fork();
     if (pid == 0) {
         dup2(pipefd[1], 1);
+        if (with_stderr)
+            dup2(pipefd[1], 2);
         close(pipefd[0]);
         close(pipefd[1]);
         if (env_extra)
             putenv((char *)env_extra);
+        if (env_extra2)
+            putenv((char *)env_extra2);
         execl(prog, prog, R.url, mode, (char *)NULL);
         _exit(127);
     }
@@ -84,6 +89,10 @@ static run_result run_exit_prog(const char *mode, const char *env_extra, int dea
     }
     close(pipefd[0]);
     return r;
+}
+
+static run_result run_exit_prog(const char *mode, const char *env_extra, int deadline_ms) {
+    return run_exit_prog_ex(mode, env_extra, NULL, 0, deadline_ms);
 }
 
 static int exited_zero(const run_result *r) {
@@ -357,6 +366,71 @@ static void close_race_round(int round, int hang) {
     }
 }
 
+/* A child forked from a process using the library, which never uses it and calls exit(0),
+ * exits 0 and prints nothing: it once ran the exit flush, which started a runtime after the
+ * exiting thread's thread-local values were gone and printed a panic. The parent's queued
+ * spans are delivered once, by the parent. */
+static void fork_child_exits(void) {
+    if (!selected("exit-fork-child-silent"))
+        return;
+    TEST_BEGIN("exit: a forked child that never traced exits silently");
+    rcv_reset(&R);
+    run_result r = run_exit_prog("fork-child-exits", NULL, 20000);
+    jval *reqs = rcv_get_json(&R, "/__hh/requests");
+    delivery d = count_delivery_in(reqs, "exit-forkexit-");
+    jfree(reqs);
+    const char *c = strstr(r.out, "CHILDREN_OK "), *b = strstr(r.out, "CHILD_STDERR_BYTES ");
+    long children_ok = c ? atol(c + 12) : -1, stderr_bytes = b ? atol(b + 19) : -1;
+    figure("exit-fork-child-silent", "children_ok=%ld/4 child_stderr_bytes=%ld parent_delivered=%zu/10 duplicates=%zu",
+           children_ok, stderr_bytes, d.unique_accepted, d.duplicates);
+    CHECK_MSG(exited_zero(&r), "exit_prog fork-child-exits did not exit 0 in time: %s", r.out);
+    CHECK_EQ(children_ok, 4);
+    CHECK_MSG(stderr_bytes == 0, "the children printed %ld bytes: %s", stderr_bytes, r.out);
+    CHECK_EQ(d.unique_accepted, 10);
+    CHECK_EQ(d.duplicates, 0);
+}
+
+/* A SIGTERM handler calls exit() while the main thread ends spans and flushes in a loop: the
+ * exit hook must not wait for a lock the interrupted thread holds (it once spun on one at 100%
+ * CPU forever; with this loop, in most runs). Each run must end by itself; a run whose flush was
+ * given up says so in one warning line. */
+static void sigterm_in_flush(void) {
+    if (!selected("exit-sigterm-in-flush"))
+        return;
+    int runs = quick ? 8 : 20;
+    char title[96];
+    snprintf(title, sizeof title, "exit: exit() from a SIGTERM handler during flushes (%d runs)", runs);
+    TEST_BEGIN(title);
+    rcv_reset(&R);
+    int hung = 0, bad_exit = 0, warned = 0, bad_warning = 0;
+    for (int i = 0; i < runs; i++) {
+        static char delay[64];
+        /* Spread over 20-120 ms after start-up: the signal lands at many points of the loop. */
+        snprintf(delay, sizeof delay, "HH_REL_SIGNAL_DELAY_US=%d", 20000 + (i * 7919) % 100000);
+        run_result r = run_exit_prog_ex("sigterm-in-flush", "HH_EXIT_FLUSH_TIMEOUT_MS=1000", delay, 1, 8000);
+        if (!r.exited) {
+            hung++;
+            fprintf(stderr, "  run %d (%s): still running after 8 s, killed\n", i, delay);
+        } else if (!exited_zero(&r)) {
+            bad_exit++;
+            fprintf(stderr, "  run %d (%s): exit %d signal %d: %s\n", i, delay,
+                    WIFEXITED(r.status) ? WEXITSTATUS(r.status) : -1, WIFSIGNALED(r.status) ? WTERMSIG(r.status) : 0,
+                    r.out);
+        }
+        const char *w = strstr(r.out, "exit flush skipped");
+        if (w) {
+            warned++;
+            if (strstr(w + 1, "exit flush skipped"))
+                bad_warning++; /* one line, not one per tracer or per lock */
+        }
+    }
+    figure("exit-sigterm-in-flush", "runs=%d hung=%d bad_exits=%d flush_given_up_with_warning=%d", runs, hung,
+           bad_exit, warned);
+    CHECK_EQ(hung, 0);
+    CHECK_EQ(bad_exit, 0);
+    CHECK_EQ(bad_warning, 0);
+}
+
 static void close_races(void) {
     if (!selected("close-race"))
         return;
@@ -374,5 +448,7 @@ void group_lifecycle(void) {
     exit_threads();
     exit_from_thread();
     exit_closed_one();
+    fork_child_exits();
+    sigterm_in_flush();
     close_races();
 }
