@@ -20,6 +20,8 @@ pub mod limits;
 pub mod local;
 pub mod log;
 pub mod propagation;
+pub mod proxy;
+pub mod redact;
 pub mod runtime;
 pub mod session;
 pub mod span;

@@ -3,6 +3,7 @@
 //! threads do not exist there) on first use after the fork.
 
 use crate::fork::{LockVisitor, ShortLock};
+use crate::proxy::ProxySettings;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -14,10 +15,16 @@ const BLOCKING_THREADS: usize = 1;
 /// Bumped in a forked child by the fork hook; everything bound to a runtime compares against it.
 static FORK_GENERATION: AtomicU64 = AtomicU64::new(0);
 
-/// A runtime and the HTTP client bound to it (connection pools do not survive a fork either).
+/// Distinct proxy settings whose clients are kept (beyond it the oldest is let go).
+const MAX_PROXIED_CLIENTS: usize = 8;
+
+/// A runtime and the HTTP clients bound to it (connection pools do not survive a fork either).
 pub struct Shared {
     pub handle: tokio::runtime::Handle,
+    /// The client of every tracer without a proxy.
     pub http: reqwest::Client,
+    /// One client per distinct proxy settings, shared by the tracers that have them.
+    proxied: parking_lot::Mutex<Vec<(ProxySettings, reqwest::Client)>>,
     pub generation: u64,
     // Kept alive for the process; never dropped in a child where its threads are gone.
     _runtime: Arc<tokio::runtime::Runtime>,
@@ -64,7 +71,7 @@ pub fn shared() -> std::io::Result<Arc<Shared>> {
         .build()?;
     let http = {
         let _enter = runtime.enter();
-        build_http_client().map_err(std::io::Error::other)?
+        build_http_client(&ProxySettings::default()).map_err(std::io::Error::other)?
     };
     // Span timestamps read the CPU's counter once it is calibrated (see `crate::clock`): a
     // busy loop of about a millisecond, done here rather than on an application thread.
@@ -72,6 +79,7 @@ pub fn shared() -> std::io::Result<Arc<Shared>> {
     let shared = Arc::new(Shared {
         handle: runtime.handle().clone(),
         http,
+        proxied: parking_lot::Mutex::new(Vec::new()),
         generation,
         _runtime: Arc::new(runtime),
     });
@@ -79,7 +87,29 @@ pub fn shared() -> std::io::Result<Arc<Shared>> {
     Ok(shared)
 }
 
-fn build_http_client() -> Result<reqwest::Client, String> {
+impl Shared {
+    /// The HTTP client for a tracer with these proxy settings.
+    pub fn client(&self, proxy: &ProxySettings) -> Result<reqwest::Client, String> {
+        if proxy.is_direct() {
+            return Ok(self.http.clone());
+        }
+        let mut clients = self.proxied.lock();
+        if let Some((_, c)) = clients.iter().find(|(p, _)| p == proxy) {
+            return Ok(c.clone());
+        }
+        let client = {
+            let _enter = self.handle.enter();
+            build_http_client(proxy)?
+        };
+        if clients.len() >= MAX_PROXIED_CLIENTS {
+            clients.remove(0);
+        }
+        clients.push((proxy.clone(), client.clone()));
+        Ok(client)
+    }
+}
+
+fn build_http_client(proxy: &ProxySettings) -> Result<reqwest::Client, String> {
     use rustls_platform_verifier::BuilderVerifierExt;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let tls = rustls::ClientConfig::builder_with_provider(provider)
@@ -88,11 +118,14 @@ fn build_http_client() -> Result<reqwest::Client, String> {
         .with_platform_verifier()
         .map_err(|e| format!("TLS certificate verifier: {e}"))?
         .with_no_client_auth();
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
         .pool_idle_timeout(std::time::Duration::from_secs(30))
         .pool_max_idle_per_host(4)
-        .no_proxy()
-        .build()
-        .map_err(|e| format!("HTTP client: {e}"))
+        // reqwest's own reading of the environment is off: `crate::proxy` decides.
+        .no_proxy();
+    for p in proxy.reqwest_proxies() {
+        builder = builder.proxy(p);
+    }
+    builder.build().map_err(|e| format!("HTTP client: {e}"))
 }

@@ -17,6 +17,7 @@ use crate::config::{BatchConfig, Protocol};
 use crate::fork::{LockVisitor, ShortLock};
 use crate::local::Padded;
 use crate::log::Logger;
+use crate::proxy::ProxySettings;
 use crate::runtime::{self, Shared};
 use crate::stats::Stats;
 use json::JsonStyle;
@@ -40,6 +41,7 @@ pub enum Sink {
         headers: HeaderMap,
         protocol: Protocol,
         style: JsonStyle,
+        proxy: ProxySettings,
     },
     File(PathBuf),
     Console,
@@ -533,28 +535,26 @@ impl Pipeline {
                 headers,
                 protocol,
                 style,
-            } => {
-                let body = match protocol {
-                    Protocol::Json => json::encode(batch, &self.encoding, *style),
-                    Protocol::Protobuf => protobuf::encode(batch, &self.encoding),
-                };
-                let deadline = tokio::time::Instant::now() + self.cfg.export_timeout;
-                let d = transport::send(
-                    &shared.http,
-                    Method::POST,
-                    url,
-                    headers,
-                    body.into(),
-                    deadline,
-                )
-                .await;
-                Stats::add(&self.stats.export_retries, d.retries);
-                if d.delivered {
-                    Ok(())
-                } else {
-                    Err(d.error.unwrap_or_else(|| "not delivered".into()))
+                proxy,
+            } => match shared.client(proxy) {
+                Err(e) => Err(e),
+                Ok(http) => {
+                    let body = match protocol {
+                        Protocol::Json => json::encode(batch, &self.encoding, *style),
+                        Protocol::Protobuf => protobuf::encode(batch, &self.encoding),
+                    };
+                    let deadline = tokio::time::Instant::now() + self.cfg.export_timeout;
+                    let d =
+                        transport::send(&http, Method::POST, url, headers, body.into(), deadline)
+                            .await;
+                    Stats::add(&self.stats.export_retries, d.retries);
+                    if d.delivered {
+                        Ok(())
+                    } else {
+                        Err(d.error.unwrap_or_else(|| "not delivered".into()))
+                    }
                 }
-            }
+            },
             Sink::File(path) => {
                 let mut line = json::encode(batch, &self.encoding, JsonStyle::HoneyHive);
                 line.push(b'\n');

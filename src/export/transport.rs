@@ -75,7 +75,7 @@ pub async fn send(
                 let snippet = resp
                     .bytes()
                     .await
-                    .map(|b| String::from_utf8_lossy(&b[..b.len().min(200)]).into_owned())
+                    .map(|b| crate::redact::snippet(&b, 200))
                     .unwrap_or_default();
                 out.error = Some(format!("HTTP {status}: {snippet}"));
                 if !is_retryable(status) {
