@@ -144,6 +144,15 @@ impl Config {
             .map(|k| k.expose().to_string())
             .collect();
         credentials.extend(self.proxy.secrets());
+        // Credentials written into an endpoint URL (`https://user:token@collector/...`).
+        for url in [Some(&self.server_url), self.otlp_endpoint.as_ref()]
+            .into_iter()
+            .flatten()
+            .filter_map(|u| url::Url::parse(u).ok())
+        {
+            credentials.push(url.username().to_string());
+            credentials.extend(url.password().map(str::to_string));
+        }
         let mut values = Vec::new();
         for (name, value) in &self.headers {
             if looks_like_credential(name, value) {
@@ -982,17 +991,17 @@ mod tests {
     fn every_secret_reaches_the_redactor() {
         let c = resolve(
             r#"{"api_key":"hh_live_abcdefgh12345678","headers":{"x-api-key":"xk-0987654321zyxw","x-env":"production"},
-                "proxy":"http://bob:s3cr3t-pr0xy@proxy.corp:3128"}"#,
+                "proxy":"http://bob:s3cr3t-pr0xy@proxy.corp:3128","server_url":"https://u:url-t0ken-5555@h"}"#,
             &[],
         )
         .unwrap();
         let r = c.redactor();
         let out = r.clean(
-            "key hh_live_abcdefgh and xk-0987654321 in production, proxy s3cr3t-pr0xy, productions",
+            "key hh_live_abcdefgh and xk-0987654321 in production, proxy s3cr3t-pr0xy, productions, url-t0ken-5",
         );
         assert_eq!(
             out,
-            "key <redacted> and <redacted> in <redacted>, proxy <redacted>, productions"
+            "key <redacted> and <redacted> in <redacted>, proxy <redacted>, productions, <redacted>"
         );
         assert!(!format!("{c:?}").contains("s3cr3t"));
     }

@@ -390,7 +390,7 @@ fn make_sink(c: &Config, mut headers: HeaderMap) -> Result<Sink> {
             }
             Sink::Http {
                 url: c.traces_url().unwrap_or_default(),
-                proxy: c.proxy.clone(),
+                proxy: Arc::new(c.proxy.clone()),
                 headers,
                 protocol: c.protocol,
                 style: if c.exporter == ExporterKind::HoneyHive {

@@ -41,7 +41,7 @@ pub enum Sink {
         headers: HeaderMap,
         protocol: Protocol,
         style: JsonStyle,
-        proxy: ProxySettings,
+        proxy: Arc<ProxySettings>,
     },
     File(PathBuf),
     Console,
