@@ -27,6 +27,13 @@ fn console_exporter_prints_each_span() {
             )
             .unwrap();
         child.record_error(Some("Boom"), "bad").unwrap();
+        // Text from outside (a model's output) with a forged line and a terminal escape.
+        child
+            .set_attribute(opentelemetry::KeyValue::new(
+                "model.output",
+                "ok\n[honeyhive] span \"forged\"\x1b[2J",
+            ))
+            .unwrap();
         child.end().unwrap();
         root.end().unwrap();
         t.close(common::WAIT).unwrap();
@@ -63,4 +70,9 @@ fn console_exporter_prints_each_span() {
         child.contains("ERROR=\"Boom: bad\"") && child.contains("honeyhive.project=p"),
         "{child}"
     );
+    assert!(
+        child.contains(r#"model.output=ok\n[honeyhive] span "forged"\x1b[2J"#),
+        "{child}"
+    );
+    assert!(!stderr.contains('\x1b'), "{stderr}");
 }

@@ -18,6 +18,7 @@ use crate::fork::{LockVisitor, ShortLock};
 use crate::local::Padded;
 use crate::log::Logger;
 use crate::proxy::ProxySettings;
+use crate::redact::escape;
 use crate::runtime::{self, Shared};
 use crate::stats::Stats;
 use json::JsonStyle;
@@ -752,8 +753,13 @@ fn console_line(s: &SpanData, stamped: &[KeyValue]) -> String {
         s.parent_span_id,
         ms
     );
+    // Values may hold text from outside (model output, user input): no raw control characters.
     for (k, v) in unique_attributes(stamped, &s.attributes) {
-        line.push_str(&format!(" {k}={v}"));
+        line.push_str(&format!(
+            " {}={}",
+            escape(k.as_str()),
+            escape(&v.to_string())
+        ));
     }
     if let opentelemetry::trace::Status::Error { description } = &s.status {
         line.push_str(&format!(" ERROR={description:?}"));
