@@ -238,6 +238,23 @@ fn in_net(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
     }
 }
 
+/// The config key a proxy may come from; proxies from the environment skip loopback.
+const CONFIG_KEY: &str = "proxy";
+
+/// A local collector or receiver is never sent through a proxy from the environment (a
+/// company-wide `HTTP_PROXY` cannot reach this machine's loopback), as Go's HTTP client does;
+/// the `proxy` key, set for this tracer, still applies (a local debugging proxy).
+fn is_loopback(host: &Host<&str>) -> bool {
+    match host {
+        Host::Domain(d) => {
+            let d = d.trim_end_matches('.');
+            d.eq_ignore_ascii_case("localhost") || d.to_ascii_lowercase().ends_with(".localhost")
+        }
+        Host::Ipv4(ip) => ip.is_loopback(),
+        Host::Ipv6(ip) => ip.is_loopback(),
+    }
+}
+
 /// A tracer's proxy settings; tracers with equal settings share one HTTP client.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ProxySettings {
@@ -281,7 +298,7 @@ impl ProxySettings {
         ];
         let (http, https) = match proxy.filter(|p| !p.trim().is_empty()) {
             Some(p) => {
-                let url = ProxyUrl::parse("proxy", p)?;
+                let url = ProxyUrl::parse(CONFIG_KEY, p)?;
                 (Some(url.clone()), Some(url))
             }
             None => (
@@ -315,6 +332,9 @@ impl ProxySettings {
         };
         let host = target.host()?;
         let port = target.port_or_known_default()?;
+        if proxy.origin != CONFIG_KEY && is_loopback(&host) {
+            return None;
+        }
         (!self.no_proxy.matches(&host, port)).then_some(proxy)
     }
 
@@ -365,6 +385,16 @@ impl ProxySettings {
                 format!(
                     "requests to {shown} go direct ({} excludes it)",
                     self.no_proxy.origin
+                )
+            }
+            None if target.host().is_some_and(|h| is_loopback(&h))
+                && match target.scheme() {
+                    "https" => self.https.is_some(),
+                    _ => self.http.is_some(),
+                } =>
+            {
+                format!(
+                "requests to {shown} go direct (loopback, never sent to a proxy from the environment)"
                 )
             }
             None => format!(
@@ -502,6 +532,30 @@ mod tests {
     }
 
     #[test]
+    fn loopback_skips_proxies_from_the_environment_only() {
+        let env = [
+            ("HTTP_PROXY", "http://corp:1"),
+            ("HTTPS_PROXY", "http://corp:1"),
+        ];
+        let s = resolve(None, None, &env).unwrap();
+        for local in [
+            "http://127.0.0.1:4318",
+            "http://localhost:4318",
+            "https://[::1]:1",
+            "http://127.1.2.3",
+        ] {
+            assert_eq!(via(&s, local), None, "{local}");
+        }
+        assert!(via(&s, "http://localhost.example.net").is_some());
+        assert_eq!(
+            s.route("http://localhost:4318").as_deref(),
+            Some("requests to http://localhost go direct (loopback, never sent to a proxy from the environment)")
+        );
+        let s = resolve(Some("http://127.0.0.1:8888"), None, &env).unwrap();
+        assert!(via(&s, "http://127.0.0.1:4318").is_some());
+    }
+
+    #[test]
     fn cgi_ignores_upper_case_http_proxy() {
         let s = resolve(
             None,
@@ -556,12 +610,12 @@ mod tests {
         let s = resolve(
             None,
             None,
-            &[("HTTPS_PROXY", "p:1"), ("NO_PROXY", "127.0.0.1")],
+            &[("HTTPS_PROXY", "p:1"), ("NO_PROXY", "10.0.0.1")],
         )
         .unwrap();
         assert_eq!(
-            s.route("https://127.0.0.1:9").as_deref(),
-            Some("requests to https://127.0.0.1 go direct (NO_PROXY excludes it)")
+            s.route("https://10.0.0.1:9").as_deref(),
+            Some("requests to https://10.0.0.1 go direct (NO_PROXY excludes it)")
         );
         assert_eq!(
             s.route("http://example.com").as_deref(),

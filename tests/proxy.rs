@@ -116,16 +116,48 @@ fn http_proxy_from_the_environment_carries_plain_http() {
 fn no_proxy_goes_direct() {
     let proxy = Proxy::start();
     let rx = Receiver::start();
+    // The proxy key applies to loopback too, unless NO_PROXY names it.
+    let stats = export_one(
+        &format!(
+            r#"{{"api_key":"px-key","server_url":"{}","proxy":"{}",{QUIET}}}"#,
+            rx.url(),
+            proxy.url()
+        ),
+        &[("NO_PROXY", "localhost, 127.0.0.1")],
+    );
+    assert_eq!(stats.spans_exported, 1, "{stats:?}");
+    assert_eq!(rx.spans().len(), 1);
+    assert_eq!(proxy.seen(), "");
+}
+
+#[test]
+fn loopback_never_goes_to_a_proxy_from_the_environment() {
+    let proxy = Proxy::start();
+    let rx = Receiver::start();
     let stats = export_one(
         &format!(
             r#"{{"api_key":"px-key","server_url":"{}",{QUIET}}}"#,
             rx.url()
         ),
-        &[("HTTP_PROXY", &proxy.url()), ("NO_PROXY", "127.0.0.1")],
+        &[
+            ("HTTP_PROXY", &proxy.url()),
+            ("HH_HTTP_PROXY", &proxy.url()),
+        ],
     );
     assert_eq!(stats.spans_exported, 1, "{stats:?}");
     assert_eq!(rx.spans().len(), 1);
     assert_eq!(proxy.seen(), "");
+    // The same tracer with the proxy key: the proxy sees it.
+    let stats = export_one(
+        &format!(
+            r#"{{"api_key":"px-key","server_url":"{}","proxy":"{}",{QUIET}}}"#,
+            rx.url(),
+            proxy.url()
+        ),
+        &[],
+    );
+    assert_eq!(stats.spans_exported, 1, "{stats:?}");
+    assert!(proxy.seen().contains("POST http://127.0.0.1:"));
 }
 
 #[test]

@@ -662,21 +662,19 @@ static void proxies(void) {
     free(seen1);
     free(err1);
 
-    /* 2. NO_PROXY matching 127.0.0.1: the receiver is reached directly. */
+    /* 2. NO_PROXY matching 127.0.0.1: the receiver is reached directly, though the proxy key
+     * (which, unlike a proxy from the environment, applies to loopback) names a proxy. */
     pthread_mutex_lock(&px.mu);
     int before = px.requests;
     pthread_mutex_unlock(&px.mu);
     rcv_reset(&R);
-    snprintf(env_proxy, sizeof env_proxy, "http://127.0.0.1:%d", px.port);
-    setenv("HTTP_PROXY", env_proxy, 1);
     setenv("NO_PROXY", "localhost,127.0.0.1", 1);
     snprintf(cfg, sizeof cfg,
-             "{\"api_key\":\"px-key\",\"server_url\":\"%s\",\"skip_backend_session_creation\":true,"
-             "\"schedule_delay_ms\":600000}",
-             R.url);
+             "{\"api_key\":\"px-key\",\"server_url\":\"%s\",\"proxy\":\"http://127.0.0.1:%d\","
+             "\"skip_backend_session_creation\":true,\"schedule_delay_ms\":600000}",
+             R.url, px.port);
     proxy_run r2 = {.cfg = cfg, .spans = 2};
     char *err2 = capture_stderr(proxy_tracer_run, &r2);
-    unsetenv("HTTP_PROXY");
     unsetenv("NO_PROXY");
     delivery d2 = count_delivery(&R, "proxy-span");
     pthread_mutex_lock(&px.mu);
@@ -689,6 +687,29 @@ static void proxies(void) {
     CHECK_EQ(proxy_got, 0);
     CHECK_MSG(strstr(err2, "go direct (NO_PROXY excludes it)") != NULL, "no direct route line: %s", err2);
     free(err2);
+
+    /* 2b. A proxy from the environment never carries loopback (a local collector). */
+    rcv_reset(&R);
+    snprintf(env_proxy, sizeof env_proxy, "http://127.0.0.1:%d", px.port);
+    setenv("HTTP_PROXY", env_proxy, 1);
+    snprintf(cfg, sizeof cfg,
+             "{\"api_key\":\"px-key\",\"server_url\":\"%s\",\"skip_backend_session_creation\":true,"
+             "\"schedule_delay_ms\":600000}",
+             R.url);
+    proxy_run r2b = {.cfg = cfg, .spans = 2};
+    char *err2b = capture_stderr(proxy_tracer_run, &r2b);
+    unsetenv("HTTP_PROXY");
+    delivery d2b = count_delivery(&R, "proxy-span");
+    pthread_mutex_lock(&px.mu);
+    int proxy_got_b = px.requests - before;
+    pthread_mutex_unlock(&px.mu);
+    figure("proxy-loopback-direct", "flush=%s receiver_spans=%zu proxy_requests=%d", status_str(r2b.flush),
+           d2b.unique_accepted, proxy_got_b);
+    CHECK_STATUS(r2b.flush, HH_OK);
+    CHECK_EQ(d2b.unique_accepted, 2);
+    CHECK_EQ(proxy_got_b, 0);
+    CHECK_MSG(strstr(err2b, "go direct (loopback") != NULL, "no loopback route line: %s", err2b);
+    free(err2b);
 
     /* 3. The proxy config key, over an environment that says otherwise. */
     setenv("HTTP_PROXY", "http://127.0.0.1:1", 1);
