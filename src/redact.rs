@@ -12,8 +12,8 @@
 //!   `application/json`): only a whole copy standing alone, not inside a longer word, so that
 //!   a value like `1` does not eat every digit of a message and `application/json` does not
 //!   eat half of `application/x-protobuf`;
-//! - at a cut made by [`snippet`] (marked by [`CUT`]): any beginning of a secret, whatever its
-//!   length, since the rest of it was cut away.
+//! - at a cut made by [`snippet`] (marked by [`CUT`], or an ellipsis `…`): any beginning of a
+//!   secret, whatever its length, since the rest of it was cut away.
 
 /// Characters of a secret that, echoed in a row, count as a leak.
 pub const MIN_FRAGMENT: usize = 8;
@@ -21,6 +21,8 @@ pub const MIN_FRAGMENT: usize = 8;
 pub const REDACTED: &str = "<redacted>";
 /// Marks where outside text was cut (see [`snippet`]).
 pub const CUT: &str = "[...]";
+/// Marks after which text may have been cut: ours, and the ellipsis other quoting code uses.
+const CUT_MARKS: [&str; 2] = [CUT, "\u{2026}"];
 /// Text longer than this is cut before it is searched (the search is quadratic).
 const MAX_INPUT: usize = 16 * 1024;
 /// Rounds of decoding (a double-encoded echo needs two).
@@ -129,7 +131,10 @@ impl Redactor {
         }
         let view = decoded_view(text);
         let mut hidden = vec![false; view.len()];
-        let cuts: Vec<usize> = text.match_indices(CUT).map(|(i, _)| i).collect();
+        let cuts: Vec<usize> = CUT_MARKS
+            .iter()
+            .flat_map(|m| text.match_indices(m).map(|(i, _)| i))
+            .collect();
         for secret in &self.secrets {
             if secret.pieces {
                 mark_fragments(&view, &secret.chars, &mut hidden);
@@ -428,6 +433,9 @@ mod tests {
             out.ends_with(&format!("\"key\":\"<redacted>{CUT}")),
             "{out}"
         );
+        // The same after a cut marked by an ellipsis.
+        let out = clean(&format!("HTTP 401: {}\u{2026}", &body[..at]));
+        assert!(out.ends_with("\"key\":\"<redacted>\u{2026}"), "{out}");
         // Without a cut the same three characters are ordinary text.
         assert!(clean("abc hh_ def").contains("hh_"));
     }

@@ -537,25 +537,29 @@ impl Pipeline {
                 protocol,
                 style,
                 proxy,
-            } => match shared.client(proxy) {
-                Err(e) => Err(e),
-                Ok(http) => {
-                    let body = match protocol {
-                        Protocol::Json => json::encode(batch, &self.encoding, *style),
-                        Protocol::Protobuf => protobuf::encode(batch, &self.encoding),
-                    };
-                    let deadline = tokio::time::Instant::now() + self.cfg.export_timeout;
-                    let d =
+            } => {
+                let body = match protocol {
+                    Protocol::Json => json::encode(batch, &self.encoding, *style),
+                    Protocol::Protobuf => protobuf::encode(batch, &self.encoding),
+                };
+                let deadline = tokio::time::Instant::now() + self.cfg.export_timeout;
+                let d = match shared.client(proxy) {
+                    Ok(http) => {
                         transport::send(&http, Method::POST, url, headers, body.into(), deadline)
-                            .await;
-                    Stats::add(&self.stats.export_retries, d.retries);
-                    if d.delivered {
-                        Ok(())
-                    } else {
-                        Err(d.error.unwrap_or_else(|| "not delivered".into()))
+                            .await
                     }
+                    Err(e) => transport::Delivery {
+                        error: Some(e),
+                        ..Default::default()
+                    },
+                };
+                Stats::add(&self.stats.export_retries, d.retries);
+                if d.delivered {
+                    Ok(())
+                } else {
+                    Err(d.error.unwrap_or_else(|| "not delivered".into()))
                 }
-            },
+            }
             Sink::File(path) => {
                 let mut line = json::encode(batch, &self.encoding, JsonStyle::HoneyHive);
                 line.push(b'\n');
