@@ -24,7 +24,7 @@ pub struct Shared {
     /// The client of every tracer without a proxy.
     pub http: reqwest::Client,
     /// One client per distinct proxy settings, shared by the tracers that have them.
-    proxied: parking_lot::Mutex<Vec<(ProxySettings, reqwest::Client)>>,
+    proxied: std::sync::Mutex<Vec<(ProxySettings, reqwest::Client)>>,
     pub generation: u64,
     // Kept alive for the process; never dropped in a child where its threads are gone.
     _runtime: Arc<tokio::runtime::Runtime>,
@@ -79,7 +79,7 @@ pub fn shared() -> std::io::Result<Arc<Shared>> {
     let shared = Arc::new(Shared {
         handle: runtime.handle().clone(),
         http,
-        proxied: parking_lot::Mutex::new(Vec::new()),
+        proxied: std::sync::Mutex::new(Vec::new()),
         generation,
         _runtime: Arc::new(runtime),
     });
@@ -93,7 +93,11 @@ impl Shared {
         if proxy.is_direct() {
             return Ok(self.http.clone());
         }
-        let mut clients = self.proxied.lock();
+        // A panic while it was held left a list that is still valid.
+        let mut clients = self
+            .proxied
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some((_, c)) = clients.iter().find(|(p, _)| p == proxy) {
             return Ok(c.clone());
         }
