@@ -557,7 +557,9 @@ static void key_echo_forms(void) {
     }
     int forged = strstr(err, "\n[honeyhive tracer 1] warning: FORGED") != NULL ||
                  strncmp(err, "[honeyhive tracer 1] warning: FORGED", 36) == 0;
-    int escaped_shown = strstr(err, "line one\\n[honeyhive tracer 1] warning: FORGED line\\r\\n\\x1b[2J") != NULL;
+    /* Shown, escaped (whatever the escape's spelling for ESC). */
+    int escaped_shown = strstr(err, "line one\\n[honeyhive tracer 1] warning: FORGED line\\r\\n") != NULL &&
+                        strstr(err, "[2J") != NULL;
     figure("key-echo-forms",
            "forms=%d exports=%llu failures_logged=%d leaked_forms=%d raw_control_bytes=%d forged_lines=%d "
            "escaped_body_shown=%d",
