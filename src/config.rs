@@ -3,6 +3,8 @@
 
 use crate::error::{Error, Result};
 use crate::limits;
+use crate::proxy::ProxySettings;
+use crate::redact::{looks_like_credential, Redactor};
 use serde_json::{Map, Value};
 use std::fmt;
 use std::path::PathBuf;
@@ -119,6 +121,8 @@ pub struct Config {
     pub batch: BatchConfig,
     pub service_name: String,
     pub experiment_metadata: Vec<(String, String)>,
+    /// Outbound proxies (`proxy`, `no_proxy`, `HTTPS_PROXY`, ...).
+    pub proxy: ProxySettings,
 }
 
 impl Config {
@@ -130,14 +134,34 @@ impl Config {
             .map(Secret::expose)
     }
 
-    /// Every string that must never appear in logs or messages.
-    pub fn secrets(&self) -> Vec<&str> {
-        [&self.api_key, &self.ingestion_api_key]
+    /// Every string that must never appear in logs or messages: the keys, the bearer, proxy
+    /// credentials and header values that look like credentials (hidden whole and in pieces),
+    /// every other custom header value (hidden whole).
+    pub fn redactor(&self) -> Redactor {
+        let mut credentials: Vec<String> = [&self.api_key, &self.ingestion_api_key]
             .into_iter()
             .flatten()
-            .map(Secret::expose)
-            .filter(|s| !s.is_empty())
-            .collect()
+            .map(|k| k.expose().to_string())
+            .collect();
+        credentials.extend(self.proxy.secrets());
+        // Credentials written into an endpoint URL (`https://user:token@collector/...`).
+        for url in [Some(&self.server_url), self.otlp_endpoint.as_ref()]
+            .into_iter()
+            .flatten()
+            .filter_map(|u| url::Url::parse(u).ok())
+        {
+            credentials.push(url.username().to_string());
+            credentials.extend(url.password().map(str::to_string));
+        }
+        let mut values = Vec::new();
+        for (name, value) in &self.headers {
+            if looks_like_credential(name, value) {
+                credentials.push(value.clone());
+            } else {
+                values.push(value.clone());
+            }
+        }
+        Redactor::new(credentials, values)
     }
 
     /// The OTLP traces URL this tracer exports to.
@@ -369,6 +393,12 @@ impl Config {
                 }
             };
 
+        let proxy = ProxySettings::resolve(
+            src.string("proxy", &[])?.as_deref(),
+            src.string("no_proxy", &[])?.as_deref(),
+            env,
+        )?;
+
         let config = Config {
             api_key: api_key.map(Secret),
             ingestion_api_key: ingestion_api_key.map(Secret),
@@ -398,6 +428,7 @@ impl Config {
             batch,
             service_name,
             experiment_metadata,
+            proxy,
         };
         config.check_exporter_ready()?;
         Ok(config)
@@ -457,6 +488,28 @@ const KNOWN_KEYS: &[&str] = &[
     "max_export_batch_size",
     "export_timeout_ms",
     "service_name",
+    "proxy",
+    "no_proxy",
+];
+
+/// Headers the user may not set: they frame the message or concern one connection (a wrong
+/// `content-length` would cut every export short, still counted as delivered), or the library
+/// sets them for the protocol (`content-type`, `content-encoding`), or they belong to the proxy
+/// settings (`proxy-authorization`: put credentials in the proxy URL).
+const FORBIDDEN_HEADERS: &[&str] = &[
+    "content-length",
+    "transfer-encoding",
+    "host",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "upgrade",
+    "expect",
+    "content-type",
+    "content-encoding",
+    "proxy-authorization",
 ];
 
 fn check_known_keys(explicit: &Map<String, Value>) -> Result<()> {
@@ -616,6 +669,15 @@ impl Sources<'_> {
                 return Err(Error::config(
                     "headers",
                     format!("invalid header name {k:?}"),
+                ));
+            }
+            if FORBIDDEN_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(k)) {
+                return Err(Error::config(
+                    "headers",
+                    format!(
+                        "header {k:?} may not be set: the library manages framing, connection \
+                         and content headers itself (proxy credentials go in the proxy URL)"
+                    ),
                 ));
             }
             validate_header_value("headers", v)?;
@@ -877,6 +939,94 @@ mod tests {
         assert!(c.is_evaluation);
         let c = resolve(r#"{"api_key":"k","run_id":"r"}"#, &[]).unwrap();
         assert!(!c.is_evaluation);
+    }
+
+    #[test]
+    fn framing_hop_by_hop_and_owned_headers_are_refused_by_name() {
+        for name in [
+            "content-length",
+            "Content-Length",
+            "transfer-encoding",
+            "host",
+            "connection",
+            "keep-alive",
+            "proxy-connection",
+            "TE",
+            "trailer",
+            "upgrade",
+            "expect",
+            "content-type",
+            "content-encoding",
+            "proxy-authorization",
+        ] {
+            let json = format!(r#"{{"api_key":"k","headers":{{"{name}":"5"}}}}"#);
+            let e = resolve(&json, &[]).unwrap_err();
+            assert_eq!(e.kind, crate::error::ErrorKind::InvalidConfig);
+            assert!(
+                e.message.contains(&format!("{name:?}")),
+                "{name}: {}",
+                e.message
+            );
+            let e = resolve(
+                r#"{"exporter":"otlp","otlp_endpoint":"http://c:4318/v1/traces"}"#,
+                &[("OTEL_EXPORTER_OTLP_HEADERS", &format!("x-a=1,{name}=5"))],
+            )
+            .unwrap_err();
+            assert!(
+                e.message.contains(&format!("{name:?}")),
+                "{name}: {}",
+                e.message
+            );
+        }
+        // Ordinary headers, including an authorization for a collector, are fine.
+        let c = resolve(
+            r#"{"api_key":"k","headers":{"authorization":"Basic abc","x-tenant":"t","content-language":"en"}}"#,
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.headers.len(), 3);
+    }
+
+    #[test]
+    fn every_secret_reaches_the_redactor() {
+        let c = resolve(
+            r#"{"api_key":"hh_live_abcdefgh12345678","headers":{"x-api-key":"xk-0987654321zyxw","x-env":"production"},
+                "proxy":"http://bob:s3cr3t-pr0xy@proxy.corp:3128","server_url":"https://u:url-t0ken-5555@h"}"#,
+            &[],
+        )
+        .unwrap();
+        let r = c.redactor();
+        let out = r.clean(
+            "key hh_live_abcdefgh and xk-0987654321 in production, proxy s3cr3t-pr0xy, productions, url-t0ken-5",
+        );
+        assert_eq!(
+            out,
+            "key <redacted> and <redacted> in <redacted>, proxy <redacted>, productions, <redacted>"
+        );
+        assert!(!format!("{c:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn proxy_keys_resolve() {
+        let c = resolve(
+            r#"{"api_key":"k","proxy":"proxy.corp:3128","no_proxy":"internal"}"#,
+            &[("HTTPS_PROXY", "http://env:1")],
+        )
+        .unwrap();
+        let via = |u: &str| {
+            c.proxy
+                .proxy_for(&url::Url::parse(u).unwrap())
+                .map(|p| p.display())
+        };
+        assert_eq!(
+            via(DEFAULT_SERVER_URL).as_deref(),
+            Some("http://proxy.corp:3128")
+        );
+        assert_eq!(via("https://a.internal"), None);
+        let e = resolve(r#"{"api_key":"k","proxy":"socks5://h:1"}"#, &[]).unwrap_err();
+        assert!(e.message.contains("`proxy`"), "{}", e.message);
+        let e = resolve(r#"{"api_key":"k"}"#, &[("HH_HTTPS_PROXY", "ftp://x")]).unwrap_err();
+        assert!(e.message.contains("HH_HTTPS_PROXY"), "{}", e.message);
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub mod local;
 pub mod log;
 pub mod process;
 pub mod propagation;
+pub mod proxy;
+pub mod redact;
 pub mod registry;
 pub mod runtime;
 pub mod session;

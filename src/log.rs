@@ -1,6 +1,8 @@
 //! Diagnostics on stderr: warnings always (rate-limited), debug lines only when verbose.
-//! Every line passes through redaction so that no configured secret can be printed.
+//! Every line passes through `Redactor::clean`: no configured secret is printed in any form,
+//! and control characters from server answers cannot forge lines or drive the terminal.
 
+use crate::redact::Redactor;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Warnings a tracer prints before it goes quiet (they are still counted in the stats).
@@ -10,16 +12,16 @@ const MAX_WARNINGS: u32 = 20;
 pub struct Logger {
     verbose: bool,
     prefix: String,
-    secrets: Vec<String>,
+    redactor: Redactor,
     warnings: AtomicU32,
 }
 
 impl Logger {
-    pub fn new(verbose: bool, tracer_id: u64, secrets: Vec<String>) -> Self {
+    pub fn new(verbose: bool, tracer_id: u64, redactor: Redactor) -> Self {
         Logger {
             verbose,
             prefix: format!("[honeyhive tracer {tracer_id}]"),
-            secrets,
+            redactor,
             warnings: AtomicU32::new(0),
         }
     }
@@ -41,20 +43,20 @@ impl Logger {
         }
     }
 
+    /// A line printed whatever the verbosity and not counted as a warning (rare facts the user
+    /// must know, such as where the data goes).
+    pub fn info(&self, msg: impl AsRef<str>) {
+        eprintln!("{} {}", self.prefix, self.redact(msg.as_ref()));
+    }
+
     pub fn debug(&self, msg: impl FnOnce() -> String) {
         if self.verbose {
             eprintln!("{} {}", self.prefix, self.redact(&msg()));
         }
     }
 
-    /// Replaces every configured secret in `msg`.
+    /// `msg` as it may be printed: secrets replaced, control characters escaped.
     pub fn redact(&self, msg: &str) -> String {
-        let mut out = msg.to_string();
-        for s in &self.secrets {
-            if !s.is_empty() && out.contains(s.as_str()) {
-                out = out.replace(s.as_str(), "<redacted>");
-            }
-        }
-        out
+        self.redactor.clean(msg)
     }
 }

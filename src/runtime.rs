@@ -3,6 +3,7 @@
 //! threads do not exist there) on first use after the fork.
 
 use crate::fork::{ForkAware, Layer, LockWalk};
+use crate::proxy::ProxySettings;
 use crate::sync::{LockVisitor, ShortLock};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -15,10 +16,16 @@ const BLOCKING_THREADS: usize = 1;
 /// Bumped in a forked child by the fork hook; everything bound to a runtime compares against it.
 static FORK_GENERATION: AtomicU64 = AtomicU64::new(0);
 
-/// A runtime and the HTTP client bound to it (connection pools do not survive a fork either).
+/// Distinct proxy settings whose clients are kept (beyond it the oldest is let go).
+const MAX_PROXIED_CLIENTS: usize = 8;
+
+/// A runtime and the HTTP clients bound to it (connection pools do not survive a fork either).
 pub struct Shared {
     pub handle: tokio::runtime::Handle,
+    /// The client of every tracer without a proxy.
     pub http: reqwest::Client,
+    /// One client per distinct proxy settings, shared by the tracers that have them.
+    proxied: std::sync::Mutex<Vec<(ProxySettings, reqwest::Client)>>,
     pub generation: u64,
     // Kept alive for the process; never dropped in a child where its threads are gone.
     _runtime: Arc<tokio::runtime::Runtime>,
@@ -85,7 +92,8 @@ pub fn shared() -> std::io::Result<Arc<Shared>> {
         .build()?;
     let http = {
         let _enter = runtime.enter();
-        crate::export::transport::client::build_http_client().map_err(std::io::Error::other)?
+        crate::export::transport::client::build_http_client(&ProxySettings::default())
+            .map_err(std::io::Error::other)?
     };
     // Span timestamps read the CPU's counter once it is calibrated (see `crate::clock`): a
     // busy loop of about a millisecond, done here rather than on an application thread.
@@ -93,9 +101,36 @@ pub fn shared() -> std::io::Result<Arc<Shared>> {
     let shared = Arc::new(Shared {
         handle: runtime.handle().clone(),
         http,
+        proxied: std::sync::Mutex::new(Vec::new()),
         generation,
         _runtime: Arc::new(runtime),
     });
     *guard = Some(shared.clone());
     Ok(shared)
+}
+
+impl Shared {
+    /// The HTTP client for a tracer with these proxy settings.
+    pub fn client(&self, proxy: &ProxySettings) -> Result<reqwest::Client, String> {
+        if proxy.is_direct() {
+            return Ok(self.http.clone());
+        }
+        // A panic while it was held left a list that is still valid.
+        let mut clients = self
+            .proxied
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((_, c)) = clients.iter().find(|(p, _)| p == proxy) {
+            return Ok(c.clone());
+        }
+        let client = {
+            let _enter = self.handle.enter();
+            crate::export::transport::client::build_http_client(proxy)?
+        };
+        if clients.len() >= MAX_PROXIED_CLIENTS {
+            clients.remove(0);
+        }
+        clients.push((proxy.clone(), client.clone()));
+        Ok(client)
+    }
 }

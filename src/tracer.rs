@@ -84,11 +84,11 @@ impl Tracer {
     /// Creates a tracer and starts its default session. Never waits for the network.
     pub fn new(config: Config) -> Result<Tracer> {
         let id = NEXT_TRACER_ID.fetch_add(1, Ordering::Relaxed);
-        let secrets = config.secrets().into_iter().map(String::from).collect();
-        let log = Arc::new(Logger::new(config.verbose, id, secrets));
+        let log = Arc::new(Logger::new(config.verbose, id, config.redactor()));
         let stats = Arc::new(Stats::default());
         let headers = base_headers(&config)?;
         warn_plain_http(&config, &log);
+        log_proxy_routes(&config, &log);
 
         let rest = config.rest_enabled().then(|| {
             let mut h = headers.clone();
@@ -100,13 +100,16 @@ impl Tracer {
                 reqwest::header::ACCEPT,
                 HeaderValue::from_static("application/json"),
             );
-            Arc::new(Rest::new(
-                config.server_url.clone(),
-                h,
-                config.api_timeout,
-                stats.clone(),
-                log.clone(),
-            ))
+            Arc::new(
+                Rest::new(
+                    config.server_url.clone(),
+                    h,
+                    config.api_timeout,
+                    stats.clone(),
+                    log.clone(),
+                )
+                .with_proxy(config.proxy.clone()),
+            )
         });
         let sink = make_sink(&config, headers)?;
         let stamped = stamped_attributes(&config);
@@ -358,6 +361,7 @@ fn make_sink(c: &Config, mut headers: HeaderMap) -> Result<Sink> {
             }
             Sink::Http {
                 url: c.traces_url().unwrap_or_default(),
+                proxy: Arc::new(c.proxy.clone()),
                 headers,
                 protocol: c.protocol,
                 style: if c.exporter == ExporterKind::HoneyHive {
@@ -425,7 +429,8 @@ fn stamped_attributes(c: &Config) -> Vec<KeyValue> {
     out
 }
 
-/// Plain http:// to a host other than loopback sends the API key in the clear.
+/// Plain http:// to a host other than loopback sends the API key in the clear; so does plain
+/// http:// to loopback through a proxy elsewhere.
 fn warn_plain_http(c: &Config, log: &Logger) {
     let url = match c.exporter {
         ExporterKind::HoneyHive if !c.test_mode => c.server_url.as_str(),
@@ -440,16 +445,56 @@ fn warn_plain_http(c: &Config, log: &Logger) {
     }
     // The parsed host, not the text: userinfo (`127.0.0.1@host`) and look-alike names
     // (`127.example`) are not loopback.
-    let loopback = match parsed.host() {
+    let loopback = |u: &reqwest::Url| match u.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
     };
-    if !loopback {
+    let proxy = c.proxy.proxy_for(&parsed);
+    if !loopback(&parsed) {
         log.warn(format!(
             "exporting over plain http:// to {}: data and credentials are not encrypted",
             parsed.host_str().unwrap_or("")
         ));
+    } else if let Some(p) = proxy.filter(|p| !loopback(p.url())) {
+        log.warn(format!(
+            "exporting over plain http:// through proxy {}: data and credentials are not encrypted",
+            p.display()
+        ));
+    }
+}
+
+/// Where the requests go when a proxy is configured: printed once per process for each route
+/// (it decides who sees the data), and by every tracer when verbose.
+fn log_proxy_routes(c: &Config, log: &Logger) {
+    static PRINTED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut urls = Vec::new();
+    urls.extend(c.traces_url());
+    if c.rest_enabled() {
+        urls.push(c.server_url.clone());
+    }
+    let mut seen = Vec::new();
+    for route in urls.iter().filter_map(|u| c.proxy.route(u)) {
+        if seen.contains(&route) {
+            continue;
+        }
+        // Never waits: a contended or poisoned set means the line is printed again.
+        let first = match PRINTED.try_lock() {
+            Ok(printed) if printed.contains(&route) => false,
+            Ok(mut printed) => {
+                if printed.len() < 64 {
+                    printed.push(route.clone());
+                }
+                true
+            }
+            Err(_) => true,
+        };
+        if first {
+            log.info(&route);
+        } else {
+            log.debug(|| route.clone());
+        }
+        seen.push(route);
     }
 }

@@ -18,6 +18,15 @@ fn console_exporter_prints_each_span() {
         let root = spans::start(t, "console-root", Some("chain"), 0, None, vec![]).unwrap();
         let child = spans::start(t, "console-child", Some("model"), root, None, vec![]).unwrap();
         spans::record_error(child, Some("Boom"), "bad").unwrap();
+        // Text from outside (a model's output) with a forged line and a terminal escape.
+        spans::set_attributes(
+            child,
+            vec![opentelemetry::KeyValue::new(
+                "model.output",
+                "ok\n[honeyhive] span \"forged\"\x1b[2J",
+            )],
+        )
+        .unwrap();
         spans::end(child, false).unwrap();
         spans::end(root, false).unwrap();
         tracers::close(t, common::WAIT).unwrap();
@@ -54,4 +63,9 @@ fn console_exporter_prints_each_span() {
         child.contains("ERROR=\"Boom: bad\"") && child.contains("honeyhive.project=p"),
         "{child}"
     );
+    assert!(
+        child.contains(r#"model.output=ok\n[honeyhive] span "forged"\x1b[2J"#),
+        "{child}"
+    );
+    assert!(!stderr.contains('\x1b'), "{stderr}");
 }

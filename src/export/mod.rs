@@ -18,6 +18,8 @@ use crate::config::{BatchConfig, Protocol};
 use crate::fork::{LockVisitor, ShortLock};
 use crate::local::Padded;
 use crate::log::Logger;
+use crate::proxy::ProxySettings;
+use crate::redact::escape;
 use crate::runtime::{self, Shared};
 use crate::stats::Stats;
 use json::JsonStyle;
@@ -41,6 +43,7 @@ pub enum Sink {
         headers: HeaderMap,
         protocol: Protocol,
         style: JsonStyle,
+        proxy: Arc<ProxySettings>,
     },
     File(PathBuf),
     Console,
@@ -535,21 +538,23 @@ impl Pipeline {
                 headers,
                 protocol,
                 style,
+                proxy,
             } => {
                 let body = match protocol {
                     Protocol::Json => json::encode(batch, &self.encoding, *style),
                     Protocol::Protobuf => protobuf::encode(batch, &self.encoding),
                 };
                 let deadline = tokio::time::Instant::now() + self.cfg.export_timeout;
-                let d = transport::send(
-                    &shared.http,
-                    Method::POST,
-                    url,
-                    headers,
-                    body.into(),
-                    deadline,
-                )
-                .await;
+                let d = match shared.client(proxy) {
+                    Ok(http) => {
+                        transport::send(&http, Method::POST, url, headers, body.into(), deadline)
+                            .await
+                    }
+                    Err(e) => transport::Delivery {
+                        error: Some(e),
+                        ..Default::default()
+                    },
+                };
                 Stats::add(&self.stats.export_retries, d.retries);
                 if let Some(w) = &d.partial_warning {
                     self.log.warn(format!("export of {n} spans: {w}"));
@@ -759,8 +764,13 @@ fn console_line(s: &SpanData, stamped: &[KeyValue]) -> String {
         s.parent_span_id,
         ms
     );
+    // Values may hold text from outside (model output, user input): no raw control characters.
     for (k, v) in unique_attributes(stamped, &s.attributes) {
-        line.push_str(&format!(" {k}={v}"));
+        line.push_str(&format!(
+            " {}={}",
+            escape(k.as_str()),
+            escape(&v.to_string())
+        ));
     }
     if let opentelemetry::trace::Status::Error { description } = &s.status {
         line.push_str(&format!(" ERROR={description:?}"));

@@ -5,6 +5,7 @@
 use super::transport;
 use crate::fork::{LockVisitor, ShortLock};
 use crate::log::Logger;
+use crate::proxy::ProxySettings;
 use crate::runtime::Shared;
 use crate::stats::Stats;
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -61,6 +62,7 @@ pub struct Rest {
     last_per_session: ShortLock<HashMap<String, Arc<Completion>>>,
     limit: Arc<Semaphore>,
     pending: Arc<AtomicUsize>,
+    proxy: ProxySettings,
 }
 
 impl Rest {
@@ -81,7 +83,14 @@ impl Rest {
             last_per_session: ShortLock::new(HashMap::new()),
             limit: Arc::new(Semaphore::new(MAX_CONCURRENT)),
             pending: Arc::new(AtomicUsize::new(0)),
+            proxy: ProxySettings::default(),
         }
+    }
+
+    /// Sends through these proxy settings (default: direct).
+    pub fn with_proxy(mut self, proxy: ProxySettings) -> Self {
+        self.proxy = proxy;
+        self
     }
 
     /// Queues a call; returns at once. `session_id` orders calls for one session.
@@ -102,6 +111,15 @@ impl Rest {
             ));
             return;
         }
+        let http = match shared.client(&self.proxy) {
+            Ok(c) => c,
+            Err(e) => {
+                self.pending.fetch_sub(1, Ordering::AcqRel);
+                Stats::add(&self.stats.rest_failures, 1);
+                self.log.warn(format!("{method} {path} failed: {e}"));
+                return;
+            }
+        };
         let mut headers = self.headers.clone();
         // Stamped once per public call; retries reuse it (spec 2.1).
         if let Ok(v) = HeaderValue::from_str(&timestamp_nanos().to_string()) {
@@ -124,7 +142,6 @@ impl Rest {
             inflight.push(done.clone());
         }
         let this = self.clone();
-        let http = shared.http.clone();
         let session = session_id.to_string();
         shared.handle.spawn(async move {
             if let Some(prev) = previous {

@@ -671,6 +671,49 @@ static void error_detail(void) {
     close_tracer(t);
 }
 
+/* Headers that frame the request or concern one connection (a `content-length: 5` would cut
+ * every export to 5 bytes), or that the library sets itself, are refused at init by name. */
+static void framing_headers(void) {
+    TEST_BEGIN("custom headers: framing, hop-by-hop and protocol headers refused, naming the header");
+    static const char *names[] = {
+        "content-length", "Content-Length", "transfer-encoding", "host", "connection", "keep-alive",
+        "proxy-connection", "te", "trailer", "upgrade", "expect", "content-type", "content-encoding",
+        "proxy-authorization",
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char cfg[256], quoted[64];
+        snprintf(cfg, sizeof cfg, "{\"api_key\":\"k\",\"test_mode\":true,\"headers\":{\"x-ok\":\"1\",\"%s\":\"5\"}}",
+                 names[i]);
+        snprintf(quoted, sizeof quoted, "\"%s\"", names[i]);
+        hh_tracer t = 0;
+        hh_error err;
+        prefill(&err);
+        hh_status st = hh_tracer_new(cfg, &t, &err);
+        CHECK_MSG(st == HH_ERR_INVALID_CONFIG, "%s: %s", names[i], hh_status_name((int32_t)st));
+        if (st == HH_OK) {
+            close_tracer(t);
+            continue;
+        }
+        CHECK_MSG(strstr(err.message, quoted) != NULL, "%s: message does not name it: %s", names[i], err.message);
+    }
+    /* The same through OTEL_EXPORTER_OTLP_HEADERS. */
+    setenv("OTEL_EXPORTER_OTLP_HEADERS", "x-a=1,Transfer-Encoding=chunked", 1);
+    hh_tracer t = 0;
+    hh_error err;
+    prefill(&err);
+    hh_status st = hh_tracer_new("{\"exporter\":\"otlp\",\"otlp_endpoint\":\"http://127.0.0.1:1/v1/traces\"}", &t, &err);
+    unsetenv("OTEL_EXPORTER_OTLP_HEADERS");
+    CHECK_STATUS(st, HH_ERR_INVALID_CONFIG);
+    if (st == HH_OK)
+        close_tracer(t);
+    else
+        CHECK_MSG(strstr(err.message, "\"Transfer-Encoding\"") != NULL, "message: %s", err.message);
+    /* Ordinary headers stay accepted. */
+    CHECK_OK(hh_tracer_new("{\"test_mode\":true,\"headers\":{\"authorization\":\"Basic x\",\"x-tenant\":\"t\"}}", &t,
+                           &err));
+    close_tracer(t);
+}
+
 void test_abuse(void) {
     null_arguments();
     invalid_utf8();
@@ -683,4 +726,5 @@ void test_abuse(void) {
     small_buffers();
     status_names();
     error_detail();
+    framing_headers();
 }

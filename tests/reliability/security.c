@@ -1,13 +1,22 @@
-/* Security: header injection rejected at init; plain http:// to a non-loopback host warns;
+/* Security: header injection rejected at init; plain http:// to a non-loopback host warns; a
+ * server echoing the secrets in any form (escaped, encoded, truncated) and control characters
+ * never gets them into the log; proxies (HTTP_PROXY, NO_PROXY, the proxy key, CONNECT);
  * the verbose key-leak run ("leak", graded by run.sh); TLS verification ("tls", against the
  * self-signed server run.sh starts). No test here sends anything off this machine: the
  * warning checks make tracers that never export (no spans, no session call) and close them.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "rel.h"
@@ -207,9 +216,554 @@ static void plain_http_warning(void) {
     figure("plain-http-warning", "cases=%d right=%d", n, right);
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* A tiny loopback server for the rows below: one connection at a time, each request (head and
+ * Content-Length body) appended to a log the test reads, answered by the row's handler, then
+ * the connection is closed. */
+
+typedef struct mini_srv mini_srv;
+/* Answers one request on fd; `head` is the request line and headers. */
+typedef void (*mini_handler)(mini_srv *s, int fd, const char *head, const char *body, size_t body_len);
+
+struct mini_srv {
+    int listen_fd;
+    int port;
+    pthread_t thread;
+    atomic_int stop;
+    mini_handler handler;
+    pthread_mutex_t mu;
+    char *log; /* everything received, NUL-terminated */
+    size_t log_len, log_cap;
+    int requests;
+};
+
+static void srv_log(mini_srv *s, const char *data, size_t n) {
+    pthread_mutex_lock(&s->mu);
+    if (s->log_len + n + 1 > s->log_cap) {
+        s->log_cap = (s->log_len + n + 1) * 2;
+        s->log = realloc(s->log, s->log_cap);
+    }
+    memcpy(s->log + s->log_len, data, n);
+    s->log_len += n;
+    s->log[s->log_len] = 0;
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* A copy of the log (free it). */
+static char *srv_log_copy(mini_srv *s) {
+    pthread_mutex_lock(&s->mu);
+    char *out = strdup(s->log ? s->log : "");
+    pthread_mutex_unlock(&s->mu);
+    return out;
+}
+
+/* Reads up to cap-1 bytes with a bound on the wait; returns the count (0: closed or timed out). */
+static ssize_t read_some(int fd, char *buf, size_t cap, int timeout_ms) {
+    struct pollfd p = {fd, POLLIN, 0};
+    if (poll(&p, 1, timeout_ms) <= 0)
+        return 0;
+    ssize_t n = read(fd, buf, cap);
+    return n < 0 ? 0 : n;
+}
+
+static void write_all(int fd, const char *data, size_t n) {
+    while (n > 0) {
+        ssize_t w = write(fd, data, n);
+        if (w <= 0)
+            return;
+        data += w;
+        n -= (size_t)w;
+    }
+}
+
+static void *mini_loop(void *arg) {
+    mini_srv *s = arg;
+    while (!atomic_load(&s->stop)) {
+        struct pollfd p = {s->listen_fd, POLLIN, 0};
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        int fd = accept(s->listen_fd, NULL, NULL);
+        if (fd < 0)
+            continue;
+        static char buf[1 << 20];
+        size_t len = 0;
+        char *end = NULL;
+        while (!end && len < sizeof buf - 1) {
+            ssize_t n = read_some(fd, buf + len, sizeof buf - 1 - len, 3000);
+            if (n <= 0)
+                break;
+            len += (size_t)n;
+            buf[len] = 0;
+            end = strstr(buf, "\r\n\r\n");
+        }
+        if (!end) {
+            close(fd);
+            continue;
+        }
+        size_t head_len = (size_t)(end - buf) + 4, want = 0;
+        for (char *line = strstr(buf, "\r\n"); line && line < end; line = strstr(line + 2, "\r\n"))
+            if (strncasecmp(line + 2, "content-length:", 15) == 0)
+                want = strtoul(line + 17, NULL, 10);
+        while (len < head_len + want && len < sizeof buf - 1) {
+            ssize_t n = read_some(fd, buf + len, sizeof buf - 1 - len, 3000);
+            if (n <= 0)
+                break;
+            len += (size_t)n;
+        }
+        buf[len] = 0;
+        srv_log(s, buf, len);
+        srv_log(s, "\n", 1);
+        pthread_mutex_lock(&s->mu);
+        s->requests++;
+        pthread_mutex_unlock(&s->mu);
+        char saved = buf[head_len];
+        buf[head_len] = 0;
+        char *head = strdup(buf);
+        buf[head_len] = saved;
+        s->handler(s, fd, head, buf + head_len, len - head_len);
+        free(head);
+        close(fd);
+    }
+    return NULL;
+}
+
+static int mini_start(mini_srv *s, mini_handler handler) {
+    memset(s, 0, sizeof *s);
+    pthread_mutex_init(&s->mu, NULL);
+    s->handler = handler;
+    s->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t al = sizeof a;
+    if (s->listen_fd < 0 || bind(s->listen_fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(s->listen_fd, 16) != 0 ||
+        getsockname(s->listen_fd, (struct sockaddr *)&a, &al) != 0)
+        return -1;
+    s->port = ntohs(a.sin_port);
+    return pthread_create(&s->thread, NULL, mini_loop, s);
+}
+
+static void mini_stop(mini_srv *s) {
+    atomic_store(&s->stop, 1);
+    pthread_join(s->thread, NULL);
+    close(s->listen_fd);
+    free(s->log);
+    pthread_mutex_destroy(&s->mu);
+}
+
+/* Runs fn with fd 2 going to a temp file; returns what was written there (free it). */
+static char *capture_stderr(void (*fn)(void *), void *arg) {
+    char path[] = "/tmp/hh-rel-stderr-XXXXXX";
+    int fd = mkstemp(path);
+    fflush(stderr);
+    int saved = dup(2);
+    dup2(fd, 2);
+    fn(arg);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    off_t size = lseek(fd, 0, SEEK_END);
+    lseek(fd, 0, SEEK_SET);
+    char *buf = calloc(1, (size_t)size + 1);
+    size_t got = 0;
+    while (got < (size_t)size) {
+        ssize_t n = read(fd, buf + got, (size_t)size - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    unlink(path);
+    return buf;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* A server echoing the secrets in every form: no form reaches the log, nor a raw control
+ * character. */
+
+#define ECHO_KEY_LEN 34
+static char echo_key[ECHO_KEY_LEN + 1];  /* the API key: has '/' and '+' to escape */
+static char echo_hdr[ECHO_KEY_LEN + 1];  /* a custom header value (x-api-key) */
+static char echo_forms[32][600];         /* body of the n-th answer */
+static char echo_encoded[32][400];       /* the secret as that body writes it ("" for none) */
+static int echo_nforms;
+
+static void json_escape_all(const char *s, char *out) {
+    for (; *s; s++)
+        out += sprintf(out, "\\u%04x", (unsigned char)*s);
+    *out = 0;
+}
+
+static void replace_chars(const char *s, char *out, const char *slash, const char *plus) {
+    for (; *s; s++) {
+        if (*s == '/')
+            out += sprintf(out, "%s", slash);
+        else if (*s == '+')
+            out += sprintf(out, "%s", plus);
+        else
+            *out++ = *s;
+    }
+    *out = 0;
+}
+
+static void add_form(const char *encoded, const char *fmt) {
+    snprintf(echo_encoded[echo_nforms], sizeof echo_encoded[0], "%s", encoded);
+    snprintf(echo_forms[echo_nforms], sizeof echo_forms[0], fmt, encoded);
+    echo_nforms++;
+}
+
+static void make_echo_forms(void) {
+    const char *secrets[2] = {echo_key, echo_hdr};
+    char enc[400];
+    echo_nforms = 0;
+    for (int i = 0; i < 2; i++) {
+        const char *k = secrets[i];
+        add_form(k, "{\"error\":\"invalid api key\",\"key\":\"%s\"}");
+        replace_chars(k, enc, "\\/", "\\u002b");
+        add_form(enc, "{\"error\":\"invalid api key\",\"key\":\"%s\"}");
+        json_escape_all(k, enc);
+        add_form(enc, "{\"error\":\"invalid api key\",\"key\":\"%s\"}");
+        replace_chars(k, enc, "%2F", "%2B");
+        add_form(enc, "{\"error\":\"bad request\",\"url\":\"/v1/traces?api_key=%s\"}");
+        replace_chars(k, enc, "%252F", "%252B");
+        add_form(enc, "double-encoded: %s");
+        snprintf(enc, 13, "%s", k);
+        add_form(enc, "{\"error\":\"invalid key %s...\"}");
+        snprintf(enc, sizeof enc, "%s", k + ECHO_KEY_LEN - 10);
+        add_form(enc, "{\"error\":\"the key ending in %s was revoked\"}");
+    }
+    /* The key at the 200-byte cut: only its first 4 characters fit in the printed snippet. */
+    char pad[200];
+    memset(pad, 'p', 183); /* `{"p":"` + 183 + `","k":"`: the key starts at byte 196 */
+    pad[183] = 0;
+    snprintf(enc, sizeof enc, "%.4s", echo_key);
+    snprintf(echo_encoded[echo_nforms], sizeof echo_encoded[0], "%s", enc);
+    snprintf(echo_forms[echo_nforms], sizeof echo_forms[0], "{\"p\":\"%s\",\"k\":\"%s\"}", pad, echo_key);
+    echo_nforms++;
+    /* Control characters: a forged log line, a terminal clear, a bell, DEL, C1 CSI. */
+    add_form("", "line one\n[honeyhive tracer 1] warning: FORGED line\r\n\x1b[2J\x07\x7f\xc2\x9b" "31mred%s");
+}
+
+static atomic_int echo_next;
+
+static void echo_handler(mini_srv *s, int fd, const char *head, const char *body, size_t body_len) {
+    (void)s, (void)head, (void)body, (void)body_len;
+    int i = atomic_fetch_add(&echo_next, 1) % echo_nforms;
+    char resp[2048];
+    int n = snprintf(resp, sizeof resp,
+                     "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nX-Echo-Key: %s\r\n"
+                     "X-Echo-Header: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                     echo_key, echo_hdr, strlen(echo_forms[i]), echo_forms[i]);
+    write_all(fd, resp, (size_t)n);
+}
+
+static void random_secret(char *out, const char *prefix) {
+    static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijmnopqrstuvwxyz23456789";
+    unsigned char rnd[ECHO_KEY_LEN];
+    int fd = open("/dev/urandom", O_RDONLY);
+    ssize_t got = fd >= 0 ? read(fd, rnd, sizeof rnd) : -1;
+    if (fd >= 0)
+        close(fd);
+    for (size_t i = 0; i < ECHO_KEY_LEN; i++)
+        out[i] = alphabet[(got == (ssize_t)sizeof rnd ? rnd[i] : (unsigned char)(i * 7 + 3)) % (sizeof alphabet - 1)];
+    memcpy(out, prefix, strlen(prefix));
+    out[9] = '/';
+    out[20] = '+';
+    out[ECHO_KEY_LEN] = 0;
+}
+
+typedef struct {
+    int port;
+    hh_status flush;
+    hh_stats stats;
+} echo_run;
+
+static void echo_exports(void *arg) {
+    echo_run *r = arg;
+    char cfg[512];
+    snprintf(cfg, sizeof cfg,
+             "{\"api_key\":\"%s\",\"server_url\":\"http://127.0.0.1:%d\",\"verbose\":true,"
+             "\"skip_backend_session_creation\":true,\"schedule_delay_ms\":600000,\"export_timeout_ms\":3000,"
+             "\"headers\":{\"x-api-key\":\"%s\"}}",
+             echo_key, r->port, echo_hdr);
+    hh_tracer t = 0;
+    hh_error err;
+    r->flush = hh_tracer_new(cfg, &t, &err);
+    if (r->flush != HH_OK)
+        return;
+    for (int i = 0; i < echo_nforms; i++) {
+        hh_span s = 0;
+        if (hh_span_start(t, "echo-span", HH_EVENT_TOOL, 0, NULL, NULL, &s, NULL) == HH_OK)
+            IGNORE_STATUS(hh_span_end(s));
+        r->flush = hh_tracer_flush(t, 5000);
+    }
+    memset(&r->stats, 0, sizeof r->stats);
+    IGNORE_STATUS(hh_tracer_stats(t, &r->stats));
+    IGNORE_STATUS(hh_tracer_close(t, 2000));
+}
+
+/* Whether `text` holds any run of `min` characters of `secret` (every run when min = 0 means
+ * the whole of it). */
+static int has_piece(const char *text, const char *secret, size_t min) {
+    size_t n = strlen(secret);
+    if (n == 0)
+        return 0;
+    if (min == 0 || min > n)
+        min = n;
+    char piece[512];
+    for (size_t i = 0; i + min <= n; i++) {
+        memcpy(piece, secret + i, min);
+        piece[min] = 0;
+        if (strstr(text, piece))
+            return 1;
+    }
+    return 0;
+}
+
+static void key_echo_forms(void) {
+    if (!selected("key-echo-forms"))
+        return;
+    TEST_BEGIN("key echo: a 400 body echoing the key and a custom header value in every form never reaches the log");
+    random_secret(echo_key, "hk");
+    random_secret(echo_hdr, "xk");
+    make_echo_forms();
+    atomic_store(&echo_next, 0);
+    mini_srv srv;
+    CHECK(mini_start(&srv, echo_handler) == 0);
+    echo_run run = {.port = srv.port};
+    char *err = capture_stderr(echo_exports, &run);
+    char *seen = srv_log_copy(&srv);
+    if (getenv("HH_REL_DUMP")) /* to read the log the row graded */
+        fputs(err, stdout);
+    mini_stop(&srv);
+
+    int requests_seen = (int)(strstr(seen, echo_key) != NULL) + (int)(strstr(seen, echo_hdr) != NULL);
+    int failures_logged = 0;
+    for (const char *p = err; (p = strstr(p, "HTTP 400")); p++)
+        failures_logged++;
+    int leaked_forms = 0;
+    for (int i = 0; i < echo_nforms; i++) {
+        /* Pieces of 8 of the encoded form (4 for the form cut at the snippet's end). */
+        size_t min = strlen(echo_encoded[i]) <= 4 ? 0 : 8;
+        if (has_piece(err, echo_encoded[i], min)) {
+            leaked_forms++;
+            CHECK_MSG(0, "form %d (%s) printed: %.300s", i, echo_encoded[i], err);
+        }
+    }
+    int raw_controls = 0;
+    for (const unsigned char *p = (const unsigned char *)err; *p; p++) {
+        if ((*p < 0x20 && *p != '\n') || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+            raw_controls++;
+    }
+    int forged = strstr(err, "\n[honeyhive tracer 1] warning: FORGED") != NULL ||
+                 strncmp(err, "[honeyhive tracer 1] warning: FORGED", 36) == 0;
+    /* Shown, escaped (whatever the escape's spelling for ESC). */
+    int escaped_shown = strstr(err, "line one\\n[honeyhive tracer 1] warning: FORGED line\\r\\n") != NULL &&
+                        strstr(err, "[2J") != NULL;
+    figure("key-echo-forms",
+           "forms=%d exports=%llu failures_logged=%d leaked_forms=%d raw_control_bytes=%d forged_lines=%d "
+           "escaped_body_shown=%d",
+           echo_nforms, (unsigned long long)run.stats.export_requests, failures_logged, leaked_forms, raw_controls,
+           forged, escaped_shown);
+    CHECK_EQ(requests_seen, 2);                  /* both secrets did go to the server */
+    CHECK(failures_logged >= echo_nforms);       /* every answer was logged ... */
+    CHECK_EQ(leaked_forms, 0);                   /* ... and no form of a secret with it */
+    CHECK(!has_piece(err, echo_key, 8) && !has_piece(err, echo_hdr, 8));
+    CHECK_EQ(raw_controls, 0);
+    CHECK_EQ(forged, 0);
+    CHECK_MSG(escaped_shown, "the control characters are not shown escaped: %.2000s", err);
+    free(seen);
+    free(err);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Proxies: a loopback proxy that records what it sees. An absolute-form request is answered
+ * 200 `{}` by the proxy itself; a CONNECT is accepted, then the first bytes of the tunnel (the
+ * TLS ClientHello) are recorded and the connection closed. */
+
+static void proxy_handler(mini_srv *s, int fd, const char *head, const char *body, size_t body_len) {
+    (void)body, (void)body_len;
+    if (strncmp(head, "CONNECT ", 8) == 0) {
+        const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+        write_all(fd, ok, sizeof ok - 1);
+        char tunnel[4096];
+        ssize_t n = read_some(fd, tunnel, sizeof tunnel - 1, 3000);
+        if (n > 0) {
+            srv_log(s, "TUNNEL:", 7);
+            srv_log(s, tunnel, (size_t)n);
+            srv_log(s, "\n", 1);
+        }
+        return;
+    }
+    const char ok[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
+    write_all(fd, ok, sizeof ok - 1);
+}
+
+typedef struct {
+    const char *cfg;
+    int spans;
+    hh_status init, flush;
+    hh_stats stats;
+} proxy_run;
+
+static void proxy_tracer_run(void *arg) {
+    proxy_run *r = arg;
+    hh_tracer t = 0;
+    hh_error err;
+    r->init = hh_tracer_new(r->cfg, &t, &err);
+    if (r->init != HH_OK) {
+        fprintf(stderr, "init: %s\n", err.message);
+        return;
+    }
+    for (int i = 0; i < r->spans; i++) {
+        hh_span s = 0;
+        if (hh_span_start(t, "proxy-span", HH_EVENT_TOOL, 0, NULL, NULL, &s, NULL) == HH_OK)
+            IGNORE_STATUS(hh_span_end(s));
+    }
+    r->flush = hh_tracer_flush(t, 8000);
+    memset(&r->stats, 0, sizeof r->stats);
+    IGNORE_STATUS(hh_tracer_stats(t, &r->stats));
+    IGNORE_STATUS(hh_tracer_close(t, 2000));
+}
+
+static void proxies(void) {
+    if (!selected("proxy"))
+        return;
+    TEST_BEGIN("proxies: HTTP_PROXY, NO_PROXY, the proxy key, CONNECT for https");
+    mini_srv px;
+    CHECK(mini_start(&px, proxy_handler) == 0);
+    char env_proxy[128], cfg[768];
+    /* 1. HTTP_PROXY (with credentials) and a plain http:// endpoint the test cannot resolve:
+     * only a proxy can deliver it, and the library warns about plain http. */
+    snprintf(env_proxy, sizeof env_proxy, "http://reluser:rel-pr0xy-pw-77@127.0.0.1:%d", px.port);
+    setenv("HTTP_PROXY", env_proxy, 1);
+    snprintf(cfg, sizeof cfg,
+             "{\"api_key\":\"px-key-0123456789abcdef\",\"server_url\":\"http://hh-proxy-test.invalid:4318\","
+             "\"skip_backend_session_creation\":true,\"schedule_delay_ms\":600000,\"export_timeout_ms\":4000}");
+    proxy_run r1 = {.cfg = cfg, .spans = 3};
+    char *err1 = capture_stderr(proxy_tracer_run, &r1);
+    unsetenv("HTTP_PROXY");
+    char *seen1 = srv_log_copy(&px);
+    int via_proxy = strstr(seen1, "POST http://hh-proxy-test.invalid:4318/opentelemetry/v1/traces HTTP/1.1") != NULL;
+    int auth_to_proxy = strcasestr(seen1, "proxy-authorization: Basic cmVsdXNlcjpyZWwtcHIweHktcHctNzc=") != NULL;
+    int warned_plain = strstr(err1, "plain http://") != NULL;
+    int route_line = strstr(err1, "go through proxy http://<redacted>@127.0.0.1:") != NULL &&
+                     strstr(err1, "(from HTTP_PROXY)") != NULL;
+    int pw_printed = strstr(err1, "rel-pr0xy-pw") != NULL;
+    figure("proxy-http-env", "init=%s flush=%s exported=%llu via_proxy=%d proxy_auth_sent=%d plain_http_warning=%d "
+                             "route_line=%d proxy_password_printed=%d",
+           status_str(r1.init), status_str(r1.flush), (unsigned long long)r1.stats.spans_exported, via_proxy,
+           auth_to_proxy, warned_plain, route_line, pw_printed);
+    CHECK_STATUS(r1.flush, HH_OK);
+    CHECK_EQ(r1.stats.spans_exported, 3);
+    CHECK(via_proxy);
+    CHECK(auth_to_proxy);
+    CHECK_MSG(warned_plain, "no plain-http warning: %s", err1);
+    CHECK_MSG(route_line, "no route line: %s", err1);
+    CHECK_EQ(pw_printed, 0);
+    free(seen1);
+    free(err1);
+
+    /* 2. NO_PROXY matching 127.0.0.1: the receiver is reached directly, though the proxy key
+     * (which, unlike a proxy from the environment, applies to loopback) names a proxy. */
+    pthread_mutex_lock(&px.mu);
+    int before = px.requests;
+    pthread_mutex_unlock(&px.mu);
+    rcv_reset(&R);
+    setenv("NO_PROXY", "localhost,127.0.0.1", 1);
+    snprintf(cfg, sizeof cfg,
+             "{\"api_key\":\"px-key\",\"server_url\":\"%s\",\"proxy\":\"http://127.0.0.1:%d\","
+             "\"skip_backend_session_creation\":true,\"schedule_delay_ms\":600000}",
+             R.url, px.port);
+    proxy_run r2 = {.cfg = cfg, .spans = 2};
+    char *err2 = capture_stderr(proxy_tracer_run, &r2);
+    unsetenv("NO_PROXY");
+    delivery d2 = count_delivery(&R, "proxy-span");
+    pthread_mutex_lock(&px.mu);
+    int proxy_got = px.requests - before;
+    pthread_mutex_unlock(&px.mu);
+    figure("proxy-no-proxy", "flush=%s receiver_spans=%zu proxy_requests=%d", status_str(r2.flush),
+           d2.unique_accepted, proxy_got);
+    CHECK_STATUS(r2.flush, HH_OK);
+    CHECK_EQ(d2.unique_accepted, 2);
+    CHECK_EQ(proxy_got, 0);
+    CHECK_MSG(strstr(err2, "go direct (NO_PROXY excludes it)") != NULL, "no direct route line: %s", err2);
+    free(err2);
+
+    /* 2b. A proxy from the environment never carries loopback (a local collector). */
+    rcv_reset(&R);
+    snprintf(env_proxy, sizeof env_proxy, "http://127.0.0.1:%d", px.port);
+    setenv("HTTP_PROXY", env_proxy, 1);
+    snprintf(cfg, sizeof cfg,
+             "{\"api_key\":\"px-key\",\"server_url\":\"%s\",\"skip_backend_session_creation\":true,"
+             "\"schedule_delay_ms\":600000}",
+             R.url);
+    proxy_run r2b = {.cfg = cfg, .spans = 2};
+    char *err2b = capture_stderr(proxy_tracer_run, &r2b);
+    unsetenv("HTTP_PROXY");
+    delivery d2b = count_delivery(&R, "proxy-span");
+    pthread_mutex_lock(&px.mu);
+    int proxy_got_b = px.requests - before;
+    pthread_mutex_unlock(&px.mu);
+    figure("proxy-loopback-direct", "flush=%s receiver_spans=%zu proxy_requests=%d", status_str(r2b.flush),
+           d2b.unique_accepted, proxy_got_b);
+    CHECK_STATUS(r2b.flush, HH_OK);
+    CHECK_EQ(d2b.unique_accepted, 2);
+    CHECK_EQ(proxy_got_b, 0);
+    CHECK_MSG(strstr(err2b, "go direct (loopback") != NULL, "no loopback route line: %s", err2b);
+    free(err2b);
+
+    /* 3. The proxy config key, over an environment that says otherwise. */
+    setenv("HTTP_PROXY", "http://127.0.0.1:1", 1);
+    snprintf(cfg, sizeof cfg,
+             "{\"exporter\":\"otlp\",\"otlp_endpoint\":\"http://hh-proxy-key.invalid/v1/traces\",\"proxy\":\"127.0.0.1:%d\","
+             "\"schedule_delay_ms\":600000,\"export_timeout_ms\":4000}",
+             px.port);
+    proxy_run r3 = {.cfg = cfg, .spans = 1};
+    char *err3 = capture_stderr(proxy_tracer_run, &r3);
+    unsetenv("HTTP_PROXY");
+    char *seen3 = srv_log_copy(&px);
+    int via_key = strstr(seen3, "POST http://hh-proxy-key.invalid/v1/traces HTTP/1.1") != NULL;
+    figure("proxy-config-key", "flush=%s exported=%llu via_proxy=%d", status_str(r3.flush),
+           (unsigned long long)r3.stats.spans_exported, via_key);
+    CHECK_STATUS(r3.flush, HH_OK);
+    CHECK(via_key);
+    free(seen3);
+    free(err3);
+
+    /* 4. https through HTTPS_PROXY: a CONNECT tunnel; the key never crosses the proxy in clear
+     * (the TLS handshake then fails against this proxy, which is not a TLS server). */
+    snprintf(env_proxy, sizeof env_proxy, "http://127.0.0.1:%d", px.port);
+    setenv("HTTPS_PROXY", env_proxy, 1);
+    snprintf(cfg, sizeof cfg,
+             "{\"api_key\":\"px-tls-key-0123456789\",\"server_url\":\"https://hh-proxy-tls.invalid\","
+             "\"skip_backend_session_creation\":true,\"schedule_delay_ms\":600000,\"export_timeout_ms\":1500}");
+    proxy_run r4 = {.cfg = cfg, .spans = 1};
+    char *err4 = capture_stderr(proxy_tracer_run, &r4);
+    unsetenv("HTTPS_PROXY");
+    char *seen4 = srv_log_copy(&px);
+    int connect = strstr(seen4, "CONNECT hh-proxy-tls.invalid:443 HTTP/1.1") != NULL;
+    int tunnel = strstr(seen4, "TUNNEL:") != NULL;
+    int key_seen = strstr(seen4, "px-tls-key") != NULL;
+    int plain_post = strstr(seen4, "POST https://") != NULL;
+    figure("proxy-https-connect", "flush=%s connect=%d tunnel_bytes_seen=%d key_seen_by_proxy=%d plain_post=%d",
+           status_str(r4.flush), connect, tunnel, key_seen, plain_post);
+    CHECK(connect);
+    CHECK(tunnel);
+    CHECK_EQ(key_seen, 0);
+    CHECK_EQ(plain_post, 0);
+    CHECK(r4.flush != HH_OK);
+    CHECK_MSG(strstr(err4, "in a CONNECT tunnel") != NULL, "no route line: %s", err4);
+    free(seen4);
+    free(err4);
+    mini_stop(&px);
+}
+
 void group_security(void) {
     header_injection();
     plain_http_warning();
+    key_echo_forms();
+    proxies();
 }
 
 /* ---------------------------------------------------------------------------------------- */
