@@ -10,7 +10,7 @@ use super::fault::Faults;
 use super::queue::{Push, StripedQueue};
 use super::rest::Rest;
 use super::sink::Sink;
-use super::worker;
+use super::worker::{self, Work};
 use crate::config::BatchConfig;
 use crate::fork::{LockVisitor, ShortLock};
 use crate::log::Logger;
@@ -41,23 +41,23 @@ const NO_WORKER: u64 = u64::MAX;
 
 #[derive(Debug)]
 pub struct Pipeline {
-    pub(super) cfg: BatchConfig,
-    pub(super) policy: BatchPolicy,
-    pub(super) sink: Sink,
-    /// `sink` is `Sink::Discard`: spans are counted and go nowhere, not even into the queue.
+    /// The queue, policy, sink and counters, shared with the worker.
+    pub(super) work: Work,
+    /// The sink is `Sink::Discard`: spans are counted and go nowhere, not even into the queue.
     discard: bool,
-    pub(super) encoding: Encoding,
-    pub(super) stats: Arc<Stats>,
-    pub(super) log: Arc<Logger>,
-    pub(super) queue: StripedQueue,
     worker: ShortLock<Option<WorkerLink>>,
     /// The worker's wake-up, apart from `worker`: application threads take it often.
     wake: ShortLock<Option<Arc<Notify>>>,
     worker_generation: AtomicU64,
     losses_at_last_flush: AtomicU64,
     pub rest: Option<Arc<Rest>>,
-    pub(super) faults: Faults,
     me: Weak<Pipeline>,
+}
+
+impl AsRef<Work> for Pipeline {
+    fn as_ref(&self) -> &Work {
+        &self.work
+    }
 }
 
 impl Pipeline {
@@ -74,20 +74,23 @@ impl Pipeline {
         let policy = BatchPolicy::new(&cfg, immediate);
         let queue = StripedQueue::new(cfg.max_queue_size, cfg.max_queue_bytes, policy.max_batch());
         let pipeline = Arc::new_cyclic(|me| Pipeline {
-            cfg,
-            policy,
             discard: matches!(sink, Sink::Discard),
-            sink,
-            encoding,
-            stats,
-            log,
-            queue,
+            work: Work {
+                queue,
+                policy,
+                sink,
+                encoding,
+                export_timeout: cfg.export_timeout,
+                stats,
+                log,
+                rest: rest.clone(),
+                faults: Faults::default(),
+            },
             worker: ShortLock::new(None),
             wake: Default::default(),
             worker_generation: AtomicU64::new(NO_WORKER),
             losses_at_last_flush: AtomicU64::new(0),
             rest,
-            faults: Faults::default(),
             me: me.clone(),
         });
         crate::fork::register(&pipeline);
@@ -95,7 +98,7 @@ impl Pipeline {
     }
 
     pub fn queue_len(&self) -> usize {
-        self.queue.len()
+        self.work.queue.len()
     }
 
     /// Takes an ended span from an application thread: never waits on the network
@@ -118,19 +121,19 @@ impl Pipeline {
         size: usize,
         span: impl FnOnce() -> SpanData,
     ) -> (bool, AfterEnqueue) {
-        self.stats.spans_ended.add(1);
+        self.work.stats.spans_ended.add(1);
         if self.discard {
-            if self.queue.is_closed() {
+            if self.work.queue.is_closed() {
                 self.refuse_after_close();
                 return (false, AfterEnqueue::Nothing);
             }
             return (true, AfterEnqueue::Nothing);
         }
         let link_ok = self.ensure_worker().is_ok();
-        match self.queue.push(size, span) {
+        match self.work.queue.push(size, span) {
             Push::Queued { full_batch } => {
                 if link_ok {
-                    (true, self.policy.after_push(full_batch))
+                    (true, self.work.policy.after_push(full_batch))
                 } else {
                     (true, AfterEnqueue::Nothing)
                 }
@@ -160,22 +163,23 @@ impl Pipeline {
                 }
             }
             AfterEnqueue::Flush => {
-                let _ = self.flush(self.cfg.export_timeout + Duration::from_secs(1));
+                let _ = self.flush(self.work.export_timeout + Duration::from_secs(1));
             }
         }
     }
 
     #[cold]
     fn drop_queue_full(&self) {
-        Stats::add(&self.stats.spans_dropped, 1);
-        self.log
+        Stats::add(&self.work.stats.spans_dropped, 1);
+        self.work
+            .log
             .warn("export queue full: span dropped (see stats spans_dropped)");
     }
 
     #[cold]
     fn refuse_after_close(&self) {
-        Stats::add(&self.stats.spans_dropped, 1);
-        Stats::add(&self.stats.spans_refused_after_close, 1);
+        Stats::add(&self.work.stats.spans_dropped, 1);
+        Stats::add(&self.work.stats.spans_refused_after_close, 1);
     }
 
     /// Runs a REST call on the shared runtime (no-op without a REST client).
@@ -192,9 +196,10 @@ impl Pipeline {
         match runtime::shared() {
             Ok(shared) => rest.submit(&shared, method, path, body, session_id),
             Err(e) => {
-                Stats::add(&self.stats.rest_calls, 1);
-                Stats::add(&self.stats.rest_failures, 1);
-                self.log
+                Stats::add(&self.work.stats.rest_calls, 1);
+                Stats::add(&self.work.stats.rest_failures, 1);
+                self.work
+                    .log
                     .warn(format!("background runtime unavailable: {e}"));
             }
         }
@@ -229,7 +234,7 @@ impl Pipeline {
     /// Refuses new spans (they are dropped and counted), delivers what was accepted, then
     /// stops the worker.
     pub fn shutdown(&self, timeout: Duration) -> Result<(), FlushError> {
-        self.queue.close();
+        self.work.queue.close();
         let result = self.flush(timeout);
         if let Some(link) = self.worker.lock().as_ref() {
             let _ = link.commands.send(Command::Stop);
@@ -239,7 +244,7 @@ impl Pipeline {
 
     /// True when nothing was lost since the previous flush.
     fn take_flush_result(&self) -> bool {
-        let now = self.stats.losses();
+        let now = self.work.stats.losses();
         let before = self.losses_at_last_flush.swap(now, Ordering::AcqRel);
         now == before
     }
@@ -281,7 +286,7 @@ impl Pipeline {
     /// The other locks, for the fork hooks (see `crate::fork`).
     pub(crate) fn visit_inner_locks(&self, v: &mut impl LockVisitor) -> bool {
         v.visit(&self.wake)
-            && self.queue.visit_locks(v)
+            && self.work.queue.visit_locks(v)
             && self.rest.as_ref().is_none_or(|r| r.visit_locks(v))
     }
 
@@ -294,12 +299,12 @@ impl Pipeline {
             crate::fork::abandon(stale);
         }
         *self.wake.lock() = None;
-        self.queue.forget_all();
+        self.work.queue.forget_all();
         if let Some(rest) = &self.rest {
             rest.forget_inherited_calls();
         }
         // The child is a new process: its counters and flush result start from zero.
-        self.stats.reset();
+        self.work.stats.reset();
         self.losses_at_last_flush.store(0, Ordering::Release);
     }
 }

@@ -50,7 +50,7 @@ fn assert_every_span_counted(s: &StatsSnapshot) {
 fn the_worker_survives_a_panic_while_sending() {
     let rx = Receiver::start();
     let t = otlp_tracer(&rx);
-    t.inner.pipeline.faults.arm(Place::Delivery, 1);
+    t.inner.pipeline.work.faults.arm(Place::Delivery, 1);
     end_spans(&t, "lost", 3, None);
     let first = t.flush(WAIT).unwrap_err();
     assert_eq!(first.kind, crate::ErrorKind::ExportFailed, "{first:?}");
@@ -69,7 +69,7 @@ fn the_worker_survives_a_panic_while_sending() {
 fn the_worker_survives_a_panic_between_taking_and_sending() {
     let rx = Receiver::start();
     let t = otlp_tracer(&rx);
-    t.inner.pipeline.faults.arm(Place::Sweep, 1);
+    t.inner.pipeline.work.faults.arm(Place::Sweep, 1);
     end_spans(&t, "lost", 2, None);
     assert!(t.flush(WAIT).is_err());
 

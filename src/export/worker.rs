@@ -9,35 +9,59 @@
 //! empty, whatever happened.
 
 use super::batch_policy::{BatchPolicy, Command};
-use super::fault::Place;
+use super::encode::Encoding;
+use super::fault::{Faults, Place};
 use super::panic_guard::guarded;
-use super::pipeline::Pipeline;
-use super::sink::{self, SpanSink};
+use super::queue::StripedQueue;
+use super::rest::Rest;
+use super::sink::{self, Sink, SpanSink};
+use crate::log::Logger;
 use crate::runtime::Shared;
 use crate::stats::Stats;
 use opentelemetry_sdk::trace::SpanData;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Weak};
+use std::time::Duration;
 use tokio::sync::{mpsc, Notify};
 
-/// Runs until the pipeline stops it (`Command::Stop`) or is dropped.
-pub(super) async fn run(
-    pipeline: Weak<Pipeline>,
+/// What the worker works on. Its pipeline holds it (the application threads' side uses the
+/// queue and the stats too) and lends it to the worker (`AsRef<Work>`).
+#[derive(Debug)]
+pub(crate) struct Work {
+    pub(crate) queue: StripedQueue,
+    pub(crate) policy: BatchPolicy,
+    pub(crate) sink: Sink,
+    pub(crate) encoding: Encoding,
+    pub(crate) export_timeout: Duration,
+    pub(crate) stats: Arc<Stats>,
+    pub(crate) log: Arc<Logger>,
+    /// Session calls, which spans wait for (their session must exist first).
+    pub(crate) rest: Option<Arc<Rest>>,
+    pub(crate) faults: Faults,
+}
+
+/// Runs until its owner stops it (`Command::Stop`) or is dropped.
+pub(super) async fn run<P: AsRef<Work> + Send + Sync + 'static>(
+    owner: Weak<P>,
     mut commands: mpsc::UnboundedReceiver<Command>,
     wake: Arc<Notify>,
     shared: Arc<Shared>,
 ) {
-    let (policy, mut sink) = match pipeline.upgrade() {
-        Some(p) => (
-            p.policy.clone(),
-            sink::open(&p.sink, &shared, p.cfg.export_timeout),
-        ),
+    let (policy, mut sink) = match owner.upgrade() {
+        Some(owner) => {
+            let w = (*owner).as_ref();
+            (
+                w.policy.clone(),
+                sink::open(&w.sink, &shared, w.export_timeout),
+            )
+        }
         None => return,
     };
     loop {
         let woken = policy.wait(&wake, &mut commands).await;
-        let Some(p) = pipeline.upgrade() else { return };
-        if let Err(panic) = guarded(|| Box::pin(send_queued(&p, &policy, sink.as_mut()))).await {
+        let Some(owner) = owner.upgrade() else { return };
+        let p = (*owner).as_ref();
+        if let Err(panic) = guarded(|| Box::pin(send_queued(p, &policy, sink.as_mut()))).await {
             p.log.warn(format!("export worker: {panic}; it goes on"));
         }
         if !woken.replies.is_empty() || woken.stop {
@@ -60,7 +84,7 @@ pub(super) async fn run(
 /// One sweep: sends everything queued now, in the policy's requests. A flush under sustained
 /// load thus waits only for the spans queued before it (RELIABILITY.md B3); spans queued
 /// meanwhile go with the next trigger (a full batch wakes the worker again).
-async fn send_queued(p: &Pipeline, policy: &BatchPolicy, sink: &mut dyn SpanSink) {
+async fn send_queued(p: &Work, policy: &BatchPolicy, sink: &mut dyn SpanSink) {
     let mut spans = p.queue.take_all();
     if spans.is_empty() {
         p.queue.recycle(spans);
@@ -84,7 +108,7 @@ async fn send_queued(p: &Pipeline, policy: &BatchPolicy, sink: &mut dyn SpanSink
 }
 
 /// Sends one request and counts its outcome (a panic inside is that request's failure).
-async fn deliver(p: &Pipeline, sink: &mut dyn SpanSink, request: &[SpanData]) {
+async fn deliver(p: &Work, sink: &mut dyn SpanSink, request: &[SpanData]) {
     let n = request.len() as u64;
     Stats::add(&p.stats.export_requests, 1);
     let outcome = guarded(|| {
