@@ -19,6 +19,7 @@ pub mod export;
 pub mod ffi;
 pub mod fork;
 pub mod ids;
+mod keys;
 pub mod limits;
 pub mod local;
 pub mod log;

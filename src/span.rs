@@ -31,9 +31,7 @@ pub struct SpanRef {
     pub remote_baggage: Vec<(String, String)>,
 }
 
-pub(crate) const SESSION_KEY: Key = Key::from_static_str("honeyhive.session_id");
-pub(crate) const SESSION_MIRROR_KEY: Key =
-    Key::from_static_str("traceloop.association.properties.session_id");
+pub(crate) use crate::keys::{SESSION_KEY, SESSION_MIRROR_KEY};
 const EVENT_TYPE_KEY: Key = Key::from_static_str("honeyhive_event_type");
 /// Room for attributes set after start, so the usual few setters never reallocate.
 const SPARE_ATTRIBUTES: usize = 8;

@@ -4,7 +4,6 @@
 
 use super::Pipeline;
 use crate::fork::{ForkAware, Layer, LockWalk};
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 impl ForkAware for Pipeline {
@@ -20,14 +19,10 @@ impl ForkAware for Pipeline {
         self.reset_in_forked_child();
     }
 
-    /// A closed pipeline delivered its spans when it closed. One whose worker did not start in
-    /// this process has nothing of this process to deliver (a forked child that never traced:
-    /// the parent's queued spans are the parent's), and starting a runtime at exit is not
-    /// possible anyway.
+    /// Starting a runtime at exit is not possible anyway, so a pipeline whose worker never
+    /// started in this process is left alone.
     fn flush_at_exit(&self, deadline: Instant) {
-        let started_here =
-            self.worker_generation.load(Ordering::Acquire) == crate::runtime::generation();
-        if self.closed.load(Ordering::Acquire) || !started_here {
+        if self.nothing_to_flush_at_exit() {
             return;
         }
         let _ = self.flush(deadline.saturating_duration_since(Instant::now()));

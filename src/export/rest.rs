@@ -2,6 +2,8 @@
 //! runtime. Calls for one session run in order; span exports wait for the calls issued before
 //! them, so a session exists on the server before its spans arrive.
 
+use super::fault::{Faults, Place};
+use super::panic_guard::guarded;
 use super::transport;
 use crate::fork::{LockVisitor, ShortLock};
 use crate::log::Logger;
@@ -63,6 +65,7 @@ pub struct Rest {
     limit: Arc<Semaphore>,
     pending: Arc<AtomicUsize>,
     proxy: ProxySettings,
+    pub(crate) faults: Faults,
 }
 
 impl Rest {
@@ -84,6 +87,7 @@ impl Rest {
             limit: Arc::new(Semaphore::new(MAX_CONCURRENT)),
             pending: Arc::new(AtomicUsize::new(0)),
             proxy: ProxySettings::default(),
+            faults: Faults::default(),
         }
     }
 
@@ -121,13 +125,18 @@ impl Rest {
             }
         };
         let mut headers = self.headers.clone();
-        // Stamped once per public call; retries reuse it (spec 2.1).
+        // Stamped once per public call: its retries carry the same value.
         if let Ok(v) = HeaderValue::from_str(&timestamp_nanos().to_string()) {
             headers.insert("hh-client-timestamp", v);
         }
         let body = match serde_json::to_vec(&body) {
             Ok(b) => bytes::Bytes::from(b),
-            Err(_) => return,
+            Err(e) => {
+                self.pending.fetch_sub(1, Ordering::AcqRel);
+                Stats::add(&self.stats.rest_failures, 1);
+                self.log.warn(format!("{method} {path} dropped: {e}"));
+                return;
+            }
         };
         let done = Arc::new(Completion::default());
         let previous = self
@@ -147,23 +156,13 @@ impl Rest {
             if let Some(prev) = previous {
                 prev.wait().await;
             }
-            let permit = this.limit.clone().acquire_owned().await.ok();
-            let url = format!("{}{}", this.base_url, path);
-            let deadline = tokio::time::Instant::now() + this.timeout;
-            let result =
-                transport::send(&http, method.clone(), &url, &headers, body, deadline).await;
-            drop(permit);
-            if result.delivered {
-                this.log
-                    .debug(|| format!("{method} {path} ok (session {session})"));
-                if path == "/session/start" {
-                    this.check_session_echo(&session, result.body.as_deref());
-                }
-            } else {
+            // A panic fails this call only: counted, reported, and the call completed, so that
+            // nothing waits for it forever.
+            let call = this.call(&http, method.clone(), path, &headers, body, &session);
+            if let Err(panic) = guarded(|| Box::pin(call)).await {
                 Stats::add(&this.stats.rest_failures, 1);
                 this.log.warn(format!(
-                    "{method} {path} failed for session {session}: {}",
-                    result.error.unwrap_or_default()
+                    "{method} {path} failed for session {session}: {panic}"
                 ));
             }
             done.complete();
@@ -174,6 +173,37 @@ impl Rest {
             drop(last);
             this.pending.fetch_sub(1, Ordering::AcqRel);
         });
+    }
+
+    /// Makes one call (with its retries) and reports the outcome.
+    async fn call(
+        &self,
+        http: &reqwest::Client,
+        method: Method,
+        path: &'static str,
+        headers: &HeaderMap,
+        body: bytes::Bytes,
+        session: &str,
+    ) {
+        self.faults.panic_if_armed(Place::RestCall);
+        let permit = self.limit.clone().acquire_owned().await.ok();
+        let url = format!("{}{}", self.base_url, path);
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        let result = transport::send(http, method.clone(), &url, headers, body, deadline).await;
+        drop(permit);
+        if result.delivered {
+            self.log
+                .debug(|| format!("{method} {path} ok (session {session})"));
+            if path == "/session/start" {
+                self.check_session_echo(session, result.body.as_deref());
+            }
+        } else {
+            Stats::add(&self.stats.rest_failures, 1);
+            self.log.warn(format!(
+                "{method} {path} failed for session {session}: {}",
+                result.error.unwrap_or_default()
+            ));
+        }
     }
 
     /// Waits for every call submitted before this one was made.

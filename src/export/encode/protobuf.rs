@@ -26,7 +26,7 @@ pub fn encode(spans: &[SpanData], enc: &super::Encoding) -> Vec<u8> {
     for group in spans.chunk_by(|a, b| a.instrumentation_scope == b.instrumentation_scope) {
         // ScopeSpans { scope = 1, spans = 2 }
         ss.clear();
-        let scope = super::scope_of(&group[0], enc);
+        let scope = super::attributes::scope_of(&group[0], enc);
         message(&mut ss, 1, |b| {
             string(b, 1, scope.name());
             string(b, 2, scope.version().unwrap_or_default());
@@ -54,7 +54,7 @@ fn span(b: &mut Vec<u8>, s: &SpanData, stamped: &[KeyValue]) {
     uint(b, 6, kind_number(&s.span_kind) as u64);
     fixed64(b, 7, unix_nanos(s.start_time));
     fixed64(b, 8, unix_nanos(s.end_time));
-    for (k, v) in super::unique_attributes(stamped, &s.attributes) {
+    for (k, v) in super::attributes::unique_attributes(stamped, &s.attributes) {
         message(b, 9, |b| key_value(b, k, v));
     }
     uint(b, 10, s.dropped_attributes_count as u64);
@@ -210,8 +210,8 @@ fn message_bytes(b: &mut Vec<u8>, field: u32, body: &[u8]) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::Encoding;
     use super::*;
-    use crate::export::Encoding;
     use opentelemetry::trace::{
         Event, SpanContext, SpanId, SpanKind, TraceFlags, TraceId, TraceState,
     };
@@ -262,7 +262,7 @@ mod tests {
         let scope_spans = spans
             .chunk_by(|a, b| a.instrumentation_scope == b.instrumentation_scope)
             .map(|group| {
-                let scope = crate::export::scope_of(&group[0], enc);
+                let scope = super::super::attributes::scope_of(&group[0], enc);
                 trace::ScopeSpans {
                     scope: Some(common::InstrumentationScope {
                         name: scope.name().to_string(),
@@ -283,7 +283,7 @@ mod tests {
                             kind: kind_number(&s.span_kind),
                             start_time_unix_nano: unix_nanos(s.start_time),
                             end_time_unix_nano: unix_nanos(s.end_time),
-                            attributes: kvs(crate::export::unique_attributes(
+                            attributes: kvs(super::super::attributes::unique_attributes(
                                 &enc.stamped,
                                 &s.attributes,
                             )),
@@ -395,7 +395,7 @@ mod tests {
                     i,
                     vec![
                         KeyValue::new(
-                            crate::span::SESSION_KEY,
+                            crate::keys::SESSION_KEY,
                             Value::String(StringValue::from(session.clone())),
                         ),
                         KeyValue::new("honeyhive_event_type", "model"),

@@ -1,5 +1,5 @@
 //! OTLP/JSON encoding. The HoneyHive style reproduces the reference SDK's own encoder
-//! (spec 3.2: enum names, `parentSpanId: null` on roots); the standard style follows the
+//! (enum names, `parentSpanId: null` on roots); the standard style follows the
 //! OTLP/JSON specification (enum integers, no parent field on roots) for generic collectors.
 
 use crate::clock::unix_nanos;
@@ -29,7 +29,7 @@ pub fn encode(spans: &[SpanData], enc: &super::Encoding, style: JsonStyle) -> Ve
         .chunk_by(|a, b| a.instrumentation_scope == b.instrumentation_scope)
         .enumerate()
     {
-        let scope = super::scope_of(&group[0], enc);
+        let scope = super::attributes::scope_of(&group[0], enc);
         if n > 0 {
             out.push(b',');
         }
@@ -82,7 +82,10 @@ fn encode_span(out: &mut Vec<u8>, span: &SpanData, stamped: &[KeyValue], style: 
     out.extend_from_slice(b"\",\"endTimeUnixNano\":\"");
     decimal(out, unix_nanos(span.end_time));
     out.extend_from_slice(b"\",\"attributes\":");
-    attributes(out, super::unique_attributes(stamped, &span.attributes));
+    attributes(
+        out,
+        super::attributes::unique_attributes(stamped, &span.attributes),
+    );
     out.extend_from_slice(b",\"events\":[");
     for (n, event) in span.events.iter().enumerate() {
         if n > 0 {
@@ -210,7 +213,7 @@ fn list<T>(out: &mut Vec<u8>, items: &[T], mut each: impl FnMut(&mut Vec<u8>, &T
     }
 }
 
-/// Doubles as `doubleValue`; NaN and infinities, which JSON cannot hold, as strings (spec 3.2).
+/// Doubles as `doubleValue`; NaN and infinities, which JSON cannot hold, as strings (as the reference SDK does).
 fn double(out: &mut Vec<u8>, f: f64) {
     if f.is_finite() {
         // `{:?}` keeps a decimal point on whole numbers, so receivers see a double, not an int.
@@ -259,8 +262,8 @@ fn decimal(out: &mut Vec<u8>, mut v: u64) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::Encoding;
     use super::*;
-    use crate::export::Encoding;
     use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceFlags, TraceId, TraceState};
     use opentelemetry::InstrumentationScope;
     use opentelemetry_sdk::trace::{SpanEvents, SpanLinks};
