@@ -32,6 +32,7 @@ header-check:
 	@echo "header-check: the drift check's own tests pass"
 
 lint:
+	python3 scripts/module_cycles.py > /dev/null || python3 scripts/module_cycles.py | grep -i cycle
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
 
