@@ -1,5 +1,6 @@
 //! Tracer configuration: explicit JSON, then `HH_*` / `OTEL_*` environment variables, then
-//! defaults (spec sections 1 and 12). Every invalid value fails with a message naming the field.
+//! defaults (an explicit value beats the environment, which beats the default). Every
+//! invalid value fails with a message naming the field.
 
 use crate::error::{Error, Result};
 use crate::limits;
@@ -54,7 +55,8 @@ impl Default for BatchConfig {
     }
 }
 
-/// `span_name_filters`: only `prefix` matching exists (spec 6.7).
+/// `span_name_filters`: only `prefix` matching exists (with `include` a name must start
+/// with one of the values, with `exclude` with none).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SpanNameFilters {
     pub include: Vec<String>,
@@ -126,7 +128,8 @@ pub struct Config {
 }
 
 impl Config {
-    /// The key sent as `Authorization: Bearer`: the ingestion key when set (spec 12).
+    /// The key sent as `Authorization: Bearer`: the ingestion key when set (it replaces
+    /// `api_key` on OTLP and on session calls alike).
     pub fn bearer_key(&self) -> Option<&str> {
         self.ingestion_api_key
             .as_ref()
@@ -778,7 +781,8 @@ fn validate_header_value(field: &str, v: &str) -> Result<()> {
     Ok(())
 }
 
-/// `hh_ingst_` + 24 alphanumerics + `_` + 64 of `[A-Za-z0-9_-]` (spec 12).
+/// `hh_ingst_` + 24 alphanumerics + `_` + 64 of `[A-Za-z0-9_-]` (the ingestion key's format;
+/// a malformed one is a config error, as in the reference SDK).
 fn validate_ingestion_key(k: &str) -> Result<()> {
     let ok = k.strip_prefix("hh_ingst_").is_some_and(|rest| {
         let b = rest.as_bytes();
@@ -799,7 +803,8 @@ fn validate_ingestion_key(k: &str) -> Result<()> {
     }
 }
 
-/// Basename of the running program: the default session name (spec 11, recommendation 10).
+/// Basename of the running program: the default session name (the analogue of the
+/// reference SDK's caller-filename rule).
 pub fn program_name() -> String {
     std::env::args_os()
         .next()

@@ -1,4 +1,6 @@
-//! Event type detection for spans started without an explicit type (spec 4.4, rules 3-7).
+//! Event type detection for spans started without an explicit type, as the reference SDK
+//! does it, first match wins: `gen_ai.operation.name`, then `openinference.span.kind`, then
+//! a model-ish word in the lower-cased name, then a model attribute key, else `tool`.
 
 use opentelemetry::KeyValue;
 

@@ -1,7 +1,7 @@
 //! The C ABI: the only place with `extern "C"` and `unsafe`. Each entry point checks its
 //! arguments, converts them, calls the core (`crate::registry` for tracers and spans, which
 //! decides every rule), maps errors to `hh_status`, and contains panics.
-//! Rules (design.md section 3): checked handles, no thread-local state, out-params written
+//! Rules: checked handles, no thread-local state, out-params written
 //! only on success, nothing on the hot path for the caller to free.
 #![deny(unsafe_op_in_unsafe_fn)]
 #![allow(non_camel_case_types)]

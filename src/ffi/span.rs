@@ -8,7 +8,8 @@ use crate::registry::attributes::attribute_value;
 use crate::registry::{spans, AttrValue};
 use std::ffi::c_char;
 
-/// Detect the event type from the span name and attributes (spec 4.4).
+/// Detect the event type from the span name and attributes (`gen_ai.operation.name`,
+/// `openinference.span.kind`, a model-ish name, a model attribute key; else tool).
 pub const HH_EVENT_DEFAULT: hh_event_type = 0;
 /// An LLM call.
 pub const HH_EVENT_MODEL: hh_event_type = 1;
