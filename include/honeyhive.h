@@ -83,11 +83,6 @@
 #define HH_MAX_KEY_BYTES 1024
 
 /*
- Characters of a secret that, echoed in a row, count as a leak.
- */
-#define MIN_FRAGMENT 8
-
-/*
  Result of every fallible function. Numeric values are stable across releases.
  */
 typedef enum {
@@ -152,14 +147,6 @@ typedef enum {
    */
   HH_ERR_INTERNAL = 14,
 } hh_status;
-
-/*
- The lock layers, outer first: a thread holding a lock of one layer takes locks of later
- layers only. The fork protocol takes every lock layer by layer, in this order, so that it
- never waits for a lock whose holder waits for one the protocol already has. (The registry's
- own lock comes right after `Handles`; the abandoned list's after `Leaves`.)
- */
-typedef struct Layer Layer;
 
 /*
  Optional, caller-owned error detail. Functions that take an `hh_error *err` fill it on
@@ -362,8 +349,6 @@ typedef struct {
  `hh_attr.i64`: 0 is false, anything else true.
  */
 #define HH_ATTR_BOOL 4
-
-
 
 #ifdef __cplusplus
 extern "C" {

@@ -16,7 +16,7 @@
 //!   secret, whatever its length, since the rest of it was cut away.
 
 /// Characters of a secret that, echoed in a row, count as a leak.
-pub const MIN_FRAGMENT: usize = 8;
+pub(crate) const MIN_FRAGMENT: usize = 8;
 /// What replaces a secret.
 pub const REDACTED: &str = "<redacted>";
 /// Marks where outside text was cut (see [`snippet`]).

@@ -27,7 +27,7 @@ pub enum Layer {
 
 impl Layer {
     /// Every layer, outer first.
-    pub const ALL: [Layer; 5] = [
+    pub(crate) const ALL: [Layer; 5] = [
         Layer::Handles,
         Layer::Workers,
         Layer::Runtime,
