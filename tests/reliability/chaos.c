@@ -21,6 +21,9 @@
  * Env: HH_CHAOS_SECONDS (default 150; HH_REL_QUICK: 20) length of the chaos phase;
  *      HH_CHAOS_SEED (default: time and pid) replays a run's phase schedule and traffic mix (the
  *      seed is printed first). Thread timing is not replayable; the schedule is.
+ *      HH_CHAOS_EPOCH_SECONDS (default 50): the books are checked, and the receivers' records
+ *      dropped, after each epoch; HH_CHAOS_WATCHDOG_SECONDS: when the part declares a hang
+ *      (default: chaos + 90 s + 80 s per tracer).
  *
  * Why some phases are shaped as they are (each keeps "2xx on the receiver" meaning "2xx the
  * client read", which the exact span comparison needs; see O4 in RELIABILITY.md):
@@ -627,6 +630,7 @@ static atomic_int watchdog_armed;
 /* What the soak is doing (for the watchdog's report), and the stdout the capture replaced. */
 static _Atomic(const char *) stage = "start";
 static atomic_int real_stdout = -1;
+static char capture_path[64];
 static int watchdog_seconds;
 
 static void *watchdog(void *p) {
@@ -642,6 +646,20 @@ static void *watchdog(void *p) {
     int fd = atomic_load(&real_stdout);
     if (fd < 0)
         fd = STDOUT_FILENO;
+    /* What the soak wrote meanwhile (the phases and the library's warnings), its last 16 KiB. */
+    int cfd = capture_path[0] ? open(capture_path, O_RDONLY) : -1;
+    if (cfd >= 0) {
+        off_t len = lseek(cfd, 0, SEEK_END);
+        off_t from = len > 16384 ? len - 16384 : 0;
+        char buf[4096];
+        ssize_t n;
+        lseek(cfd, from, SEEK_SET);
+        while ((n = read(cfd, buf, sizeof buf)) > 0)
+            if (write(fd, buf, (size_t)n) != n)
+                break;
+        close(cfd);
+        unlink(capture_path);
+    }
     dprintf(fd, "  FAIL chaos: still running after %d s, at: %s: a hang (seed %llu)\n", watchdog_seconds,
             atomic_load(&stage), (unsigned long long)seed);
     dprintf(fd, "%ld passed, %ld failed\n", (long)atomic_load(&hh_passed), (long)atomic_load(&hh_failed) + 1);
@@ -662,6 +680,7 @@ static void capture_begin(capture *c) {
     fflush(stderr);
     c->saved1 = dup(1);
     c->saved2 = dup(2);
+    snprintf(capture_path, sizeof capture_path, "%s", c->path);
     atomic_store(&real_stdout, c->saved1);
     dup2(c->fd, 1);
     dup2(c->fd, 2);
@@ -672,6 +691,7 @@ static char *capture_end(capture *c, size_t *len_out) {
     fflush(stdout);
     fflush(stderr);
     atomic_store(&real_stdout, -1);
+    capture_path[0] = 0;
     dup2(c->saved1, 1);
     dup2(c->saved2, 2);
     close(c->saved1);
@@ -762,6 +782,9 @@ void group_chaos(void) {
     /* Bounded: chaos, then the drain (flush 60 s + close 15 s per tracer at worst, in turn), then
      * the counting. Past it the soak is hung. */
     watchdog_seconds = seconds + 90 + N_TRACERS * 80;
+    const char *wds = getenv("HH_CHAOS_WATCHDOG_SECONDS"); /* to see the watchdog work */
+    if (wds && atoi(wds) > 0)
+        watchdog_seconds = atoi(wds);
     atomic_store(&watchdog_armed, 1);
     pthread_t wd;
     pthread_create(&wd, NULL, watchdog, NULL);
