@@ -142,6 +142,22 @@ static void random_hex(char *out, size_t nhex) {
     out[nhex] = 0;
 }
 
+/* n random letters and digits, upper case first (no id the library prints, all lower-case hex,
+ * can contain them). */
+static void random_word(char *out, size_t n) {
+    static const char A[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    unsigned char b[64];
+    int fd = open("/dev/urandom", O_RDONLY);
+    ssize_t got = fd >= 0 ? read(fd, b, n) : -1;
+    if (fd >= 0)
+        close(fd);
+    for (size_t i = 0; i < n; i++) {
+        unsigned v = got > 0 ? b[i] : (unsigned)rand();
+        out[i] = i == 0 ? A[v % 26] : A[v % (sizeof A - 1)];
+    }
+    out[n] = 0;
+}
+
 static void setup_tracers(rng *r) {
     static const struct {
         const char *label;
@@ -163,7 +179,7 @@ static void setup_tracers(rng *r) {
         /* A distinctive key (random, so its 8-character prefix is too) with a quote and a
          * backslash, so that its JSON-escaped form differs from it. */
         char a[24], b[24];
-        random_hex(a, 12);
+        random_word(a, 12);
         random_hex(b, 20);
         snprintf(ct->key, sizeof ct->key, "%s-chaos\\\"%s", a, b);
         char ekey[192];
