@@ -934,8 +934,11 @@ void group_chaos(void) {
         pthread_join(mon, NULL);
         hwm = status_kb("VmHWM");
         rss_end = status_kb("VmRSS");
-        if (hwm - rss0 > growth_max)
-            growth_max = hwm - rss0;
+        /* The peak since the last reset; without a reset (no clear_refs) VmHWM would include
+         * reading the records, so the sampled RSS stands in. */
+        long peak = hwm_reset ? hwm : atomic_load(&rss_max_kb);
+        if (peak - rss0 > growth_max)
+            growth_max = peak - rss0;
 
         /* ---- the books of this epoch ---- */
         atomic_store(&stage, "reading the receivers' records");
@@ -994,11 +997,10 @@ void group_chaos(void) {
                 rcv_reset(rcvs[i]);
             malloc_trim(0);
             int fd = open("/proc/self/clear_refs", O_WRONLY);
-            if (fd >= 0) {
-                if (write(fd, "5", 1) != 1)
-                    hwm_reset = 0;
+            if (fd < 0 || write(fd, "5", 1) != 1)
+                hwm_reset = 0;
+            if (fd >= 0)
                 close(fd);
-            }
         }
     }
     size_t outlen = 0;
