@@ -97,5 +97,6 @@ void group_security(void);
 void group_leak(void);   /* the verbose key-leak run (run.sh greps its output) */
 void group_tls(void);    /* needs HH_REL_TLS_URL */
 void group_hostile(void);
+void group_chaos(void);   /* the chaos soak (HH_CHAOS_SECONDS, HH_CHAOS_SEED) */
 
 #endif

@@ -1,7 +1,7 @@
 /* Entry point of the reliability suite's C program: harness, helpers, group selection.
  *
  * Usage: hh_reliability <group...>
- *   groups: faults hostile lifecycle fork concurrency limits security leak tls
+ *   groups: faults hostile chaos lifecycle fork concurrency limits security leak tls
  * Env:   HH_RECEIVER_BIN   hh-receiver (default <repo>/target/release/hh-receiver)
  *        HH_REL_QUICK=1    smaller counts (sanitizer / valgrind runs)
  *        HH_REL_EXIT_PROG  the exit_prog binary (lifecycle group)
@@ -290,7 +290,8 @@ static void scrub_environment(void) {
     for (char **e = environ; *e && n < 256; e++) {
         const char *kv = *e;
         int ours = strncmp(kv, "HH_RECEIVER_BIN=", 16) == 0 || strncmp(kv, "HH_CTEST_", 9) == 0 ||
-                   strncmp(kv, "HH_REL_", 7) == 0 || strncmp(kv, "HH_VERBOSE=", 11) == 0;
+                   strncmp(kv, "HH_REL_", 7) == 0 || strncmp(kv, "HH_CHAOS_", 9) == 0 ||
+                   strncmp(kv, "HH_VERBOSE=", 11) == 0;
         if (!ours && (strncmp(kv, "HH_", 3) == 0 || strncmp(kv, "HONEYHIVE_", 10) == 0 ||
                       strncmp(kv, "OTEL_", 5) == 0)) {
             const char *eq = strchr(kv, '=');
@@ -311,6 +312,7 @@ static const struct {
     {"faults", group_faults},           {"lifecycle", group_lifecycle}, {"fork", group_fork},
     {"concurrency", group_concurrency}, {"limits", group_limits},       {"security", group_security},
     {"leak", group_leak},               {"tls", group_tls},           {"hostile", group_hostile},
+    {"chaos", group_chaos},
 };
 
 int main(int argc, char **argv) {

@@ -8,11 +8,13 @@
 #   tests/reliability/run.sh faults fork     # some parts only
 #   HH_REL_ONLY=export-503 tests/reliability/run.sh faults   # one row
 #
-# Parts: faults hostile lifecycle fork concurrency limits security leak tls bindings tsan memcheck
+# Parts: faults hostile chaos lifecycle fork concurrency limits security leak tls bindings tsan memcheck
 # Env:   HH_LIB_DIR (default <repo>/target/release), HH_RECEIVER_BIN, CC (default gcc),
 #        HH_REL_SKIP_TSAN=1 (skip building the TSan-instrumented library: 2-4 min the first time),
 #        HH_REL_GDB_ON_HANG=1 (print a backtrace of a deadlocked fork child),
-#        HH_REL_OUT (default <repo>/build/reliability).
+#        HH_REL_OUT (default <repo>/build/reliability),
+#        HH_CHAOS_SECONDS (chaos part: length of the chaos phase, default 150),
+#        HH_CHAOS_SEED (chaos part: replay a run's schedule; every run prints its seed).
 # Output: each part's log in $HH_REL_OUT/<part>.log, every FIGURE line in
 # $HH_REL_OUT/figures.txt, and a closing line "reliability: N passed, M failed".
 set -euo pipefail
@@ -33,18 +35,18 @@ export RUST_BACKTRACE=0
 
 # Stray HH_*/OTEL_* settings of the calling shell must not change what the tests see.
 while IFS= read -r var; do
-  case "$var" in HH_RECEIVER_BIN | HH_REL_* | HH_LIB_DIR) ;; *) unset "$var" ;; esac
+  case "$var" in HH_RECEIVER_BIN | HH_REL_* | HH_CHAOS_* | HH_LIB_DIR) ;; *) unset "$var" ;; esac
 done < <(compgen -e | grep -E '^(HH_|HONEYHIVE_|OTEL_)' || true)
 
 parts=("$@")
 if [[ ${#parts[@]} -eq 0 ]]; then
-  parts=(faults hostile lifecycle fork concurrency limits security leak tls bindings tsan memcheck)
+  parts=(faults hostile chaos lifecycle fork concurrency limits security leak tls bindings tsan memcheck)
 fi
 
 # ---- build -----------------------------------------------------------------------------------
 CFLAGS=(-std=gnu11 -Wall -Wextra -Werror -O1 -g -I"$ROOT/include" -I"$HERE" -DHH_REPO_ROOT="\"$ROOT\"")
 SOURCES=("$HERE"/rel_main.c "$HERE"/faults.c "$HERE"/lifecycle.c "$HERE"/fork.c "$HERE"/concurrency.c
-  "$HERE"/limits.c "$HERE"/security.c "$HERE"/hostile.c "$ROOT"/tests/c/receiver.c "$ROOT"/tests/c/minijson.c "$ROOT"/tests/c/harness.c)
+  "$HERE"/limits.c "$HERE"/security.c "$HERE"/hostile.c "$HERE"/chaos.c "$ROOT"/tests/c/receiver.c "$ROOT"/tests/c/minijson.c "$ROOT"/tests/c/harness.c)
 LINK=(-L"$LIB" -Wl,-rpath,"$LIB" -lhoneyhive -lpthread -lm)
 "$CC" "${CFLAGS[@]}" "${SOURCES[@]}" "${LINK[@]}" -o "$OUT/hh_reliability"
 "$CC" "${CFLAGS[@]}" "$HERE/exit_prog.c" "${LINK[@]}" -o "$OUT/exit_prog"
@@ -300,7 +302,7 @@ part_memcheck() {
 
 for part in "${parts[@]}"; do
   case "$part" in
-    faults | hostile | lifecycle | fork | concurrency | limits | security)
+    faults | hostile | chaos | lifecycle | fork | concurrency | limits | security)
       run_part "$part" "$OUT/hh_reliability" "$part" ;;
     leak) run_part leak part_leak ;;
     tls) run_part tls part_tls ;;
