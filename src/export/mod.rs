@@ -726,22 +726,7 @@ pub(crate) fn estimate_size(
     attributes: &[KeyValue],
     events: &[opentelemetry::trace::Event],
 ) -> usize {
-    let attrs: usize = attributes
-        .iter()
-        .map(|kv| {
-            kv.key.as_str().len()
-                + match &kv.value {
-                    Value::String(v) => v.as_str().len(),
-                    _ => 8,
-                }
-                + 48
-        })
-        .sum();
-    let events: usize = events
-        .iter()
-        .map(|e| e.name.len() + 64 + e.attributes.len() * 64)
-        .sum();
-    256 + name.len() + attrs + events
+    crate::span_size::span_bytes(name, attributes, events, &[])
 }
 
 /// One readable line per span for the console exporter.
