@@ -89,7 +89,12 @@ impl Recording {
     #[inline(always)]
     pub(crate) fn set_attribute(&mut self, kv: KeyValue) -> Result<()> {
         // Spans hold few attributes: a scan (lengths first) is cheaper than any index.
-        if let Some(held) = self.attributes.iter_mut().find(|held| held.key == kv.key) {
+        let key = kv.key.as_str();
+        if let Some(held) = self
+            .attributes
+            .iter_mut()
+            .find(|held| held.key.as_str() == key)
+        {
             held.value = kv.value;
             return Ok(());
         }

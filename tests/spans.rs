@@ -523,10 +523,7 @@ fn array_values_are_truncated_at_their_limits() {
     let ints = sp.attr("ints").and_then(|v| v.as_array()).unwrap();
     assert_eq!(ints.len(), honeyhive::limits::MAX_ARRAY_ELEMENTS);
     let strings = sp.attr("strings").and_then(|v| v.as_array()).unwrap();
-    let lens: Vec<usize> = strings
-        .iter()
-        .map(|v| v.as_str().unwrap().len())
-        .collect();
+    let lens: Vec<usize> = strings.iter().map(|v| v.as_str().unwrap().len()).collect();
     assert_eq!(
         lens,
         vec![
