@@ -318,7 +318,9 @@ where
                 let tracer = slot.tracer;
                 let span = &mut slot.span;
                 let mut then = AfterEnqueue::Nothing;
+                let mut reached = false;
                 let result = with_any(tracer, |t| {
+                    reached = true;
                     let (accepted, after) = crate::span::finish_enqueue(
                         &t.inner,
                         &span.reference.context,
@@ -332,7 +334,14 @@ where
                         Err(crate::span::refused_after_close())
                     }
                 });
-                // Not reached (the tracer is gone): the span goes with it.
+                // Not reached: the tracer is closed (only its counters are left, and they
+                // count the span as dropped) or gone (its id reused): the span goes with it.
+                let result = if reached {
+                    result
+                } else {
+                    super::tracers::count_refused_after_close(tracer);
+                    Err(crate::span::refused_after_close())
+                };
                 span.recording = None;
                 ((tracer, result, then), !keep)
             }
@@ -360,16 +369,7 @@ where
             Ok(())
         });
     }
-    match result {
-        // Closed, its memory freed: the closed slot counts the span as dropped.
-        Err(e) if e.kind == ErrorKind::TracerClosed => {
-            super::tracers::count_refused_after_close(tracer);
-            Err(crate::span::refused_after_close())
-        }
-        // The tracer is gone (closed, and its id reused): so is the span.
-        Err(e) if e.kind == ErrorKind::InvalidHandle => Err(crate::span::refused_after_close()),
-        other => other,
-    }
+    result
 }
 
 /// Releases ids (0 skipped): ended spans and remote parents are retired under one lock per
