@@ -80,8 +80,9 @@ pub fn flush(id: u64, timeout: Duration) -> Result<()> {
 }
 
 /// Flushes, stops the tracer's export and retires its id; the slot then keeps only the
-/// counters and the outcome (the tracer's memory is freed once the last span call using it
-/// returns). Idempotent: a later close reports the first close's outcome.
+/// counters and the outcome. The tracer's memory is freed when the last reference goes: a
+/// span call running now, or another thread's lookup cache (two tracers per thread, replaced
+/// as that thread uses others). Idempotent: a later close reports the first close's outcome.
 pub fn close(id: u64, timeout: Duration) -> Result<()> {
     let t = TRACERS
         .with(id, |slot, _| match slot {
