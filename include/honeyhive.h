@@ -59,6 +59,19 @@
 #define HH_MAX_ATTRIBUTE_VALUE_BYTES (1024 * 1024)
 
 /*
+ An array attribute value keeps at most this many bytes of content (numbers and booleans
+ count 8 bytes each, strings their length): past it the array is truncated, as a string
+ value is (the elements after the limit are dropped, the one across it cut at a UTF-8
+ boundary).
+ */
+#define HH_MAX_ARRAY_VALUE_BYTES (1024 * 1024)
+
+/*
+ An array attribute value keeps at most this many elements (the rest are dropped).
+ */
+#define HH_MAX_ARRAY_ELEMENTS 65536
+
+/*
  Span names longer than this are truncated (at a UTF-8 boundary).
  */
 #define HH_MAX_SPAN_NAME_BYTES 1024
@@ -544,7 +557,8 @@ HH_NODISCARD hh_status hh_span_set_attrs(hh_span span, const hh_attr *attrs, siz
  (see `hh_span_set_attrs`) the span is NOT ended: the status says why, `err` (if not NULL)
  names the attribute, and the caller ends it. With `count` 0 it is `hh_span_end_ex`. On an
  already ended span: `HH_ERR_SPAN_ENDED` when `count` > 0 (the attributes would be lost).
- Thread-safe.
+ After the tracer's close: `HH_ERR_TRACER_CLOSED`, and the span is ended and dropped
+ (counted in `spans_dropped`), as `hh_span_end` does. Thread-safe.
 
  Errors: those of `hh_span_set_attrs` and `hh_span_end_ex`.
 
@@ -601,9 +615,12 @@ HH_NODISCARD hh_status hh_tracer_session_id(hh_tracer tracer, char *buf, size_t 
 HH_NODISCARD hh_status hh_tracer_flush(hh_tracer tracer, uint32_t timeout_ms);
 
 /*
- Flushes (as `hh_tracer_flush`), stops the tracer's export and invalidates the handle: later
- calls with it, or with its spans, return `HH_ERR_TRACER_CLOSED` (or `HH_ERR_INVALID_HANDLE`
- once the slot is reused). Returns within `timeout_ms` even when the server hangs.
+ Flushes (as `hh_tracer_flush`), stops the tracer's export, frees its memory (only its
+ counters stay, for `hh_tracer_stats`) and invalidates the handle: later calls with it, or
+ with its spans, return `HH_ERR_TRACER_CLOSED` (or `HH_ERR_INVALID_HANDLE` once the slot is
+ reused) and have no effect, except: ending a span still open ends it, drops it (counted in
+ `spans_dropped`) and returns `HH_ERR_TRACER_CLOSED`; releasing a span handle releases it
+ (`HH_OK`). Returns within `timeout_ms` even when the server hangs.
  Idempotent: another close of the same tracer, during the first or after it, waits for the
  first (up to its own `timeout_ms`, else `HH_ERR_TIMEOUT`) and returns the first's status, so
  a second caller is never told "delivered" of spans the first could not deliver.
@@ -622,9 +639,11 @@ HH_NODISCARD hh_status hh_tracer_stats(hh_tracer tracer, hh_stats *out_stats);
 
 /*
  Turns incoming W3C headers into a remote parent for `hh_span_start`: same trace id, the
- remote span as parent, and the session id from `baggage` (`session_id`) when present,
- else the tracer's default session. `baggage` may be NULL. Release the handle with
- `hh_span_end`. Thread-safe.
+ remote span as parent, and the session id from `baggage` (`session_id`) when it is a
+ session id (a UUID, in any case: written lower-case), else the tracer's default session.
+ `project` and `source` from `baggage` are kept when at most 256 bytes without control
+ characters; other baggage entries are ignored (what was ignored is logged at debug level).
+ `baggage` may be NULL. Release the handle with `hh_span_end`. Thread-safe.
 
  # Safety
  `traceparent` is a NUL-terminated string; `baggage` is NULL or NUL-terminated;

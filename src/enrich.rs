@@ -81,13 +81,24 @@ pub fn initial_attributes(json: &str) -> Result<Vec<KeyValue>> {
             continue;
         };
         let normalized = normalize_key(k);
-        out.push(KeyValue::new(k.clone(), value.clone()));
         if normalized != *k {
-            out.push(KeyValue::new(normalized, value));
+            put(&mut out, KeyValue::new(k.clone(), value.clone()));
+            put(&mut out, KeyValue::new(normalized, value));
+        } else {
+            put(&mut out, KeyValue::new(k.clone(), value));
         }
+        check_count(&out)?;
     }
-    check_count(&out)?;
     Ok(out)
+}
+
+/// Writes `kv` as the reference's `set_attribute` does: a key already written (a raw key equal
+/// to another's normalized one) gets the later value, so the span holds one value per key.
+fn put(out: &mut Vec<KeyValue>, kv: KeyValue) {
+    match out.iter_mut().find(|held| held.key == kv.key) {
+        Some(held) => held.value = kv.value,
+        None => out.push(kv),
+    }
 }
 
 /// One attribute value for a JSON value (None for null).
@@ -99,17 +110,17 @@ fn attribute_value(v: &Value) -> Option<OtelValue> {
         Value::Number(n) => number(n),
         Value::String(s) => OtelValue::String(clip(s).into()),
         Value::Array(items) if !items.is_empty() => {
-            if let Some(b) = items.iter().map(Value::as_bool).collect::<Option<Vec<_>>>() {
+            if items.iter().all(Value::is_boolean) {
+                let b = scalars(items).filter_map(Value::as_bool).collect();
                 OtelValue::Array(Array::Bool(b))
-            } else if let Some(i) = items.iter().map(Value::as_i64).collect::<Option<Vec<_>>>() {
+            } else if items.iter().all(|i| i.as_i64().is_some()) {
+                let i = scalars(items).filter_map(Value::as_i64).collect();
                 OtelValue::Array(Array::I64(i))
-            } else if let Some(f) = items.iter().map(Value::as_f64).collect::<Option<Vec<_>>>() {
+            } else if items.iter().all(Value::is_number) {
+                let f = scalars(items).filter_map(Value::as_f64).collect();
                 OtelValue::Array(Array::F64(f))
-            } else if let Some(s) = items
-                .iter()
-                .map(|i| i.as_str().map(|s| StringValue::from(clip(s))))
-                .collect::<Option<Vec<_>>>()
-            {
+            } else if items.iter().all(Value::is_string) {
+                let s = strings(items).map(StringValue::from).collect();
                 OtelValue::Array(Array::String(s))
             } else {
                 OtelValue::String(clip(&v.to_string()).into())
@@ -117,6 +128,30 @@ fn attribute_value(v: &Value) -> Option<OtelValue> {
         }
         other => OtelValue::String(clip(&other.to_string()).into()),
     })
+}
+
+/// The elements of a number or boolean array that fit its limits (8 bytes each).
+fn scalars(items: &[Value]) -> impl Iterator<Item = &Value> {
+    let max = limits::MAX_ARRAY_ELEMENTS.min(limits::MAX_ARRAY_VALUE_BYTES / 8);
+    items.iter().take(max)
+}
+
+/// The elements of a string array that fit its limits: whole while they fit, the one across
+/// the byte limit cut at a UTF-8 boundary, none after it.
+fn strings(items: &[Value]) -> impl Iterator<Item = String> + '_ {
+    let mut room = limits::MAX_ARRAY_VALUE_BYTES;
+    items
+        .iter()
+        .take(limits::MAX_ARRAY_ELEMENTS)
+        .filter_map(Value::as_str)
+        .map_while(move |s| {
+            if room == 0 && !s.is_empty() {
+                return None;
+            }
+            let kept = limits::truncate_utf8(s, room);
+            room -= kept.len();
+            Some(kept.to_string())
+        })
 }
 
 /// `.`, `-` and space become `_`; a leading digit gets `attr_` (spec 4.5).

@@ -31,6 +31,7 @@ pub mod registry;
 pub mod runtime;
 pub mod session;
 pub mod span;
+pub(crate) mod span_size;
 pub mod stats;
 pub mod sync;
 pub mod tracer;

@@ -7,6 +7,13 @@ pub const MAX_JSON_BYTES: usize = 8 * 1024 * 1024;
 pub const MAX_JSON_DEPTH: usize = 64;
 /// Attribute string values longer than this are truncated (at a UTF-8 boundary).
 pub const MAX_ATTRIBUTE_VALUE_BYTES: usize = 1024 * 1024;
+/// An array attribute value keeps at most this many bytes of content (numbers and booleans
+/// count 8 bytes each, strings their length): past it the array is truncated, as a string
+/// value is (the elements after the limit are dropped, the one across it cut at a UTF-8
+/// boundary).
+pub const MAX_ARRAY_VALUE_BYTES: usize = 1024 * 1024;
+/// An array attribute value keeps at most this many elements (the rest are dropped).
+pub const MAX_ARRAY_ELEMENTS: usize = 65_536;
 /// Span names longer than this are truncated (at a UTF-8 boundary).
 pub const MAX_SPAN_NAME_BYTES: usize = 1024;
 /// Attributes one enrichment call may produce; more is rejected as a whole.

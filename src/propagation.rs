@@ -56,8 +56,10 @@ pub fn inject(c: &Config, span: &SpanRef) -> (String, String) {
     )
 }
 
-/// A remote parent from incoming headers. The session comes from baggage when present.
-pub fn extract(traceparent: &str, baggage: Option<&str>) -> Result<SpanRef> {
+/// A remote parent from incoming headers. The session comes from baggage when it is a valid
+/// session id; project and source when they are valid labels (`label_value`). What is not
+/// valid is left out and listed in `Extracted::rejected`.
+pub fn extract(traceparent: &str, baggage: Option<&str>) -> Result<Extracted> {
     if traceparent.len() > 512 || baggage.is_some_and(|b| b.len() > 8192) {
         return Err(Error::limit("traceparent or baggage header too long"));
     }
@@ -75,20 +77,66 @@ pub fn extract(traceparent: &str, baggage: Option<&str>) -> Result<SpanRef> {
         ));
     }
     let bag = cx.baggage();
+    let mut rejected = Vec::new();
+    // The session id is checked as everywhere else (a UUID, written canonical): anything
+    // else is ignored, and the caller falls back to the tracer's default session.
     let session = SESSION_KEYS
         .iter()
-        .find_map(|k| bag.get(*k))
-        .map(|v| v.as_str().trim().to_string())
-        .filter(|s| !s.is_empty())
-        .map(|s| crate::config::canonical_session_id(&s).unwrap_or(s))
-        .map(Arc::<str>::from);
-    let remote_baggage = ["project", "source"]
-        .iter()
-        .filter_map(|k| bag.get(*k).map(|v| (k.to_string(), v.as_str().to_string())))
-        .collect();
-    Ok(SpanRef {
-        context: sc,
-        session,
-        remote_baggage,
+        .find_map(|k| bag.get(*k).map(|v| (*k, v.as_str())))
+        .filter(|(_, v)| !v.trim().is_empty())
+        .and_then(|(k, v)| {
+            match crate::config::canonical_session_id(v).filter(|_| v.len() <= 64) {
+                Some(s) => Some(Arc::<str>::from(s)),
+                None => {
+                    rejected.push(format!("{k} is not a UUID"));
+                    None
+                }
+            }
+        });
+    let mut remote_baggage = Vec::new();
+    for k in REMOTE_LABELS {
+        let Some(v) = bag.get(k) else { continue };
+        match label_value(v.as_str()) {
+            Ok(v) => remote_baggage.push((k.to_string(), v.to_string())),
+            Err(why) => rejected.push(format!("{k} {why}")),
+        }
+    }
+    Ok(Extracted {
+        reference: SpanRef {
+            context: sc,
+            session,
+            remote_baggage,
+        },
+        rejected,
     })
+}
+
+/// The labels a continued trace takes from the caller's baggage (other entries are ignored).
+const REMOTE_LABELS: [&str; 2] = ["project", "source"];
+
+/// The longest project or source taken from baggage.
+const MAX_BAGGAGE_LABEL_BYTES: usize = 256;
+
+/// A project or source from another service, if it is a label this library would write: not
+/// empty, at most `MAX_BAGGAGE_LABEL_BYTES`, without control characters (they would forge log
+/// lines or break the attributes' readers).
+fn label_value(v: &str) -> std::result::Result<&str, &'static str> {
+    let v = v.trim();
+    if v.is_empty() {
+        Err("is empty")
+    } else if v.len() > MAX_BAGGAGE_LABEL_BYTES {
+        Err("is too long")
+    } else if v.chars().any(char::is_control) {
+        Err("has control characters")
+    } else {
+        Ok(v)
+    }
+}
+
+/// What `extract` made of incoming headers: the remote parent, and the baggage entries it
+/// ignored (each with why), for the caller's debug log.
+#[derive(Debug)]
+pub struct Extracted {
+    pub reference: SpanRef,
+    pub rejected: Vec<String>,
 }

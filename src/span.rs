@@ -52,8 +52,10 @@ pub(crate) struct Recording {
 }
 
 impl Recording {
-    /// Adds attributes, all or none: a call that would take the span past its limit of
-    /// caller attributes fails with `LimitExceeded` and changes nothing (RELIABILITY.md B6).
+    /// Sets attributes in order, all or none: a key the span already holds gets the new value
+    /// in place (the span keeps one value per key, as the SDK's `set_attribute`), and a call
+    /// that would take the span past its limit of caller attributes fails with
+    /// `LimitExceeded` and changes nothing (RELIABILITY.md B6).
     #[inline]
     pub(crate) fn set_attributes<I>(&mut self, attributes: I) -> Result<()>
     where
@@ -61,9 +63,10 @@ impl Recording {
         I::IntoIter: ExactSizeIterator,
     {
         let attributes = attributes.into_iter();
-        self.check_room(attributes.len())?;
+        let before = self.attributes.len();
+        self.attributes.reserve(attributes.len());
         self.attributes.extend(attributes);
-        Ok(())
+        self.merge_from(before)
     }
 
     /// `try_set_attributes` on a span's recording; a span that is not recorded (excluded by a
@@ -79,24 +82,34 @@ impl Recording {
         }
     }
 
-    /// Adds one attribute (the typed setters): `set_attributes` for one, without its iterator.
+    /// Sets one attribute (the typed setters): a key the span holds gets the new value in
+    /// place; a new key takes room (`LimitExceeded` when there is none).
     #[inline(always)]
     pub(crate) fn set_attribute(&mut self, kv: KeyValue) -> Result<()> {
+        // Spans hold few attributes: a scan (lengths first) is cheaper than any index.
+        let key = kv.key.as_str();
+        if let Some(held) = self
+            .attributes
+            .iter_mut()
+            .find(|held| held.key.as_str() == key)
+        {
+            held.value = kv.value;
+            return Ok(());
+        }
         self.check_room(1)?;
         self.attributes.push(kv);
         Ok(())
     }
 
-    /// Adds the `count` attributes `make(0..count)` returns, all or none: when one cannot be
-    /// made (its error is returned) or they would take the span past its limit, nothing changes.
-    /// (No list is built first: what was added is taken back on failure.)
+    /// Sets the `count` attributes `make(0..count)` returns, in order, all or none: when one
+    /// cannot be made (its error is returned) or they would take the span past its limit,
+    /// nothing changes. (No list is built first: what was added is taken back on failure.)
     #[inline]
     pub(crate) fn try_set_attributes(
         &mut self,
         count: usize,
         mut make: impl FnMut(usize) -> Result<KeyValue>,
     ) -> Result<()> {
-        self.check_room(count)?;
         let before = self.attributes.len();
         self.attributes.reserve(count);
         for i in 0..count {
@@ -108,6 +121,44 @@ impl Recording {
                 }
             }
         }
+        self.merge_from(before)
+    }
+
+    /// Folds the attributes appended from `before` on into the span: one whose key is held
+    /// (earlier, or again later in the same call) replaces that value, the last one winning.
+    /// When the new keys would not fit, the appended ones are taken back and nothing changes.
+    #[inline]
+    fn merge_from(&mut self, before: usize) -> Result<()> {
+        let added = &self.attributes[before..];
+        let held = &self.attributes[..before];
+        // New keys: not held, and not repeated later in this call.
+        let new_keys = added
+            .iter()
+            .enumerate()
+            .filter(|(i, kv)| {
+                !held.iter().any(|h| h.key == kv.key)
+                    && !added[i + 1..].iter().any(|later| later.key == kv.key)
+            })
+            .count();
+        if let Err(e) = self.check_room_for(before, new_keys) {
+            self.attributes.truncate(before);
+            return Err(e);
+        }
+        if new_keys == added.len() {
+            return Ok(());
+        }
+        // Some keys repeat: keep one entry per key, at its first place, with its last value.
+        let mut i = before;
+        while i < self.attributes.len() {
+            let key = &self.attributes[i].key;
+            match self.attributes[..i].iter().position(|h| h.key == *key) {
+                Some(at) => {
+                    let kv = self.attributes.remove(i);
+                    self.attributes[at].value = kv.value;
+                }
+                None => i += 1,
+            }
+        }
         Ok(())
     }
 
@@ -115,11 +166,13 @@ impl Recording {
     // (store-forwarding stall), and every setter passes here.
     #[inline(always)]
     fn check_room(&self, count: usize) -> Result<()> {
-        if self.attributes.len() + count > self.attribute_limit as usize {
-            return Err(Error::limit(format!(
-                "a span holds at most {} attributes set by the caller: this call would exceed it",
-                limits::MAX_ATTRIBUTES_PER_SPAN
-            )));
+        self.check_room_for(self.attributes.len(), count)
+    }
+
+    #[inline(always)]
+    fn check_room_for(&self, held: usize, count: usize) -> Result<()> {
+        if held + count > self.attribute_limit as usize {
+            return Err(too_many_attributes());
         }
         Ok(())
     }
@@ -161,9 +214,9 @@ impl Recording {
         ));
     }
 
-    /// What the span will weigh in the export queue (see `export::estimate_size`).
+    /// What the span will weigh in the export queue: every byte it holds.
     pub(crate) fn estimated_size(&self) -> usize {
-        crate::export::estimate_size(&self.name, &self.attributes, &self.events)
+        crate::span_size::span_bytes(&self.name, &self.attributes, &self.events, &[])
     }
 
     /// The finished span, as the SDK would hand it to a span processor.
@@ -391,6 +444,14 @@ pub(crate) fn finish_enqueue(
             .expect("checked above")
             .into_span_data(context.clone())
     })
+}
+
+#[cold]
+fn too_many_attributes() -> Error {
+    Error::limit(format!(
+        "a span holds at most {} attributes set by the caller: this call would exceed it",
+        limits::MAX_ATTRIBUTES_PER_SPAN
+    ))
 }
 
 #[cold]

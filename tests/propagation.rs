@@ -72,3 +72,65 @@ fn extract_without_baggage_and_invalid_headers() {
         honeyhive::ErrorKind::LimitExceeded
     );
 }
+
+#[test]
+fn hostile_baggage_is_validated_and_falls_back_to_the_tracers_own_values() {
+    let rx = Receiver::start();
+    let t = tracer(&rx, r#"{"project":"own-project","source":"own-source"}"#);
+    let default_session = tracers::session_id(t).unwrap();
+    let tp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    let long = "a".repeat(300);
+    let cases: Vec<(&str, String)> = vec![
+        ("not-uuid", "session_id=not-a-uuid".to_string()),
+        ("dotdot", "session_id=../../x".to_string()),
+        ("dotdot-encoded", "session_id=..%2F..%2Fx".to_string()),
+        (
+            "newline-project",
+            "project=evil%0Aforged,source=ok%1B%5B2J".to_string(),
+        ),
+        ("long-source", format!("project=,source={long}")),
+    ];
+    for (name, baggage) in &cases {
+        let remote = spans::extract(t, tp, Some(baggage)).unwrap();
+        assert_eq!(
+            *spans::session_id(remote).unwrap(),
+            *default_session,
+            "{name}"
+        );
+        let s = spans::start(t, name, Some("tool"), remote, None, vec![]).unwrap();
+        spans::end(s, false).unwrap();
+        spans::end(remote, false).unwrap();
+    }
+    // A valid id in capitals is taken, written lower-case, with a valid project.
+    let upper = "3F2504E0-4F89-41D3-9A0C-0305E82C3301";
+    let remote = spans::extract(
+        t,
+        tp,
+        Some(&format!("session_id={upper},project=their-project")),
+    )
+    .unwrap();
+    let s = spans::start(t, "valid", Some("tool"), remote, None, vec![]).unwrap();
+    spans::end(s, false).unwrap();
+    tracers::flush(t, WAIT).unwrap();
+    let spans = rx.wait_for_spans(cases.len() + 1, WAIT);
+    for (name, _) in &cases {
+        let s = span_named(&spans, name);
+        assert_eq!(
+            s.attr_str("honeyhive.session_id"),
+            Some(default_session.as_str()),
+            "{name}"
+        );
+        assert_eq!(
+            s.attr_str("honeyhive.project"),
+            Some("own-project"),
+            "{name}"
+        );
+        assert_eq!(s.attr_str("honeyhive.source"), Some("own-source"), "{name}");
+    }
+    let valid = span_named(&spans, "valid");
+    assert_eq!(
+        valid.attr_str("honeyhive.session_id"),
+        Some(upper.to_lowercase().as_str())
+    );
+    assert_eq!(valid.attr_str("honeyhive.project"), Some("their-project"));
+}

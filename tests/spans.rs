@@ -453,3 +453,84 @@ fn an_extracted_parent_without_a_session_joins_the_tracers_default_session() {
         Some(session_of(t).as_str())
     );
 }
+
+#[test]
+fn setting_a_key_again_replaces_its_value_and_takes_no_room() {
+    let rx = Receiver::start();
+    let t = tracer(&rx, "");
+    let meta = honeyhive::registry::attributes::namespace("metadata").unwrap();
+    let s = spans::start(t, "overwrites", None, 0, None, vec![]).unwrap();
+    spans::set(s, meta, "k", AttrValue::I64(1)).unwrap();
+    spans::set(s, meta, "k", AttrValue::I64(2)).unwrap();
+    // A batch setting a key twice: the last value wins.
+    let batch = [("k", 3), ("j", 1), ("j", 2)];
+    spans::set_many(s, batch.len(), |i| {
+        Ok(Attribute {
+            ns: meta,
+            key: batch[i].0,
+            value: AttrValue::I64(batch[i].1),
+        })
+    })
+    .unwrap();
+    // Fill the span to its limit of caller attributes (k and j hold two places)...
+    let limit = honeyhive::limits::MAX_ATTRIBUTES_PER_SPAN as usize;
+    for i in 0..limit - 2 {
+        spans::set(s, meta, &format!("fill{i}"), AttrValue::Bool(true)).unwrap();
+    }
+    assert_eq!(
+        spans::set(s, meta, "one-more", AttrValue::I64(0))
+            .unwrap_err()
+            .kind,
+        ErrorKind::LimitExceeded
+    );
+    // ...where a key it holds can still be set again, by every setter.
+    spans::set(s, meta, "k", AttrValue::Str("last")).unwrap();
+    spans::enrich(s, r#"{"metadata":{"j":"enriched"}}"#).unwrap();
+    spans::end(s, false).unwrap();
+    tracers::flush(t, WAIT).unwrap();
+    let spans = rx.wait_for_spans(1, WAIT);
+    let sp = span_named(&spans, "overwrites");
+    assert_eq!(sp.attr_str("honeyhive_metadata.k"), Some("last"));
+    assert_eq!(sp.attr_str("honeyhive_metadata.j"), Some("enriched"));
+    assert!(sp.attr("honeyhive_metadata.one-more").is_none());
+}
+
+#[test]
+fn array_values_are_truncated_at_their_limits() {
+    let rx = Receiver::start();
+    let t = tracer(&rx, "");
+    let ints: Vec<i64> = (0..70_000).collect();
+    let big = "s".repeat(600 * 1024);
+    let attrs = json!({
+        "ints": ints,
+        "strings": [big, big, big],
+        "small": ["a", "b"],
+    })
+    .to_string();
+    let s = spans::start(
+        t,
+        "arrays",
+        None,
+        0,
+        None,
+        enrich::initial_attributes(&attrs).unwrap(),
+    )
+    .unwrap();
+    spans::end(s, false).unwrap();
+    tracers::flush(t, WAIT).unwrap();
+    let spans = rx.wait_for_spans(1, WAIT);
+    let sp = span_named(&spans, "arrays");
+    let ints = sp.attr("ints").and_then(|v| v.as_array()).unwrap();
+    assert_eq!(ints.len(), honeyhive::limits::MAX_ARRAY_ELEMENTS);
+    let strings = sp.attr("strings").and_then(|v| v.as_array()).unwrap();
+    let lens: Vec<usize> = strings.iter().map(|v| v.as_str().unwrap().len()).collect();
+    assert_eq!(
+        lens,
+        vec![
+            600 * 1024,
+            honeyhive::limits::MAX_ARRAY_VALUE_BYTES - 600 * 1024
+        ]
+    );
+    let small = sp.attr("small").and_then(|v| v.as_array()).unwrap();
+    assert_eq!(small.len(), 2);
+}

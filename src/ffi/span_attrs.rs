@@ -72,7 +72,8 @@ pub unsafe extern "C" fn hh_span_set_attrs(
 /// (see `hh_span_set_attrs`) the span is NOT ended: the status says why, `err` (if not NULL)
 /// names the attribute, and the caller ends it. With `count` 0 it is `hh_span_end_ex`. On an
 /// already ended span: `HH_ERR_SPAN_ENDED` when `count` > 0 (the attributes would be lost).
-/// Thread-safe.
+/// After the tracer's close: `HH_ERR_TRACER_CLOSED`, and the span is ended and dropped
+/// (counted in `spans_dropped`), as `hh_span_end` does. Thread-safe.
 ///
 /// Errors: those of `hh_span_set_attrs` and `hh_span_end_ex`.
 ///

@@ -76,9 +76,12 @@ pub extern "C" fn hh_tracer_flush(tracer: hh_tracer, timeout_ms: u32) -> hh_stat
     })
 }
 
-/// Flushes (as `hh_tracer_flush`), stops the tracer's export and invalidates the handle: later
-/// calls with it, or with its spans, return `HH_ERR_TRACER_CLOSED` (or `HH_ERR_INVALID_HANDLE`
-/// once the slot is reused). Returns within `timeout_ms` even when the server hangs.
+/// Flushes (as `hh_tracer_flush`), stops the tracer's export, frees its memory (only its
+/// counters stay, for `hh_tracer_stats`) and invalidates the handle: later calls with it, or
+/// with its spans, return `HH_ERR_TRACER_CLOSED` (or `HH_ERR_INVALID_HANDLE` once the slot is
+/// reused) and have no effect, except: ending a span still open ends it, drops it (counted in
+/// `spans_dropped`) and returns `HH_ERR_TRACER_CLOSED`; releasing a span handle releases it
+/// (`HH_OK`). Returns within `timeout_ms` even when the server hangs.
 /// Idempotent: another close of the same tracer, during the first or after it, waits for the
 /// first (up to its own `timeout_ms`, else `HH_ERR_TIMEOUT`) and returns the first's status, so
 /// a second caller is never told "delivered" of spans the first could not deliver.
@@ -109,9 +112,11 @@ pub unsafe extern "C" fn hh_tracer_stats(tracer: hh_tracer, out_stats: *mut hh_s
 }
 
 /// Turns incoming W3C headers into a remote parent for `hh_span_start`: same trace id, the
-/// remote span as parent, and the session id from `baggage` (`session_id`) when present,
-/// else the tracer's default session. `baggage` may be NULL. Release the handle with
-/// `hh_span_end`. Thread-safe.
+/// remote span as parent, and the session id from `baggage` (`session_id`) when it is a
+/// session id (a UUID, in any case: written lower-case), else the tracer's default session.
+/// `project` and `source` from `baggage` are kept when at most 256 bytes without control
+/// characters; other baggage entries are ignored (what was ignored is logged at debug level).
+/// `baggage` may be NULL. Release the handle with `hh_span_end`. Thread-safe.
 ///
 /// # Safety
 /// `traceparent` is a NUL-terminated string; `baggage` is NULL or NUL-terminated;

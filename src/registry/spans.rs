@@ -66,30 +66,39 @@ fn too_many_spans() -> Error {
 }
 
 /// Runs `f` on a live span's recording (`None`: not recorded); an ended span gives
-/// `SpanEnded`, a remote parent `InvalidArgument`, a closed tracer `TracerClosed`.
+/// `SpanEnded`, a remote parent `InvalidArgument`, a closed tracer `TracerClosed` (and then
+/// `f` does not run: a call that reports the close has no effect).
 #[inline]
 fn with_active(span: u64, f: impl FnOnce(&mut Option<Recording>) -> Result<()>) -> Result<()> {
-    let (tracer, closes) = SPANS
+    SPANS
         .with(span, |slot, _| match slot.state {
             SlotState::Active => {
-                f(&mut slot.span.recording)?;
-                Ok((slot.tracer, slot.closes))
+                if slot.closes != crate::tracer::closes() {
+                    check_open(slot.tracer)?;
+                }
+                f(&mut slot.span.recording)
             }
             SlotState::Ended => Err(span_ended()),
             SlotState::Remote => Err(remote_unchangeable()),
         })
-        .unwrap_or_else(|| Err(invalid_span()))?;
-    if closes == crate::tracer::closes() {
-        return Ok(());
-    }
-    // Some tracer was closed since the span started: was it this one? (What was just set
-    // races with close and is dropped with the span at its end.)
+        .unwrap_or_else(|| Err(invalid_span()))
+}
+
+/// Some tracer was closed since the span started: was it this one? (A set racing with the
+/// close may still land: it is dropped with the span at its end, counted there.)
+#[cold]
+fn check_open(tracer: u64) -> Result<()> {
     with_any(tracer, |t| {
         if t.is_closed() {
             Err(crate::span::tracer_closed())
         } else {
             Ok(())
         }
+    })
+    .map_err(|e| match e.kind {
+        // The tracer is gone (closed, and its id reused): so is the span.
+        ErrorKind::InvalidHandle => crate::span::tracer_closed(),
+        _ => e,
     })
 }
 
@@ -309,7 +318,9 @@ where
                 let tracer = slot.tracer;
                 let span = &mut slot.span;
                 let mut then = AfterEnqueue::Nothing;
+                let mut reached = false;
                 let result = with_any(tracer, |t| {
+                    reached = true;
                     let (accepted, after) = crate::span::finish_enqueue(
                         &t.inner,
                         &span.reference.context,
@@ -323,7 +334,14 @@ where
                         Err(crate::span::refused_after_close())
                     }
                 });
-                // Not reached (the tracer is gone): the span goes with it.
+                // Not reached: the tracer is closed (only its counters are left, and they
+                // count the span as dropped) or gone (its id reused): the span goes with it.
+                let result = if reached {
+                    result
+                } else {
+                    super::tracers::count_refused_after_close(tracer);
+                    Err(crate::span::refused_after_close())
+                };
                 span.recording = None;
                 ((tracer, result, then), !keep)
             }
@@ -351,11 +369,7 @@ where
             Ok(())
         });
     }
-    match result {
-        // The tracer is gone (closed, and its id reused): so is the span.
-        Err(e) if e.kind == ErrorKind::InvalidHandle => Err(crate::span::tracer_closed()),
-        other => other,
-    }
+    result
 }
 
 /// Releases ids (0 skipped): ended spans and remote parents are retired under one lock per
@@ -391,23 +405,40 @@ pub fn release(spans: &[u64]) -> Result<()> {
 }
 
 /// The span's W3C context as (`traceparent`, `baggage`): the baggage carries the session id,
-/// project, source and evaluation ids. Works on live, recently ended and remote spans.
+/// project, source and evaluation ids. Works on live, recently ended and remote spans;
+/// `TracerClosed` once the span's tracer is closed.
 pub fn inject(span: u64) -> Result<(String, String)> {
     let (tracer, reference) = SPANS
         .with(span, |slot, _| (slot.tracer, slot.span.reference.clone()))
         .ok_or_else(invalid_span)?;
     with_any(tracer, |t| {
+        if t.is_closed() {
+            return Err(crate::span::tracer_closed());
+        }
         Ok(crate::propagation::inject(&t.inner.config, &reference))
     })
-    .map_err(|_| invalid_span())
+    .map_err(|e| match e.kind {
+        ErrorKind::TracerClosed => e,
+        _ => invalid_span(),
+    })
 }
 
-/// The span's session id (`InvalidArgument` when it has none).
+/// The span's session id (`InvalidArgument` when it has none; `TracerClosed` once the span's
+/// tracer is closed).
 pub fn session_id(span: u64) -> Result<Arc<str>> {
-    SPANS
-        .with(span, |slot, _| slot.span.reference.session.clone())
-        .ok_or_else(invalid_span)?
-        .ok_or_else(|| Error::arg("the span has no session"))
+    let (session, tracer, closes) = SPANS
+        .with(span, |slot, _| {
+            (
+                slot.span.reference.session.clone(),
+                slot.tracer,
+                slot.closes,
+            )
+        })
+        .ok_or_else(invalid_span)?;
+    if closes != crate::tracer::closes() {
+        check_open(tracer)?;
+    }
+    session.ok_or_else(|| Error::arg("the span has no session"))
 }
 
 /// Whether a span is recorded (false when `span_name_filters` excluded it, or once ended).
@@ -418,11 +449,22 @@ pub fn is_recording(span: u64) -> Result<bool> {
 }
 
 /// A remote parent for `start` from incoming W3C headers: same trace id, the remote span as
-/// parent, and the session from `baggage` (`session_id`) when present, else the tracer's
-/// default session. Release it with `end` or `release`.
+/// parent, and the session from `baggage` (`session_id`) when it is a valid session id (a
+/// UUID, written lower-case), else the tracer's default session. Project and source from
+/// baggage are kept when they are at most 256 bytes without control characters; what is
+/// ignored is logged (debug). Release it with `end` or `release`.
 pub fn extract(tracer: u64, traceparent: &str, baggage: Option<&str>) -> Result<u64> {
     let t = super::tracers::open(tracer)?;
-    let mut reference = crate::propagation::extract(traceparent, baggage)?;
+    let extracted = crate::propagation::extract(traceparent, baggage)?;
+    if !extracted.rejected.is_empty() {
+        t.inner.log.debug(|| {
+            format!(
+                "extract: baggage ignored from the caller: {}",
+                extracted.rejected.join(", ")
+            )
+        });
+    }
+    let mut reference = extracted.reference;
     if reference.session.is_none() {
         reference.session = t.session_id().map(Into::into);
     }

@@ -1,20 +1,29 @@
 //! Tracer ids: create, look up (open or closed), flush, close, stats, sessions.
 //!
-//! A closed tracer keeps its slot, readable for stats and for the spans still ending on it,
-//! until the slot is reused; every other call on it fails with `TracerClosed`.
+//! A closed tracer keeps its slot until the slot is reused, but only what a late call needs:
+//! its counters (for stats and for the spans still ending on it, counted as dropped) and the
+//! outcome of its close. Everything else (queue, buffers, clients, configuration) is freed at
+//! close. Every call on it but stats and close fails with `TracerClosed`.
 
 use super::handles::{HandleTable, Kind};
 use crate::error::{Error, ErrorKind, Result};
-use crate::stats::StatsSnapshot;
+use crate::stats::{Stats, StatsSnapshot};
 use crate::tracer::Tracer;
 use once_cell::sync::Lazy;
 use std::cell::RefCell;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A tracer's slot.
 pub(crate) enum TracerSlot {
     Open(Tracer),
-    Closed(Tracer),
+    Closed(ClosedTracer),
+}
+
+/// What a closed tracer keeps.
+pub(crate) struct ClosedTracer {
+    stats: Arc<Stats>,
+    outcome: Result<()>,
 }
 
 /// Retired (closed) tracer slots kept recognizable per shard before any is reused.
@@ -39,13 +48,10 @@ pub(super) fn insert(tracer: Tracer) -> Result<u64> {
         .ok_or_else(|| Error::new(ErrorKind::LimitExceeded, "too many tracers"))
 }
 
-/// The tracer behind an id, open or closed (`InvalidHandle` once its slot is reused).
+/// The tracer behind an id (`TracerClosed` after its close: a closed tracer keeps only its
+/// counters, see `stats`).
 pub fn get(id: u64) -> Result<Tracer> {
-    TRACERS
-        .with(id, |slot, _| match slot {
-            TracerSlot::Open(t) | TracerSlot::Closed(t) => t.clone(),
-        })
-        .ok_or_else(invalid_tracer)
+    open(id)
 }
 
 /// The open tracer behind an id (`TracerClosed` after its close).
@@ -73,30 +79,75 @@ pub fn flush(id: u64, timeout: Duration) -> Result<()> {
     open(id)?.flush(timeout)
 }
 
-/// Flushes, stops the tracer's export and retires its id. Idempotent: a later close reports
-/// the first close's outcome.
+/// Flushes, stops the tracer's export and retires its id; the slot then keeps only the
+/// counters and the outcome. The tracer's memory is freed when the last reference goes: a
+/// span call running now, or another thread's lookup cache (two tracers per thread, replaced
+/// as that thread uses others). Idempotent: a later close reports the first close's outcome.
 pub fn close(id: u64, timeout: Duration) -> Result<()> {
-    let (t, was_open) = TRACERS
+    let t = TRACERS
         .with(id, |slot, _| match slot {
-            TracerSlot::Open(t) => (t.clone(), true),
-            TracerSlot::Closed(t) => (t.clone(), false),
+            TracerSlot::Open(t) => Ok(t.clone()),
+            TracerSlot::Closed(c) => Err(c.outcome.clone()),
         })
         .ok_or_else(invalid_tracer)?;
+    let t = match t {
+        Ok(t) => t,
+        Err(outcome) => return outcome,
+    };
     let result = t.close(timeout);
-    if was_open {
-        TRACERS.with(id, |slot, _| *slot = TracerSlot::Closed(t));
+    let first = TRACERS
+        .with(id, |slot, _| {
+            if !matches!(slot, TracerSlot::Open(_)) {
+                return false;
+            }
+            *slot = TracerSlot::Closed(ClosedTracer {
+                stats: t.inner.stats.clone(),
+                outcome: result.clone(),
+            });
+            true
+        })
+        .unwrap_or(false);
+    if first {
         TRACERS.retire(id);
     }
+    // This thread's lookup cache must not keep the closed tracer alive.
+    forget_recent(id);
     result
+}
+
+/// Drops this thread's cached reference to a tracer.
+fn forget_recent(id: u64) {
+    let _ = RECENT.try_with(|recent| {
+        if let Ok(mut recent) = recent.try_borrow_mut() {
+            for entry in recent.iter_mut() {
+                if entry.as_ref().is_some_and(|(h, _)| *h == id) {
+                    *entry = None;
+                }
+            }
+        }
+    });
 }
 
 /// The tracer's counters; a closed tracer's final ones until its slot is reused.
 pub fn stats(id: u64) -> Result<StatsSnapshot> {
     TRACERS
         .with(id, |slot, _| match slot {
-            TracerSlot::Open(t) | TracerSlot::Closed(t) => t.stats(),
+            TracerSlot::Open(t) => t.stats(),
+            TracerSlot::Closed(c) => c.stats.snapshot(0),
         })
         .ok_or_else(invalid_tracer)
+}
+
+/// A span of a closed tracer ended: counted as dropped, as the open pipeline counts a span
+/// refused after its close.
+pub(crate) fn count_refused_after_close(id: u64) {
+    TRACERS.with(id, |slot, _| {
+        if let TracerSlot::Closed(c) = slot {
+            c.stats.spans_ended.add(1);
+            Stats::add(&c.stats.spans_dropped, 1);
+            Stats::add(&c.stats.spans_refused_after_close, 1);
+        }
+    });
 }
 
 /// Starts a session on the tracer (see `Tracer::create_session`) and returns its id.
@@ -115,8 +166,8 @@ pub(crate) fn with_open<R>(id: u64, f: impl FnOnce(&Tracer) -> Result<R>) -> Res
     with_tracer(id, true, f)
 }
 
-/// Runs `f` on the tracer behind an id, open or closed (a span ending after its tracer's
-/// close still reaches the tracer, which counts it as dropped).
+/// Runs `f` on the tracer behind an id, open or closed while a reference to it is still
+/// cached by this thread; a closed tracer whose memory is gone gives `TracerClosed`.
 #[inline]
 pub(crate) fn with_any<R>(id: u64, f: impl FnOnce(&Tracer) -> Result<R>) -> Result<R> {
     with_tracer(id, false, f)
@@ -145,7 +196,6 @@ fn with_tracer<R>(id: u64, open_only: bool, f: impl FnOnce(&Tracer) -> Result<R>
     };
     let t = match TRACERS.with(id, |slot, _| match slot {
         TracerSlot::Open(t) => Ok(t.clone()),
-        TracerSlot::Closed(t) if !open_only => Ok(t.clone()),
         TracerSlot::Closed(_) => Err(closed()),
     }) {
         Some(r) => r?,

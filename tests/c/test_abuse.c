@@ -714,6 +714,66 @@ static void framing_headers(void) {
     close_tracer(t);
 }
 
+/* After a tracer's close, every call with one of its spans either has no effect and returns
+ * HH_ERR_TRACER_CLOSED, or has the effect the header promises: an end ends (and drops, counted)
+ * the span and returns HH_ERR_TRACER_CLOSED; a release releases (HH_OK). */
+static void span_calls_after_close(void) {
+    TEST_BEGIN("span calls after close: status and effect agree");
+    hh_tracer t = new_tracer(",\"test_mode\":true");
+    hh_span setters = start_span(t, "after-close-setters", HH_EVENT_TOOL, 0, NULL);
+    hh_span with_attrs = start_span(t, "after-close-end-attrs", HH_EVENT_TOOL, 0, NULL);
+    hh_span plain = start_span(t, "after-close-end", HH_EVENT_TOOL, 0, NULL);
+    hh_span kept = start_span(t, "after-close-end-keep", HH_EVENT_TOOL, 0, NULL);
+    hh_span released = start_span(t, "after-close-release", HH_EVENT_TOOL, 0, NULL);
+    CHECK_OK(hh_tracer_close(t, 1000));
+    hh_error err;
+    char buf[HH_SESSION_ID_BUF_LEN], tp[HH_TRACEPARENT_BUF_LEN], bag[512];
+    hh_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.ns = HH_NS_METADATA;
+    attr.type = HH_ATTR_I64;
+    attr.key = "k";
+    attr.i64 = 1;
+
+    /* No effect, and said so. */
+    CHECK_STATUS(hh_span_set_str(setters, HH_NS_METADATA, "k", "v"), HH_ERR_TRACER_CLOSED);
+    CHECK_STATUS(hh_span_set_i64(setters, HH_NS_METADATA, "k", 1), HH_ERR_TRACER_CLOSED);
+    CHECK_STATUS(hh_span_set_f64(setters, HH_NS_METADATA, "k", 1.0), HH_ERR_TRACER_CLOSED);
+    CHECK_STATUS(hh_span_set_bool(setters, HH_NS_METADATA, "k", true), HH_ERR_TRACER_CLOSED);
+    CHECK_STATUS(hh_span_enrich(setters, "{\"metadata\":{\"a\":1}}", &err), HH_ERR_TRACER_CLOSED);
+    CHECK_STATUS(hh_span_record_error(setters, "T", "m"), HH_ERR_TRACER_CLOSED);
+    CHECK_STATUS(hh_span_set_attrs(setters, &attr, 1, &err), HH_ERR_TRACER_CLOSED);
+    CHECK_STATUS(hh_span_inject(setters, tp, sizeof tp, bag, sizeof bag, NULL), HH_ERR_TRACER_CLOSED);
+    CHECK_STATUS(hh_span_session_id(setters, buf, sizeof buf, NULL), HH_ERR_TRACER_CLOSED);
+    /* None of those ended the span: ending it now is the first end. */
+    CHECK_STATUS(hh_span_end(setters), HH_ERR_TRACER_CLOSED);
+    CHECK_OK(hh_span_end(setters));
+
+    /* An end with attributes ends (and drops) the span, as hh_span_end does. */
+    CHECK_STATUS(hh_span_end_attrs(with_attrs, &attr, 1, 0, &err), HH_ERR_TRACER_CLOSED);
+    CHECK_STATUS(hh_span_end_attrs(with_attrs, &attr, 1, 0, &err), HH_ERR_SPAN_ENDED);
+    CHECK_OK(hh_span_end(with_attrs));
+
+    CHECK_STATUS(hh_span_end(plain), HH_ERR_TRACER_CLOSED);
+    CHECK_OK(hh_span_end(plain));
+
+    CHECK_STATUS(hh_span_end_ex(kept, HH_END_KEEP_HANDLE), HH_ERR_TRACER_CLOSED);
+    CHECK_OK(hh_span_end_ex(kept, HH_END_KEEP_HANDLE));
+    CHECK_OK(hh_span_release(kept));
+
+    /* A release ends the open span (dropped) and releases the handle. */
+    CHECK_OK(hh_span_release(released));
+    CHECK_OK(hh_span_release(released));
+
+    hh_stats st;
+    memset(&st, 0, sizeof st);
+    CHECK_OK(hh_tracer_stats(t, &st));
+    CHECK_EQ(st.spans_started, 5);
+    CHECK_EQ(st.spans_ended, 5);
+    CHECK_EQ(st.spans_dropped, 5);
+    CHECK_EQ(st.spans_exported, 0);
+}
+
 void test_abuse(void) {
     null_arguments();
     invalid_utf8();
@@ -723,6 +783,7 @@ void test_abuse(void) {
     stale_handles();
     kept_handles();
     ended_spans_and_closed_tracers();
+    span_calls_after_close();
     small_buffers();
     status_names();
     error_detail();

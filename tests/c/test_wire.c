@@ -1108,6 +1108,74 @@ static void end_with_attributes(void) {
     close_tracer(t);
 }
 
+/* Baggage from another service is input like any other: a session id that is not a UUID is
+ * ignored (the tracer's default session is used, as without baggage), a project or source with
+ * control characters or over 256 bytes is ignored (the tracer's own is used). */
+static void hostile_baggage(void) {
+    TEST_BEGIN("extract: hostile baggage values are validated");
+    rcv_reset(&R);
+    hh_tracer t = new_tracer(",\"source\":\"own-source\"");
+    char def[HH_SESSION_ID_BUF_LEN] = "";
+    CHECK_OK(hh_tracer_session_id(t, def, sizeof def, NULL));
+    const char *tp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    static char long_source[400];
+    memcpy(long_source, "source=", 7);
+    memset(long_source + 7, 'a', 300);
+    long_source[307] = 0;
+    struct {
+        const char *name, *baggage;
+    } cases[] = {
+        {"hostile-not-uuid", "session_id=not-a-uuid"},
+        {"hostile-dotdot", "session_id=../../x"},
+        {"hostile-dotdot-encoded", "honeyhive_session_id=..%2F..%2Fx"},
+        {"hostile-control", "project=evil%0Aforged,source=x%1B%5B2J"},
+        {"hostile-long", long_source},
+    };
+    size_t n = sizeof cases / sizeof cases[0];
+    hh_error err;
+    memset(&err, 0, sizeof err);
+    for (size_t i = 0; i < n; i++) {
+        hh_span remote = 0;
+        CHECK_OK(hh_tracer_extract(t, tp, cases[i].baggage, &remote, &err));
+        char sid[HH_SESSION_ID_BUF_LEN] = "";
+        CHECK_OK(hh_span_session_id(remote, sid, sizeof sid, NULL));
+        CHECK_MSG(strcmp(sid, def) == 0, "%s: session %s, expected the default %s", cases[i].name, sid, def);
+        hh_span s = start_span(t, cases[i].name, HH_EVENT_TOOL, remote, NULL);
+        CHECK_OK(hh_span_end(s));
+        CHECK_OK(hh_span_end(remote));
+    }
+    /* A valid id in capitals is taken, lower-cased, with a valid project. */
+    hh_span remote = 0;
+    CHECK_OK(hh_tracer_extract(t, tp, "session_id=3F2504E0-4F89-41D3-9A0C-0305E82C3301,project=their-project",
+                               &remote, &err));
+    hh_span ok = start_span(t, "hostile-valid", HH_EVENT_TOOL, remote, NULL);
+    CHECK_OK(hh_span_end(ok));
+    CHECK_OK(hh_span_end(remote));
+    CHECK_OK(hh_tracer_flush(t, (uint32_t)scaled_ms(10000)));
+    jval *spans = rcv_wait_spans(&R, (int)n + 1, 10000);
+    for (size_t i = 0; i < n; i++) {
+        const jval *sp = span_by_name(spans, cases[i].name);
+        CHECK_MSG(sp != NULL, "%s not received", cases[i].name);
+        if (!sp)
+            continue;
+        const char *sid = span_attr_str(sp, "honeyhive.session_id");
+        CHECK_MSG(sid && strcmp(sid, def) == 0, "%s: session %s on the wire", cases[i].name, sid ? sid : "(none)");
+        const char *project = span_attr_str(sp, "honeyhive.project");
+        CHECK_MSG(project && strcmp(project, "p") == 0, "%s: project %s", cases[i].name, project ? project : "(none)");
+        const char *source = span_attr_str(sp, "honeyhive.source");
+        CHECK_MSG(source && strcmp(source, "own-source") == 0, "%s: source %.40s", cases[i].name,
+                  source ? source : "(none)");
+    }
+    const jval *v = span_by_name(spans, "hostile-valid");
+    CHECK(v != NULL);
+    if (v) {
+        CHECK_STR_EQ(span_attr_str(v, "honeyhive.session_id"), "3f2504e0-4f89-41d3-9a0c-0305e82c3301");
+        CHECK_STR_EQ(span_attr_str(v, "honeyhive.project"), "their-project");
+    }
+    jfree(spans);
+    close_tracer(t);
+}
+
 void test_wire(void) {
     default_session();
     created_sessions();
@@ -1119,6 +1187,7 @@ void test_wire(void) {
     record_error();
     enrich_session();
     inject_extract();
+    hostile_baggage();
     stats_and_flush();
     protobuf_mode();
     test_mode();

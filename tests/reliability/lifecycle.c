@@ -441,6 +441,74 @@ static void close_races(void) {
         close_race_round(r, 1);
 }
 
+/* ---- closed tracers free their memory ---- */
+
+static long vm_rss_kb(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return -1;
+    char line[256];
+    long kb = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+            break;
+    fclose(f);
+    return kb;
+}
+
+/* 15,000 tracers created, used (a few hundred spans each, written by the file exporter) and closed: a closed tracer
+ * keeps only its counters, so the process does not grow with the tracers it has closed. */
+static void closed_tracers_free_memory(void) {
+    if (!selected("closed-tracers-memory"))
+        return;
+    TEST_BEGIN("lifecycle row closed-tracers-memory: closed tracers free their memory");
+    rcv_reset(&R);
+    rcv_clear_fault(&R);
+    /* The file exporter (to /dev/null: the row measures the library, not a receiver): each
+     * tracer queues, encodes and writes its spans. */
+    const char *cfg = "{\"exporter\":\"file\",\"file_path\":\"/dev/null\",\"schedule_delay_ms\":600000}";
+    int n = quick ? 2000 : 15000, made = 0, closed_ok = 0;
+    /* A few spans with some text each: the export's buffers grow to hold them. */
+    enum { SPANS_PER_TRACER = 200, PAYLOAD = 256 };
+    static char payload[PAYLOAD + 1];
+    memset(payload, 'p', PAYLOAD);
+    /* Warm-up: the runtime, the client's first allocations, the handle tables. */
+    for (int i = 0; i < 200; i++) {
+        hh_tracer t = 0;
+        if (hh_tracer_new(cfg, &t, NULL) == HH_OK)
+            IGNORE_STATUS(hh_tracer_close(t, 5000));
+    }
+    long before = vm_rss_kb();
+    hh_tracer last = 0;
+    for (int i = 0; i < n; i++) {
+        hh_tracer t = 0;
+        if (hh_tracer_new(cfg, &t, NULL) != HH_OK)
+            continue;
+        made++;
+        for (int k = 0; k < SPANS_PER_TRACER; k++) {
+            hh_span s = 0;
+            if (hh_span_start(t, "closed-tracer", HH_EVENT_TOOL, 0, NULL, NULL, &s, NULL) == HH_OK) {
+                IGNORE_STATUS(hh_span_set_str(s, HH_NS_OUTPUTS, "text", payload));
+                IGNORE_STATUS(hh_span_end(s));
+            }
+        }
+        closed_ok += hh_tracer_close(t, 5000) == HH_OK;
+        last = t;
+    }
+    long growth_kb = vm_rss_kb() - before;
+    hh_stats st;
+    memset(&st, 0, sizeof st);
+    hh_status stats_st = hh_tracer_stats(last, &st);
+    figure("closed-tracers-memory", "tracers=%d closed_ok=%d vmrss_growth_mib=%.1f per_tracer_bytes=%.0f", made,
+           closed_ok, growth_kb / 1024.0, made ? growth_kb * 1024.0 / made : 0.0);
+    CHECK_EQ(made, n);
+    CHECK_EQ(closed_ok, n);
+    /* A late stats call still has the last tracer's counts. */
+    CHECK_STATUS(stats_st, HH_OK);
+    CHECK_EQ(st.spans_exported, SPANS_PER_TRACER);
+    CHECK_MSG(growth_kb < 64 * 1024, "RSS grew %.1f MiB over %d closed tracers", growth_kb / 1024.0, n);
+}
+
 void group_lifecycle(void) {
     exit_return();
     fork_at_start();
@@ -451,4 +519,5 @@ void group_lifecycle(void) {
     fork_child_exits();
     sigterm_in_flush();
     close_races();
+    closed_tracers_free_memory();
 }

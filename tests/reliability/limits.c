@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "rel.h"
 
@@ -285,6 +287,147 @@ static void header_limits(hh_tracer t) {
     free(bag);
 }
 
+/* ---- memory a span holds: the queue's byte bound and overwritten keys ---- */
+
+static long vm_hwm_kb(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return -1;
+    char line[256];
+    long kb = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+            break;
+    fclose(f);
+    return kb;
+}
+
+/* Resets the peak to the current RSS (Linux: "5" to clear_refs). 1 when it worked. */
+static int reset_hwm(void) {
+    int fd = open("/proc/self/clear_refs", O_WRONLY);
+    if (fd < 0)
+        return 0;
+    int ok = write(fd, "5", 1) == 1;
+    close(fd);
+    return ok;
+}
+
+static hh_stats stats_now(hh_tracer t) {
+    hh_stats s;
+    memset(&s, 0, sizeof s);
+    CHECK_OK(hh_tracer_stats(t, &s));
+    return s;
+}
+
+/* With max_queue_bytes 1 MiB and a server that never answers, spans with large array
+ * attributes (each stored under its raw and its normalized key) must not grow memory past a
+ * small multiple of the bound: every byte of an array counts, and what does not fit is dropped
+ * and counted. */
+static void array_bytes_row(void) {
+    if (!selected("limit-array-bytes"))
+        return;
+    TEST_BEGIN("limits row limit-array-bytes: max_queue_bytes counts array attributes (server hangs)");
+    rcv_reset(&R);
+    rcv_clear_fault(&R);
+    hh_tracer t = rel_tracer(NULL, ",\"max_queue_bytes\":1048576,\"schedule_delay_ms\":20,\"export_timeout_ms\":60000");
+    if (!t)
+        return;
+    CHECK_OK(hh_tracer_flush(t, 5000)); /* the session start, before the fault */
+    rcv_fault(&R, "{\"mode\":\"hang\",\"path_prefix\":\"/opentelemetry\"}");
+    /* {"big.list":["xx...", ... 64 strings of 2 KiB]}: 128 KiB of array, stored twice. */
+    enum { ELEMS = 64, ELEM_BYTES = 2048 };
+    size_t cap = 64 + (size_t)ELEMS * (ELEM_BYTES + 4);
+    char *json = malloc(cap), *p = json;
+    p += sprintf(p, "{\"big.list\":[");
+    for (int i = 0; i < ELEMS; i++) {
+        *p++ = '"';
+        memset(p, 'a' + i % 26, ELEM_BYTES);
+        p += ELEM_BYTES;
+        *p++ = '"';
+        if (i + 1 < ELEMS)
+            *p++ = ',';
+    }
+    p += sprintf(p, "]}");
+    int spans = quick ? 300 : 1000;
+    int reset = reset_hwm();
+    long before = vm_hwm_kb();
+    int ended = 0;
+    for (int i = 0; i < spans; i++) {
+        char name[48];
+        snprintf(name, sizeof name, "arr-%d", i);
+        hh_span s = 0;
+        if (hh_span_start(t, name, HH_EVENT_TOOL, 0, NULL, json, &s, &E) != HH_OK)
+            continue;
+        IGNORE_STATUS(hh_span_end(s));
+        ended++;
+    }
+    long growth_kb = vm_hwm_kb() - before;
+    hh_stats st = stats_now(t);
+    figure("limit-array-bytes",
+           "spans=%d span_array_bytes=%d max_queue_bytes=1048576 vmhwm_growth_mib=%.1f dropped=%llu queue_len=%llu "
+           "hwm_reset=%d",
+           ended, ELEMS * ELEM_BYTES * 2, growth_kb / 1024.0, (unsigned long long)st.spans_dropped,
+           (unsigned long long)st.queue_len, reset);
+    CHECK_EQ(ended, spans);
+    /* At most a few spans fit in 1 MiB (plus one batch in flight): the rest are dropped. */
+    CHECK_MSG(st.spans_dropped >= (unsigned long long)(spans - 32), "only %llu of %d spans dropped",
+              (unsigned long long)st.spans_dropped, spans);
+    CHECK_MSG(growth_kb < 8 * 1024, "peak RSS grew %.1f MiB with max_queue_bytes 1 MiB", growth_kb / 1024.0);
+    rcv_clear_fault(&R);
+    IGNORE_STATUS(hh_tracer_close(t, 500));
+    free(json);
+}
+
+/* 1024 sets of one key with a 1 MiB value on one span: the span keeps one value (the last),
+ * memory stays near one value's size, and the span is exported with it. */
+static void overwrite_row(void) {
+    if (!selected("limit-overwrite"))
+        return;
+    TEST_BEGIN("limits row limit-overwrite: setting a key again replaces its value");
+    rcv_reset(&R);
+    rcv_clear_fault(&R);
+    hh_tracer t = rel_tracer(NULL, ",\"schedule_delay_ms\":600000");
+    if (!t)
+        return;
+    CHECK_OK(hh_tracer_flush(t, 5000));
+    size_t len = 1024 * 1024;
+    char *value = malloc(len + 1);
+    memset(value, 'v', len);
+    value[len] = 0;
+    hh_span s = 0;
+    CHECK_OK(hh_span_start(t, "overwrite", HH_EVENT_TOOL, 0, NULL, NULL, &s, &E));
+    int reset = reset_hwm();
+    long before = vm_hwm_kb();
+    int sets = 1024, ok = 0;
+    for (int i = 0; i < sets; i++) {
+        char mark[16];
+        int n = snprintf(mark, sizeof mark, "%04d:", i);
+        memcpy(value, mark, (size_t)n);
+        ok += hh_span_set_str(s, HH_NS_METADATA, "big", value) == HH_OK;
+    }
+    long growth_kb = vm_hwm_kb() - before;
+    CHECK_OK(hh_span_end(s));
+    hh_status fst = hh_tracer_flush(t, 20000);
+    hh_stats st = stats_now(t);
+    jval *spans = rcv_wait_spans(&R, 1, 10000);
+    const jval *sp = span_by_name(spans, "overwrite");
+    const char *got = sp ? span_attr_str(sp, "honeyhive_metadata.big") : NULL;
+    figure("limit-overwrite", "sets=%d value_bytes=%zu vmhwm_growth_mib=%.1f flush=%s dropped=%llu exported=%llu "
+           "hwm_reset=%d",
+           ok, len, growth_kb / 1024.0, status_str(fst), (unsigned long long)st.spans_dropped,
+           (unsigned long long)st.spans_exported, reset);
+    CHECK_EQ(ok, sets);
+    CHECK_MSG(growth_kb < 16 * 1024, "peak RSS grew %.1f MiB for one 1 MiB key set %d times", growth_kb / 1024.0,
+              sets);
+    CHECK_STATUS(fst, HH_OK);
+    CHECK_EQ(st.spans_dropped, 0);
+    CHECK_MSG(got != NULL && strlen(got) == len && strncmp(got, "1023:", 5) == 0,
+              "exported value: %s (length %zu)", got ? "wrong" : "missing", got ? strlen(got) : 0);
+    jfree(spans);
+    IGNORE_STATUS(hh_tracer_close(t, 5000));
+    free(value);
+}
+
 void group_limits(void) {
     if (!selected("limit"))
         return;
@@ -295,4 +438,6 @@ void group_limits(void) {
     header_limits(t);
     CHECK_OK(hh_tracer_close(t, 1000));
     wire_limits();
+    array_bytes_row();
+    overwrite_row();
 }
