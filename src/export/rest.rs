@@ -73,7 +73,7 @@ pub struct Rest {
     stats: Arc<Stats>,
     log: Arc<Logger>,
     // Short sections, never held across an await.
-    inflight: ShortLock<Vec<Arc<Completion>>>,
+    inflight: ShortLock<Inflight>,
     last_per_session: ShortLock<HashMap<String, Arc<Completion>>>,
     /// Sessions whose start is pending: what span exports may wait for.
     starts: ShortLock<HashMap<String, PendingStart>>,
@@ -89,6 +89,28 @@ pub struct Rest {
     born: Instant,
     proxy: ProxySettings,
     pub(crate) faults: Faults,
+}
+
+/// The calls not known to be finished, pruned when they doubled since the last pruning (so
+/// that a submit costs O(1) amortized however many calls are pending).
+#[derive(Debug, Default)]
+struct Inflight {
+    calls: Vec<Arc<Completion>>,
+    prune_at: usize,
+}
+
+impl Inflight {
+    fn push(&mut self, call: Arc<Completion>) {
+        if self.calls.len() >= self.prune_at.max(64) {
+            self.prune();
+        }
+        self.calls.push(call);
+    }
+
+    fn prune(&mut self) {
+        self.calls.retain(|c| !c.is_done());
+        self.prune_at = self.calls.len() * 2;
+    }
 }
 
 #[derive(Debug)]
@@ -112,7 +134,7 @@ impl Rest {
             timeout,
             stats,
             log,
-            inflight: ShortLock::new(Vec::new()),
+            inflight: ShortLock::new(Inflight::default()),
             last_per_session: ShortLock::new(HashMap::new()),
             starts: ShortLock::new(HashMap::new()),
             start_finished: Notify::new(),
@@ -197,13 +219,7 @@ impl Rest {
             .last_per_session
             .lock()
             .insert(session_id.to_string(), done.clone());
-        {
-            let mut inflight = self.inflight.lock();
-            if inflight.len() >= 64 {
-                inflight.retain(|c| !c.is_done());
-            }
-            inflight.push(done.clone());
-        }
+        self.inflight.lock().push(done.clone());
         let this = self.clone();
         let session = session_id.to_string();
         shared.handle.spawn(async move {
@@ -310,8 +326,8 @@ impl Rest {
     /// The calls submitted so far and not finished: a flush waits for them.
     pub fn unfinished(&self) -> Vec<Arc<Completion>> {
         let mut inflight = self.inflight.lock();
-        inflight.retain(|c| !c.is_done());
-        inflight.clone()
+        inflight.prune();
+        inflight.calls.clone()
     }
 
     /// Waits for every call submitted before this one was made.
@@ -350,7 +366,7 @@ impl Rest {
     /// In a forked child: calls the parent had in flight belong to the parent's runtime and
     /// will never complete here; forget them.
     pub(crate) fn forget_inherited_calls(&self) {
-        self.inflight.lock().clear();
+        *self.inflight.lock() = Inflight::default();
         self.last_per_session.lock().clear();
         self.starts.lock().clear();
         self.pending.store(0, Ordering::Release);
@@ -396,4 +412,51 @@ fn timestamp_nanos() -> u128 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MAX_PENDING_BYTES;
+    use crate::config::Config;
+    use crate::tracer::Tracer;
+    use hh_test_receiver::{Fault, Receiver};
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn pending_calls_are_bounded_in_bytes_and_cancelled_after_close() {
+        let rx = Receiver::start();
+        let json = format!(
+            r#"{{"api_key":"k","project":"p","server_url":"{}","api_timeout_ms":60000}}"#,
+            rx.url()
+        );
+        let config = Config::resolve(Some(&json), &|_| None).expect("valid config");
+        let t = Tracer::new(config).expect("tracer");
+        t.flush(Duration::from_secs(10))
+            .expect("the default session start");
+        rx.set_fault(Fault::hang().with_path_prefix("/events"));
+        let body = format!(r#"{{"metadata":{{"blob":"{}"}}}}"#, "x".repeat(1 << 20));
+        for _ in 0..40 {
+            t.enrich_session(None, &body).expect("accepted");
+        }
+        let rest = t.inner.pipeline.rest.clone().expect("session calls");
+        assert!(
+            rest.pending_bytes() <= MAX_PENDING_BYTES,
+            "{}",
+            rest.pending_bytes()
+        );
+        let held = rest.pending();
+        assert!(held > 0 && held < 16, "{held} calls of 1 MiB pending");
+        assert_eq!(t.stats().rest_failures, 40 - held as u64);
+
+        // The calls hang: the close times out, then cancels them.
+        assert!(t.close(Duration::from_millis(200)).is_err());
+        let until = Instant::now() + Duration::from_secs(10);
+        while rest.pending() > 0 && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!((rest.pending(), rest.pending_bytes()), (0, 0));
+        let s = t.stats();
+        assert_eq!((s.rest_calls, s.rest_failures), (41, 40), "{s:?}");
+        assert_eq!(rx.requests_to("POST", "/session/start").len(), 1);
+    }
 }
