@@ -84,6 +84,7 @@ impl Pipeline {
                 stats,
                 log,
                 rest: rest.clone(),
+                max_held: cfg.max_queue_size,
                 faults: Faults::default(),
             },
             worker: ShortLock::new(None),
@@ -236,6 +237,11 @@ impl Pipeline {
     pub fn shutdown(&self, timeout: Duration) -> Result<(), FlushError> {
         self.work.queue.close();
         let result = self.flush(timeout);
+        // Session calls still pending past the close's deadline are given up (and counted):
+        // a closed tracer keeps nothing.
+        if let Some(rest) = &self.rest {
+            rest.cancel_pending();
+        }
         if let Some(link) = self.worker.lock().as_ref() {
             let _ = link.commands.send(Command::Stop);
         }

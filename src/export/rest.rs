@@ -1,6 +1,12 @@
 //! HoneyHive session REST calls (`POST /session/start`, `PUT /events`), made on the shared
-//! runtime. Calls for one session run in order; span exports wait for the calls issued before
-//! them, so a session exists on the server before its spans arrive.
+//! runtime. Calls of one session run in order (its start before its enrichments); calls of
+//! different sessions run side by side, a bounded number at once. A span export waits only
+//! for the start of its own sessions, and at most `api_timeout` after that start was made
+//! (`pending_starts`): a slow enrich call or another session's start never holds spans back.
+//!
+//! Pending calls are bounded in number and in bytes; past either bound a call is dropped and
+//! counted (`rest_failures`). At close, calls still pending after the close's flush are
+//! cancelled (`cancel_pending`) and counted, so that their bodies are freed.
 
 use super::fault::{Faults, Place};
 use super::panic_guard::guarded;
@@ -14,13 +20,20 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::Method;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::{Notify, Semaphore};
 
 /// Calls waiting or running per tracer before new ones are dropped (and counted as failures).
 const MAX_PENDING: usize = 10_000;
+/// Bytes of pending calls (bodies plus `CALL_OVERHEAD` each) per tracer before new ones are
+/// dropped (and counted as failures). README documents it.
+pub const MAX_PENDING_BYTES: usize = 16 << 20;
+/// What a pending call holds besides its body (headers, task, bookkeeping), roughly.
+const CALL_OVERHEAD: usize = 512;
+/// At most one warning about dropped calls per this many milliseconds.
+const DROP_WARNING_EVERY_MS: u64 = 10_000;
 /// Calls in flight at once per tracer.
 const MAX_CONCURRENT: usize = 16;
 
@@ -60,12 +73,51 @@ pub struct Rest {
     stats: Arc<Stats>,
     log: Arc<Logger>,
     // Short sections, never held across an await.
-    inflight: ShortLock<Vec<Arc<Completion>>>,
+    inflight: ShortLock<Inflight>,
     last_per_session: ShortLock<HashMap<String, Arc<Completion>>>,
+    /// Sessions whose start is pending: what span exports may wait for.
+    starts: ShortLock<HashMap<String, PendingStart>>,
+    /// Notified whenever a start finishes.
+    start_finished: Notify,
     limit: Arc<Semaphore>,
     pending: Arc<AtomicUsize>,
+    pending_bytes: AtomicUsize,
+    /// Completed by `cancel_pending`: every pending call gives up.
+    cancelled: Completion,
+    /// Milliseconds since `born` of the last warning about a dropped call (0: none yet).
+    last_drop_warning: AtomicU64,
+    born: Instant,
     proxy: ProxySettings,
     pub(crate) faults: Faults,
+}
+
+/// The calls not known to be finished, pruned when they doubled since the last pruning (so
+/// that a submit costs O(1) amortized however many calls are pending).
+#[derive(Debug, Default)]
+struct Inflight {
+    calls: Vec<Arc<Completion>>,
+    prune_at: usize,
+}
+
+impl Inflight {
+    fn push(&mut self, call: Arc<Completion>) {
+        if self.calls.len() >= self.prune_at.max(64) {
+            self.prune();
+        }
+        self.calls.push(call);
+    }
+
+    fn prune(&mut self) {
+        self.calls.retain(|c| !c.is_done());
+        self.prune_at = self.calls.len() * 2;
+    }
+}
+
+#[derive(Debug)]
+struct PendingStart {
+    done: Arc<Completion>,
+    /// Spans of the session wait for the start until then at most.
+    until: Instant,
 }
 
 impl Rest {
@@ -82,10 +134,16 @@ impl Rest {
             timeout,
             stats,
             log,
-            inflight: ShortLock::new(Vec::new()),
+            inflight: ShortLock::new(Inflight::default()),
             last_per_session: ShortLock::new(HashMap::new()),
+            starts: ShortLock::new(HashMap::new()),
+            start_finished: Notify::new(),
             limit: Arc::new(Semaphore::new(MAX_CONCURRENT)),
             pending: Arc::new(AtomicUsize::new(0)),
+            pending_bytes: AtomicUsize::new(0),
+            cancelled: Completion::default(),
+            last_drop_warning: AtomicU64::new(0),
+            born: Instant::now(),
             proxy: ProxySettings::default(),
             faults: Faults::default(),
         }
@@ -107,12 +165,13 @@ impl Rest {
         session_id: &str,
     ) {
         Stats::add(&self.stats.rest_calls, 1);
+        if self.cancelled.is_done() {
+            Stats::add(&self.stats.rest_failures, 1);
+            return;
+        }
         if self.pending.fetch_add(1, Ordering::AcqRel) >= MAX_PENDING {
             self.pending.fetch_sub(1, Ordering::AcqRel);
-            Stats::add(&self.stats.rest_failures, 1);
-            self.log.warn(format!(
-                "{method} {path} dropped: {MAX_PENDING} session calls already pending"
-            ));
+            self.drop_call(&method, path, "session calls already pending");
             return;
         }
         let http = match shared.client(&self.proxy) {
@@ -124,11 +183,6 @@ impl Rest {
                 return;
             }
         };
-        let mut headers = self.headers.clone();
-        // Stamped once per public call: its retries carry the same value.
-        if let Ok(v) = HeaderValue::from_str(&timestamp_nanos().to_string()) {
-            headers.insert("hh-client-timestamp", v);
-        }
         let body = match serde_json::to_vec(&body) {
             Ok(b) => bytes::Bytes::from(b),
             Err(e) => {
@@ -138,41 +192,104 @@ impl Rest {
                 return;
             }
         };
+        let weight = body.len() + CALL_OVERHEAD;
+        if self.pending_bytes.fetch_add(weight, Ordering::AcqRel) + weight > MAX_PENDING_BYTES {
+            self.pending_bytes.fetch_sub(weight, Ordering::AcqRel);
+            self.pending.fetch_sub(1, Ordering::AcqRel);
+            self.drop_call(&method, path, "session calls already hold the byte bound");
+            return;
+        }
+        let mut headers = self.headers.clone();
+        // Stamped once per public call: its retries carry the same value.
+        if let Ok(v) = HeaderValue::from_str(&timestamp_nanos().to_string()) {
+            headers.insert("hh-client-timestamp", v);
+        }
         let done = Arc::new(Completion::default());
+        let is_start = path == "/session/start";
+        if is_start {
+            self.starts.lock().insert(
+                session_id.to_string(),
+                PendingStart {
+                    done: done.clone(),
+                    until: Instant::now() + self.timeout,
+                },
+            );
+        }
         let previous = self
             .last_per_session
             .lock()
             .insert(session_id.to_string(), done.clone());
-        {
-            let mut inflight = self.inflight.lock();
-            if inflight.len() >= 64 {
-                inflight.retain(|c| !c.is_done());
-            }
-            inflight.push(done.clone());
-        }
+        self.inflight.lock().push(done.clone());
         let this = self.clone();
         let session = session_id.to_string();
         shared.handle.spawn(async move {
-            if let Some(prev) = previous {
-                prev.wait().await;
+            let run = async {
+                if let Some(prev) = previous {
+                    prev.wait().await;
+                }
+                // A panic fails this call only: counted, reported, and the call completed, so
+                // that nothing waits for it forever.
+                let call = this.call(&http, method.clone(), path, &headers, body, &session);
+                if let Err(panic) = guarded(|| Box::pin(call)).await {
+                    Stats::add(&this.stats.rest_failures, 1);
+                    this.log.warn(format!(
+                        "{method} {path} failed for session {session}: {panic}"
+                    ));
+                }
+            };
+            tokio::select! {
+                biased;
+                _ = run => {}
+                // The tracer closed: the call (and its body) is dropped, and counted.
+                _ = this.cancelled.wait() => {
+                    Stats::add(&this.stats.rest_failures, 1);
+                }
             }
-            // A panic fails this call only: counted, reported, and the call completed, so that
-            // nothing waits for it forever.
-            let call = this.call(&http, method.clone(), path, &headers, body, &session);
-            if let Err(panic) = guarded(|| Box::pin(call)).await {
-                Stats::add(&this.stats.rest_failures, 1);
-                this.log.warn(format!(
-                    "{method} {path} failed for session {session}: {panic}"
-                ));
-            }
-            done.complete();
-            let mut last = this.last_per_session.lock();
-            if last.get(&session).is_some_and(|c| Arc::ptr_eq(c, &done)) {
-                last.remove(&session);
-            }
-            drop(last);
-            this.pending.fetch_sub(1, Ordering::AcqRel);
+            this.finish(&session, &done, weight, is_start);
         });
+    }
+
+    /// The end of a call, however it ended: waiters are released, its bytes are free.
+    fn finish(&self, session: &str, done: &Arc<Completion>, weight: usize, is_start: bool) {
+        done.complete();
+        let mut last = self.last_per_session.lock();
+        if last.get(session).is_some_and(|c| Arc::ptr_eq(c, done)) {
+            last.remove(session);
+        }
+        drop(last);
+        if is_start {
+            let mut starts = self.starts.lock();
+            if starts
+                .get(session)
+                .is_some_and(|s| Arc::ptr_eq(&s.done, done))
+            {
+                starts.remove(session);
+            }
+            drop(starts);
+            self.start_finished.notify_waiters();
+        }
+        self.pending_bytes.fetch_sub(weight, Ordering::AcqRel);
+        self.pending.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// Counts a call refused at a bound; warns at most once per `DROP_WARNING_EVERY_MS`.
+    #[cold]
+    fn drop_call(&self, method: &Method, path: &str, why: &str) {
+        Stats::add(&self.stats.rest_failures, 1);
+        let now = (self.born.elapsed().as_millis() as u64).max(1);
+        let last = self.last_drop_warning.load(Ordering::Acquire);
+        if (last == 0 || now.saturating_sub(last) >= DROP_WARNING_EVERY_MS)
+            && self
+                .last_drop_warning
+                .compare_exchange(last, now, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+        {
+            self.log.warn(format!(
+                "{method} {path} dropped: {why} (at most {MAX_PENDING} calls, {} MiB); \
+                 further drops are counted in stats rest_failures",
+                MAX_PENDING_BYTES >> 20
+            ));
+        }
     }
 
     /// Makes one call (with its retries) and reports the outcome.
@@ -206,30 +323,69 @@ impl Rest {
         }
     }
 
+    /// The calls submitted so far and not finished: a flush waits for them.
+    pub fn unfinished(&self) -> Vec<Arc<Completion>> {
+        let mut inflight = self.inflight.lock();
+        inflight.prune();
+        inflight.calls.clone()
+    }
+
     /// Waits for every call submitted before this one was made.
     pub async fn wait_submitted(&self) {
-        let calls = std::mem::take(&mut *self.inflight.lock());
-        for c in calls {
+        for c in self.unfinished() {
             c.wait().await;
         }
+    }
+
+    /// Sessions whose start is still pending, each with the instant its spans stop waiting
+    /// for it. Empty (and cheap) when no start is pending.
+    pub fn pending_starts(&self) -> HashMap<String, Instant> {
+        let starts = self.starts.lock();
+        if starts.is_empty() {
+            return HashMap::new();
+        }
+        let now = Instant::now();
+        starts
+            .iter()
+            .filter(|(_, s)| s.until > now && !s.done.is_done())
+            .map(|(k, s)| (k.clone(), s.until))
+            .collect()
+    }
+
+    /// Resolves when a start finishes (or at once, if one finished since `notified` was made).
+    pub fn start_finished(&self) -> tokio::sync::futures::Notified<'_> {
+        self.start_finished.notified()
+    }
+
+    /// After a close's flush: every call still pending gives up, is counted as failed, and
+    /// frees what it held. Calls submitted afterwards fail at once.
+    pub fn cancel_pending(&self) {
+        self.cancelled.complete();
     }
 
     /// In a forked child: calls the parent had in flight belong to the parent's runtime and
     /// will never complete here; forget them.
     pub(crate) fn forget_inherited_calls(&self) {
-        self.inflight.lock().clear();
+        *self.inflight.lock() = Inflight::default();
         self.last_per_session.lock().clear();
+        self.starts.lock().clear();
         self.pending.store(0, Ordering::Release);
+        self.pending_bytes.store(0, Ordering::Release);
     }
 
     /// This client's locks, for the fork hooks (see `crate::fork`).
     pub(crate) fn visit_locks(&self, v: &mut impl LockVisitor) -> bool {
-        v.visit(&self.inflight) && v.visit(&self.last_per_session)
+        v.visit(&self.inflight) && v.visit(&self.last_per_session) && v.visit(&self.starts)
     }
 
     /// Calls not finished yet.
     pub fn pending(&self) -> usize {
         self.pending.load(Ordering::Acquire)
+    }
+
+    /// Bytes the calls not finished yet hold (as counted against `MAX_PENDING_BYTES`).
+    pub fn pending_bytes(&self) -> usize {
+        self.pending_bytes.load(Ordering::Acquire)
     }
 
     /// The id is generated here and sent; a server that answers with another id is reported.
@@ -256,4 +412,51 @@ fn timestamp_nanos() -> u128 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MAX_PENDING_BYTES;
+    use crate::config::Config;
+    use crate::tracer::Tracer;
+    use hh_test_receiver::{Fault, Receiver};
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn pending_calls_are_bounded_in_bytes_and_cancelled_after_close() {
+        let rx = Receiver::start();
+        let json = format!(
+            r#"{{"api_key":"k","project":"p","server_url":"{}","api_timeout_ms":60000}}"#,
+            rx.url()
+        );
+        let config = Config::resolve(Some(&json), &|_| None).expect("valid config");
+        let t = Tracer::new(config).expect("tracer");
+        t.flush(Duration::from_secs(10))
+            .expect("the default session start");
+        rx.set_fault(Fault::hang().with_path_prefix("/events"));
+        let body = format!(r#"{{"metadata":{{"blob":"{}"}}}}"#, "x".repeat(1 << 20));
+        for _ in 0..40 {
+            t.enrich_session(None, &body).expect("accepted");
+        }
+        let rest = t.inner.pipeline.rest.clone().expect("session calls");
+        assert!(
+            rest.pending_bytes() <= MAX_PENDING_BYTES,
+            "{}",
+            rest.pending_bytes()
+        );
+        let held = rest.pending();
+        assert!(held > 0 && held < 16, "{held} calls of 1 MiB pending");
+        assert_eq!(t.stats().rest_failures, 40 - held as u64);
+
+        // The calls hang: the close times out, then cancels them.
+        assert!(t.close(Duration::from_millis(200)).is_err());
+        let until = Instant::now() + Duration::from_secs(10);
+        while rest.pending() > 0 && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!((rest.pending(), rest.pending_bytes()), (0, 0));
+        let s = t.stats();
+        assert_eq!((s.rest_calls, s.rest_failures), (41, 40), "{s:?}");
+        assert_eq!(rx.requests_to("POST", "/session/start").len(), 1);
+    }
 }

@@ -404,6 +404,147 @@ static void rest_hang_row(void) {
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* Session calls never hold spans back: a span waits only for the start of its own session, at
+ * most api_timeout_ms; never for an enrich call (PUT /events), never for another session. */
+
+/* Spans of the receiver's span list (as fetched) whose session is `sid`. */
+static size_t spans_of_session(const char *sid) {
+    jval *spans = rcv_get_json(&R, "/__hh/spans");
+    size_t n = spans ? spans_with_attr(spans, "honeyhive.session_id", sid) : 0;
+    jfree(spans);
+    return n;
+}
+
+/* PUT /events hangs while the OTLP endpoint is healthy: every span goes, within a flush that
+ * itself times out on the hung enrich calls. */
+static void events_hang_row(void) {
+    if (!selected("events-hang-spans-flow"))
+        return;
+    TEST_BEGIN("fault row events-hang-spans-flow: PUT /events hangs, spans still go");
+    rcv_reset(&R);
+    rcv_clear_fault(&R);
+    /* The enrich calls hang for 30 s: long past every wait of this row. */
+    hh_tracer t = rel_tracer(NULL, ",\"schedule_delay_ms\":50,\"api_timeout_ms\":30000");
+    CHECK_OK(hh_tracer_flush(t, 5000)); /* the default session start, before the fault */
+    rcv_fault(&R, "{\"mode\":\"hang\",\"path_prefix\":\"/events\"}");
+    int n = 0;
+    for (int i = 0; i < 20; i++) {
+        CHECK_OK(hh_session_enrich(t, NULL, "{\"metadata\":{\"round\":1}}", NULL));
+        for (int j = 0; j < 50; j++) {
+            char name[64];
+            snprintf(name, sizeof name, "evhang-%d", n++);
+            CHECK(traced_op(t, name, NULL, NULL));
+        }
+    }
+    double t0 = now_ms();
+    hh_status f = hh_tracer_flush(t, 3000); /* times out: the enrich calls it covers hang */
+    double flush_ms = now_ms() - t0;
+    delivery d = count_delivery(&R, "evhang-");
+    hh_stats s = stats_of(t);
+    figure("events-hang-spans-flow",
+           "spans=%d enrich_calls=20 flush3000=%s flush_ms=%.0f accepted_unique=%zu duplicates=%zu dropped=%llu",
+           n, status_str(f), flush_ms, d.unique_accepted, d.duplicates, (unsigned long long)s.spans_dropped);
+    CHECK_STATUS(f, HH_ERR_TIMEOUT);
+    CHECK_EQ(d.unique_accepted, n);
+    CHECK_EQ(d.duplicates, 0);
+    CHECK_EQ(s.spans_dropped, 0);
+    rcv_clear_fault(&R);
+    IGNORE_STATUS(hh_tracer_close(t, 1000)); /* the hung calls are cancelled after it */
+}
+
+/* PUT /events answers 503 (retried up to api_timeout_ms) while 5000 spans end, faster than a
+ * queue of 4096 drains if the worker waited for the enrich calls: none may be dropped. */
+static void events_503_row(void) {
+    if (!selected("events-503-no-drops"))
+        return;
+    TEST_BEGIN("fault row events-503-no-drops: PUT /events answers 503, no span dropped");
+    rcv_reset(&R);
+    rcv_clear_fault(&R);
+    hh_tracer t = rel_tracer(NULL, ",\"schedule_delay_ms\":50,\"api_timeout_ms\":10000,\"max_queue_size\":4096");
+    CHECK_OK(hh_tracer_flush(t, 5000));
+    rcv_fault(&R, "{\"mode\":\"status\",\"status\":503,\"path_prefix\":\"/events\"}");
+    for (int i = 0; i < 3; i++)
+        CHECK_OK(hh_session_enrich(t, NULL, "{\"metadata\":{\"pending\":1}}", NULL));
+    int n = 0;
+    for (int round = 0; round < 20; round++) {
+        for (int j = 0; j < 250; j++) {
+            char name[64];
+            snprintf(name, sizeof name, "ev503-%d", n++);
+            CHECK(traced_op(t, name, NULL, NULL));
+        }
+        sleep_ms(50);
+    }
+    rcv_clear_fault(&R);
+    hh_status f = hh_tracer_flush(t, 20000);
+    hh_stats s = stats_of(t);
+    delivery d = count_delivery(&R, "ev503-");
+    jval *reqs = rcv_get_json(&R, "/__hh/requests");
+    size_t events_ok = count_requests_path(reqs, "PUT", "/events", 200);
+    size_t events_503 = count_requests_path(reqs, "PUT", "/events", 503);
+    jfree(reqs);
+    figure("events-503-no-drops",
+           "spans=%d queue=4096 enrich_calls=3 events_503=%zu events_ok=%zu flush=%s accepted_unique=%zu "
+           "dropped=%llu rest_failures=%llu",
+           n, events_503, events_ok, status_str(f), d.unique_accepted, (unsigned long long)s.spans_dropped,
+           (unsigned long long)s.rest_failures);
+    CHECK_EQ(s.spans_dropped, 0);
+    CHECK_EQ(d.unique_accepted, n);
+    CHECK_EQ(d.duplicates, 0);
+    CHECK(events_503 >= 3);
+    IGNORE_STATUS(hh_tracer_close(t, 5000));
+}
+
+/* One session's POST /session/start hangs: the spans of another session go at once; its own
+ * spans go once its start gives up (api_timeout_ms), and none is lost. */
+static void start_hang_row(void) {
+    if (!selected("session-start-hang-isolated"))
+        return;
+    TEST_BEGIN("fault row session-start-hang-isolated: a hung session start delays only its own spans");
+    rcv_reset(&R);
+    rcv_clear_fault(&R);
+    hh_tracer t = rel_tracer(NULL, ",\"schedule_delay_ms\":50,\"api_timeout_ms\":6000");
+    CHECK_OK(hh_tracer_flush(t, 5000)); /* the default session start */
+    rcv_fault(&R, "{\"mode\":\"hang\",\"path_prefix\":\"/session/start\",\"times\":1}");
+    char hung[HH_SESSION_ID_BUF_LEN], other[HH_SESSION_ID_BUF_LEN];
+    CHECK_OK(hh_session_create(t, "{\"session_name\":\"hung\"}", hung, sizeof hung, NULL));
+    /* The hung start reached the receiver (the fault is spent): the next start is answered. */
+    jfree(rcv_wait_requests(&R, 2, 5000));
+    CHECK_OK(hh_session_create(t, "{\"session_name\":\"other\"}", other, sizeof other, NULL));
+    for (int i = 0; i < 100; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "hungs-%d", i);
+        CHECK(traced_op(t, name, hung, NULL));
+        snprintf(name, sizeof name, "others-%d", i);
+        CHECK(traced_op(t, name, other, NULL));
+    }
+    double t0 = now_ms();
+    hh_status f1 = hh_tracer_flush(t, 2000); /* times out: it covers the hung start */
+    double f1_ms = now_ms() - t0;
+    size_t other_early = spans_of_session(other);
+    t0 = now_ms();
+    hh_status f2 = hh_tracer_flush(t, 20000);
+    double f2_ms = now_ms() - t0;
+    size_t other_all = spans_of_session(other), hung_all = spans_of_session(hung);
+    hh_stats s = stats_of(t);
+    delivery d = count_delivery(&R, NULL);
+    figure("session-start-hang-isolated",
+           "spans_per_session=100 flush2000=%s flush2000_ms=%.0f other_after_flush2000=%zu flush=%s flush_ms=%.0f "
+           "other=%zu hung=%zu rest_failures=%llu duplicates=%zu",
+           status_str(f1), f1_ms, other_early, status_str(f2), f2_ms, other_all, hung_all,
+           (unsigned long long)s.rest_failures, d.duplicates);
+    CHECK_STATUS(f1, HH_ERR_TIMEOUT);
+    CHECK_EQ(other_early, 100);
+    /* The hung start gave up: that failure is the flush's to report; its spans went anyway. */
+    CHECK_STATUS(f2, HH_ERR_EXPORT_FAILED);
+    CHECK_EQ(hung_all, 100);
+    CHECK_EQ(other_all, 100);
+    CHECK_EQ(s.rest_failures, 1);
+    CHECK_EQ(d.duplicates, 0);
+    rcv_clear_fault(&R);
+    IGNORE_STATUS(hh_tracer_close(t, 2000));
+}
+
+/* ---------------------------------------------------------------------------------------- */
 /* Connection resets. */
 
 static void reset_row(int times, int export_timeout_ms) {
@@ -910,6 +1051,9 @@ void group_faults(void) {
     hang_row();
     flush_after_timeout_row();
     rest_hang_row();
+    events_hang_row();
+    events_503_row();
+    start_hang_row();
     reset_row(2, 10000);
     reset_row(0, 1500);
     trickle_row(10, 10000);

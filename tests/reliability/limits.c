@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include "rel.h"
@@ -289,18 +290,21 @@ static void header_limits(hh_tracer t) {
 
 /* ---- memory a span holds: the queue's byte bound and overwritten keys ---- */
 
-static long vm_hwm_kb(void) {
+static long status_kb(const char *field) {
     FILE *f = fopen("/proc/self/status", "r");
     if (!f)
         return -1;
-    char line[256];
+    char line[256], fmt[64];
+    snprintf(fmt, sizeof fmt, "%s: %%ld kB", field);
     long kb = -1;
     while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+        if (sscanf(line, fmt, &kb) == 1)
             break;
     fclose(f);
     return kb;
 }
+
+static long vm_hwm_kb(void) { return status_kb("VmHWM"); }
 
 /* Resets the peak to the current RSS (Linux: "5" to clear_refs). 1 when it worked. */
 static int reset_hwm(void) {
@@ -428,7 +432,76 @@ static void overwrite_row(void) {
     free(value);
 }
 
+/* ---- pending session calls: bounded in bytes, freed at close ---- */
+
+/* README "Limits": the bytes pending session calls of one tracer may hold. */
+#define REST_BUDGET_MB 16
+
+/* The server hangs on PUT /events: 10,000 enrich calls of 100 KB (1 GB in all) are made. The
+ * calls pending at once hold at most the byte budget; the rest are dropped and counted; close
+ * cancels what is still pending, and the memory comes back. */
+static void rest_bytes_row(void) {
+    if (!selected("limit-rest-bytes"))
+        return;
+    TEST_BEGIN("limits: pending session calls bounded in bytes, freed at close");
+    int calls = quick ? 2000 : 10000;
+    size_t blob = 100 * 1024;
+    char *body = malloc(blob + 64);
+    int k = snprintf(body, 64, "{\"metadata\":{\"blob\":\"");
+    memset(body + k, 'b', blob);
+    snprintf(body + k + blob, 64, "\"}}");
+    rcv_reset(&R);
+    rcv_clear_fault(&R);
+    hh_tracer t = rel_tracer(NULL, ",\"api_timeout_ms\":60000");
+    CHECK_OK(hh_tracer_flush(t, 5000)); /* the default session start */
+    rcv_fault(&R, "{\"mode\":\"hang\",\"path_prefix\":\"/events\"}");
+    malloc_trim(0);
+    long rss0 = status_kb("VmRSS");
+    int peak_reset = reset_hwm();
+    long hwm0 = status_kb("VmHWM");
+    int ok = 0;
+    for (int i = 0; i < calls; i++)
+        ok += hh_session_enrich(t, NULL, body, NULL) == HH_OK;
+    long hwm1 = status_kb("VmHWM");
+    hh_stats during;
+    memset(&during, 0, sizeof during);
+    CHECK_OK(hh_tracer_stats(t, &during));
+    hh_status closed = hh_tracer_close(t, 1000); /* times out: the calls hang */
+    /* Cancelled calls are counted as they unwind, on the background thread. */
+    hh_stats s;
+    memset(&s, 0, sizeof s);
+    for (int i = 0; i < 1000; i++) {
+        CHECK_OK(hh_tracer_stats(t, &s));
+        if (s.rest_calls == s.rest_failures + 1)
+            break;
+        sleep_ms(10);
+    }
+    malloc_trim(0);
+    long rss1 = status_kb("VmRSS");
+    jval *reqs = rcv_get_json(&R, "/__hh/requests");
+    size_t delivered = count_requests_path(reqs, "POST", "/session/start", 200) +
+                       count_requests_path(reqs, "PUT", "/events", 200);
+    jfree(reqs);
+    long growth_mb = (hwm1 - hwm0) / 1024, after_mb = (rss1 - rss0) / 1024;
+    figure("limit-rest-bytes",
+           "calls=%d body_kb=100 budget_mb=%d accepted=%d peak_growth_mb=%ld rss_after_close_mb=%ld close=%s "
+           "rest_calls=%llu delivered=%zu rest_failures=%llu failures_before_close=%llu peak_reset=%d",
+           calls, REST_BUDGET_MB, ok, growth_mb, after_mb, status_str(closed), (unsigned long long)s.rest_calls,
+           delivered, (unsigned long long)s.rest_failures, (unsigned long long)during.rest_failures, peak_reset);
+    CHECK_EQ(ok, calls);
+    CHECK_STATUS(closed, HH_ERR_TIMEOUT);
+    /* Past the budget, calls were dropped (and counted) while the server hung. */
+    CHECK(during.rest_failures > 0);
+    CHECK_MSG(growth_mb < 4 * REST_BUDGET_MB, "peak RSS grew by %ld MiB (budget %d MiB)", growth_mb, REST_BUDGET_MB);
+    CHECK_MSG(after_mb < REST_BUDGET_MB, "RSS %ld MiB above the start after close", after_mb);
+    CHECK_EQ(s.rest_calls, (unsigned long long)calls + 1);
+    CHECK_EQ(s.rest_calls, delivered + s.rest_failures);
+    rcv_clear_fault(&R);
+    free(body);
+}
+
 void group_limits(void) {
+    rest_bytes_row(); /* its own row name: selectable alone */
     if (!selected("limit"))
         return;
     hh_tracer t = 0;
