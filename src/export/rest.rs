@@ -29,7 +29,7 @@ use tokio::sync::{Notify, Semaphore};
 const MAX_PENDING: usize = 10_000;
 /// Bytes of pending calls (bodies plus `CALL_OVERHEAD` each) per tracer before new ones are
 /// dropped (and counted as failures). README documents it.
-pub const MAX_PENDING_BYTES: usize = 16 << 20;
+pub(crate) const MAX_PENDING_BYTES: usize = 16 << 20;
 /// What a pending call holds besides its body (headers, task, bookkeeping), roughly.
 const CALL_OVERHEAD: usize = 512;
 /// At most one warning about dropped calls per this many milliseconds.
