@@ -151,6 +151,34 @@ fn initial_attributes_are_written_raw_and_normalized() {
 }
 
 #[test]
+fn list_initial_attributes_arrive_as_arrays_under_the_raw_and_normalized_keys() {
+    // The reference scenario's non-scalar initial attributes: a list of same-typed scalars is
+    // one typed array under both keys (the raw key as the reference's OTel writes it); an
+    // object or a mixed list is JSON text.
+    let rx = Receiver::start();
+    let t = tracer(&rx, "");
+    let attrs = json!({
+        "tags.list": ["a", "b"],
+        "ints": [1, 2],
+        "d": {"a": 1},
+        "mixed-list": [1, "a"],
+    })
+    .to_string();
+    let attrs = enrich::initial_attributes(&attrs).unwrap();
+    let s = spans::start(t, "attrs", None, 0, None, attrs).unwrap();
+    spans::end(s, false).unwrap();
+    tracers::flush(t, WAIT).unwrap();
+    let spans = rx.wait_for_spans(1, WAIT);
+    let sp = span_named(&spans, "attrs");
+    assert_eq!(sp.attr("tags.list"), Some(&json!(["a", "b"])));
+    assert_eq!(sp.attr("tags_list"), Some(&json!(["a", "b"])));
+    assert_eq!(sp.attr("ints"), Some(&json!([1, 2])));
+    assert_eq!(sp.attr_str("d"), Some(r#"{"a":1}"#));
+    assert_eq!(sp.attr_str("mixed-list"), Some(r#"[1,"a"]"#));
+    assert_eq!(sp.attr_str("mixed_list"), Some(r#"[1,"a"]"#));
+}
+
+#[test]
 fn record_error_marks_the_span_itself() {
     let rx = Receiver::start();
     let t = tracer(&rx, "");

@@ -227,6 +227,9 @@ def drive_ours(url: str) -> dict:
 # Normalization rules and documented, expected differences
 # --------------------------------------------------------------------------------------------
 
+# The OTLP body fact naming every attribute value encoding seen, over all requests.
+ENCODINGS = "attribute value encodings (variant:JSON type)"
+
 # What is normalized away before comparing (never reported as a difference).
 NORMALIZED = [
     "trace/span ids, session ids (replaced by <DEFAULT_SESSION>/<CREATED_SESSION>), timestamps",
@@ -298,7 +301,7 @@ EXPECTED = [
 
 def _non_scalar_initial_attribute(d) -> bool:
     """Python-repr text vs our arrayValue / JSON text for a list or dict initial attribute."""
-    if d.path == "attribute value encodings (variant:JSON type)":
+    if d.path == ENCODINGS:
         extra = set(d.ours or []) - set(d.python or [])
         return all(e.startswith("arrayValue") for e in extra) and not (set(d.python or []) - set(d.ours or []))
     if not d.area.endswith("(initial attributes)]") or not isinstance(d.python, dict):
@@ -520,7 +523,26 @@ def otlp_shape(req: dict) -> tuple[dict, list]:
                 spans.append((scope.get("name"), sp))
                 for kv in sp.get("attributes", []):
                     encodings.update(value_encodings(kv.get("value")))
-    facts["attribute value encodings (variant:JSON type)"] = sorted(encodings)
+    facts[ENCODINGS] = sorted(encodings)
+    return facts, spans
+
+
+def merged_facts(requests: list) -> tuple[dict, list]:
+    """The facts and spans of all OTLP requests together. Batching is normalized, so no fact
+    may depend on which request a span went in: the encodings are the union over all
+    requests, and a fact whose value differs between requests shows every value it took."""
+    values, spans = {}, []
+    for req in requests:
+        facts, more = otlp_shape(req)
+        spans += more
+        for key, value in facts.items():
+            seen = values.setdefault(key, [])
+            if value not in seen:
+                seen.append(value)
+    facts = {key: seen[0] if len(seen) == 1 else {"differs between requests": seen}
+             for key, seen in values.items()}
+    if ENCODINGS in values:
+        facts[ENCODINGS] = sorted(set().union(*values[ENCODINGS]))
     return facts, spans
 
 
@@ -644,16 +666,8 @@ def compare(py_res: dict, py_reqs: list, our_res: dict, our_reqs: list) -> Repor
     rep.check("OTLP", "response status", pa["response_status"], pb["response_status"])
     compare_headers(rep, "OTLP", pa["headers"], pb["headers"], otlp=True)
 
-    py_spans, our_spans = [], []
-    py_facts, our_facts = {}, {}
-    for r in a:
-        f, s = otlp_shape(r)
-        py_facts.update(f)
-        py_spans += s
-    for r in b:
-        f, s = otlp_shape(r)
-        our_facts.update(f)
-        our_spans += s
+    py_facts, py_spans = merged_facts(a)
+    our_facts, our_spans = merged_facts(b)
     for key in sorted(set(py_facts) | set(our_facts)):
         rep.check("OTLP body", key, py_facts.get(key, MISSING), our_facts.get(key, MISSING))
     rep.info("OTLP body", "resource attributes",
