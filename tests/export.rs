@@ -306,3 +306,53 @@ fn file_exporter_writes_one_otlp_json_export_per_line() {
         assert_eq!(spans.len(), 1);
     }
 }
+
+/// A close whose timeout runs out before delivery returns `Timeout`, and delivery goes on in
+/// the background: the spans accepted before the close still reach the server, and every one
+/// is counted. (A dropped tracer's finalizer closes it with a short or zero timeout.)
+#[test]
+fn spans_accepted_before_a_close_that_times_out_are_still_delivered() {
+    let rx = Receiver::start();
+    // The first export is answered late (then retried), so that the worker is still busy
+    // with it when the close returns.
+    rx.set_fault(
+        Fault::status(503)
+            .with_delay_ms(500)
+            .with_times(1)
+            .with_path_prefix("/opentelemetry"),
+    );
+    let t = tracer(&rx, "");
+    one_span(t, "before-flush");
+    assert_eq!(
+        tracers::flush(t, Duration::from_millis(1))
+            .unwrap_err()
+            .kind,
+        ErrorKind::Timeout
+    );
+    one_span(t, "before-close");
+    assert_eq!(
+        tracers::close(t, Duration::ZERO).unwrap_err().kind,
+        ErrorKind::Timeout
+    );
+    // The receiver records the span of the answer it failed too: three in all.
+    let names: std::collections::BTreeSet<String> = rx
+        .wait_for_spans(3, WAIT)
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(
+        names.into_iter().collect::<Vec<_>>(),
+        ["before-close", "before-flush"]
+    );
+    let deadline = std::time::Instant::now() + WAIT;
+    let mut s = tracers::stats(t).unwrap();
+    while s.spans_exported + s.spans_dropped < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+        s = tracers::stats(t).unwrap();
+    }
+    assert_eq!(
+        (s.spans_ended, s.spans_exported, s.spans_dropped),
+        (2, 2, 0),
+        "{s:?}"
+    );
+}

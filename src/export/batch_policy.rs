@@ -18,7 +18,9 @@
 
 use crate::config::BatchConfig;
 use opentelemetry_sdk::trace::SpanData;
+use std::any::Any;
 use std::sync::mpsc::SyncSender;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::sync::Notify;
@@ -42,23 +44,34 @@ pub(crate) enum AfterEnqueue {
 pub(crate) enum Command {
     /// Send everything queued, then answer (once the session calls made before are done too).
     Flush(SyncSender<()>),
-    /// Send everything queued, answer, and end.
-    Stop,
+    /// Send everything queued, answer, and end. Carries what keeps the pipeline alive until
+    /// then (see `Pipeline::shutdown`).
+    Stop(KeepAlive),
 }
+
+/// A strong reference to the worker's owner, held by the worker until it has sent what was
+/// queued before a stop (the owner's other references may all be gone by then).
+pub(crate) type KeepAlive = Option<Arc<dyn Any + Send + Sync>>;
 
 /// Why the worker woke: the flushes to answer once it has sent, and whether to end.
 #[derive(Debug, Default)]
 pub(crate) struct Woken {
     pub(crate) replies: Vec<SyncSender<()>>,
     pub(crate) stop: bool,
+    /// From the stop command: dropped only when the worker is done.
+    pub(crate) keep_alive: KeepAlive,
 }
 
 impl Woken {
     fn add(&mut self, command: Option<Command>) {
         match command {
             Some(Command::Flush(reply)) => self.replies.push(reply),
+            Some(Command::Stop(keep_alive)) => {
+                self.stop = true;
+                self.keep_alive = self.keep_alive.take().or(keep_alive);
+            }
             // No sender left: the pipeline is gone.
-            Some(Command::Stop) | None => self.stop = true,
+            None => self.stop = true,
         }
     }
 }
@@ -204,7 +217,7 @@ mod tests {
         let (r2, a2) = std::sync::mpsc::sync_channel(1);
         tx.send(Command::Flush(r1)).unwrap();
         tx.send(Command::Flush(r2)).unwrap();
-        tx.send(Command::Stop).unwrap();
+        tx.send(Command::Stop(None)).unwrap();
         let woken = rt.block_on(p.wait(&wake, &mut rx));
         assert_eq!(woken.replies.len(), 2);
         assert!(woken.stop);

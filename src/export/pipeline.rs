@@ -242,8 +242,15 @@ impl Pipeline {
         if let Some(rest) = &self.rest {
             rest.cancel_pending();
         }
+        // The worker goes on delivering what was accepted after a close that timed out; the
+        // closed tracer's slot lets go of the pipeline at once, so the stop command carries a
+        // reference that keeps it alive until the worker has sent it all.
+        let keep_alive = self
+            .me
+            .upgrade()
+            .map(|p| p as Arc<dyn std::any::Any + Send + Sync>);
         if let Some(link) = self.worker.lock().as_ref() {
-            let _ = link.commands.send(Command::Stop);
+            let _ = link.commands.send(Command::Stop(keep_alive));
         }
         result
     }

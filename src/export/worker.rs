@@ -49,7 +49,8 @@ pub(crate) struct Work {
     pub(crate) faults: Faults,
 }
 
-/// Runs until its owner stops it (`Command::Stop`) or is dropped.
+/// Runs until its owner stops it (`Command::Stop`, whose reference keeps the owner alive until
+/// the last sweep is done) or is dropped.
 pub(super) async fn run<P: AsRef<Work> + Send + Sync + 'static>(
     owner: Weak<P>,
     mut commands: mpsc::UnboundedReceiver<Command>,
