@@ -1,5 +1,6 @@
 //! Enrichment: JSON namespaces flattened into span attributes exactly as the reference
-//! `enrich_span` / `_set_span_attributes` do (spec 4.2, 4.3), and session enrichment bodies (2.3).
+//! `enrich_span` / `_set_span_attributes` do (dicts recurse into `ns.key.sub`, lists into
+//! `ns.key.0`, nulls skipped), and session enrichment bodies (`PUT /events`).
 
 use crate::config::parse_json;
 use crate::error::{Error, Result};
@@ -65,7 +66,7 @@ pub fn span_enrichment(json: &str) -> Result<Vec<KeyValue>> {
     Ok(out)
 }
 
-/// Initial span attributes, as `start_span(attributes=...)` writes them (spec 4.5): each under
+/// Initial span attributes, as the reference's `start_span(attributes=...)` writes them: each under
 /// its raw key and again under its normalized key when that differs (`custom.attr` and
 /// `custom_attr`). Scalars keep their type; a list of same-typed scalars is one array value;
 /// other lists and objects are written as JSON text (the reference writes Python's `repr` under
@@ -154,7 +155,8 @@ fn strings(items: &[Value]) -> impl Iterator<Item = String> + '_ {
         })
 }
 
-/// `.`, `-` and space become `_`; a leading digit gets `attr_` (spec 4.5).
+/// `.`, `-` and space become `_`; a leading digit gets `attr_` (the reference SDK's
+/// normalization of initial attribute keys).
 pub fn normalize_key(k: &str) -> String {
     let mut s: String = k
         .chars()
@@ -254,7 +256,8 @@ fn too_many(n: usize) -> Error {
     ))
 }
 
-/// Builds the `PUT /events` body for `enrich_session` (spec 2.3), or `None` when every field
+/// Builds the `PUT /events` body for `enrich_session` (`event_id` = the session id; inputs go
+/// under `metadata.inputs`), or `None` when every field
 /// is empty (nothing is sent then).
 pub fn session_enrichment_body(session_id: &str, json: &str) -> Result<Option<Value>> {
     let Value::Object(map) = parse_json(json, "session enrichment")? else {

@@ -1,5 +1,6 @@
 //! Per-thread helpers for the span hot path. None of this is state visible through the ABI
-//! (design rule 2): it only saves work and keeps threads off each other's cache lines.
+//! (the ABI keeps no thread-local state, since a goroutine may change OS threads between two
+//! calls): it only saves work and keeps threads off each other's cache lines.
 //!
 //! - `index()`: a small, stable number per thread, used to pick a stripe of a striped counter
 //!   or queue and a shard of the handle tables, so that two threads tracing at once do not

@@ -1,4 +1,4 @@
-//! W3C trace context and baggage (spec 5): a span's context goes out as `traceparent` plus a
+//! W3C trace context and baggage: a span's context goes out as `traceparent` plus a
 //! `baggage` carrying session_id, project and source; coming in, it becomes a remote parent.
 
 use crate::config::Config;

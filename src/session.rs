@@ -1,5 +1,5 @@
 //! Sessions: `create_session` for one session per request on a shared tracer, and
-//! `enrich_session` (spec 2.2, 2.3, 2.6). Ids are made on the client; the REST calls run in
+//! `enrich_session` (`POST /session/start`, `PUT /events`). Ids are made on the client; the REST calls run in
 //! the background.
 
 use crate::config::{canonical_session_id, parse_object};
@@ -73,7 +73,8 @@ impl Tracer {
             text("session_name")?.unwrap_or_else(|| format!("session-{}", &new_session_id()[..8]));
         let source = text("source")?.unwrap_or_else(|| self.config().source.clone());
 
-        // skip_api_call only skips with a caller-given id (spec 2.6).
+        // skip_api_call only skips with a caller-given id; without one the session is started
+        // as usual (as in the reference SDK).
         if skip && opts.get("session_id").is_some() {
             return Ok(session_id);
         }

@@ -1,5 +1,6 @@
 //! Spans: started with an explicit parent and session, stamped with the HoneyHive attributes
-//! (spec 4.1), enriched, and ended exactly once.
+//! (session, project, source and their `traceloop.association.properties.*` mirrors),
+//! enriched, and ended exactly once.
 //!
 //! The hot path builds the OpenTelemetry SDK's `SpanData` itself instead of going through an
 //! `SdkTracer`: the same fields, ids, sampling decision and limits, without the SDK's per-span
@@ -178,7 +179,8 @@ impl Recording {
     }
 
     /// An `exception` event, error status, and `honeyhive_error` / `honeyhive_error_type` on
-    /// the span itself (spec 11, recommendation 8).
+    /// the span itself (the reference SDK's decorator makes a separate `<name>_error` span in
+    /// another trace instead; we keep the error on the span that failed).
     pub(crate) fn record_error(&mut self, error_type: Option<&str>, message: &str) {
         let message = limits::truncate_utf8(message, limits::MAX_ATTRIBUTE_VALUE_BYTES);
         let error_type = error_type.filter(|t| !t.is_empty()).unwrap_or("Error");
@@ -283,7 +285,8 @@ pub(crate) fn begin(
 
     // The SDK's decision for a valid (always remote-wrapped) parent or none: same trace id,
     // the parent's flags with `sampled`, the parent's trace state; a span excluded by
-    // `span_name_filters` is not recorded and not sampled (spec 6.7).
+    // `span_name_filters` is not recorded and not sampled (so neither stamped nor exported;
+    // its children are judged on their own names).
     let ids = crate::ids::ForkSafeIdGenerator;
     let parent_cx = parent.map(|p| &p.context).filter(|c| c.is_valid());
     let span_id = ids.new_span_id();
@@ -390,7 +393,7 @@ pub(crate) fn begin(
     }
 }
 
-/// A continued remote trace keeps the caller's project and source (spec 4.1: baggage wins
+/// A continued remote trace keeps the caller's project and source (baggage values win
 /// over the tracer's own values): written on the span, they replace the tracer's stamped ones.
 #[cold]
 fn remote_overrides(tracer: &TracerInner, remote: &[(String, String)], attrs: &mut Vec<KeyValue>) {

@@ -113,7 +113,8 @@ impl Tracer {
         });
         let sink = make_sink(&config, headers)?;
         let stamped = stamped_attributes(&config);
-        // The instrumentation scope of every span, as the reference names it (spec 3.6).
+        // The instrumentation scope of every span, named as the reference names it
+        // (`honeyhive.<tracer id>`, no version).
         let scope = InstrumentationScope::builder(format!("honeyhive.{id}")).build();
         let pipeline = Pipeline::new(
             config.batch.clone(),
@@ -295,12 +296,14 @@ fn flush_result(r: std::result::Result<(), FlushError>) -> Result<()> {
     }
 }
 
-/// A new client-side session id (UUID v4), so that nothing waits for the server (spec 2.7).
+/// A new client-side session id (UUID v4), so that nothing waits for the server (the
+/// reference SDK blocks at init on `POST /session/start` to learn the id).
 pub fn new_session_id() -> String {
     uuid::Uuid::new_v4().hyphenated().to_string()
 }
 
-/// Headers on every request: auth and `hh-client-*` (spec 2.1, 3.1), plus the custom headers
+/// Headers on every request, REST and OTLP alike: `Authorization: Bearer <key>` (HoneyHive
+/// exporter) and `hh-client-version` / `-language` / `-package`, plus the custom headers
 /// of generic OTLP mode. Built once, so invalid values fail at init.
 fn base_headers(c: &Config) -> Result<HeaderMap> {
     let mut h = HeaderMap::new();
@@ -354,7 +357,7 @@ fn make_sink(c: &Config, mut headers: HeaderMap) -> Result<Sink> {
                 HeaderValue::from_static(content_type),
             );
             if c.exporter == ExporterKind::HoneyHive {
-                // An export header only: the session REST calls carry none (spec 2.1, 3.1).
+                // An export header only: the reference sends `X-Source` on OTLP, never on session REST calls.
                 let source = HeaderValue::from_str(&c.source)
                     .map_err(|_| Error::config("source", "is not a valid HTTP header value"))?;
                 headers.insert("x-source", source);
@@ -385,7 +388,8 @@ fn resource(c: &Config) -> Vec<KeyValue> {
     ]
 }
 
-/// Project, source, evaluation and experiment attributes stamped on every span (spec 4.1).
+/// Project, source, evaluation and experiment attributes stamped on every span (each
+/// `honeyhive.*` key with its `traceloop.association.properties.*` mirror).
 fn stamped_attributes(c: &Config) -> Vec<KeyValue> {
     let mut out = Vec::new();
     let shared = |s: &str| Value::String(StringValue::from(Arc::<str>::from(s)));
