@@ -171,7 +171,7 @@ impl Pipeline {
 
     #[cold]
     fn drop_queue_full(&self) {
-        Stats::add(&self.work.stats.spans_dropped, 1);
+        self.work.stats.drop_lost(1);
         self.work
             .log
             .warn("export queue full: span dropped (see stats spans_dropped)");
@@ -179,8 +179,7 @@ impl Pipeline {
 
     #[cold]
     fn refuse_after_close(&self) {
-        Stats::add(&self.work.stats.spans_dropped, 1);
-        Stats::add(&self.work.stats.spans_refused_after_close, 1);
+        self.work.stats.refuse_after_close();
     }
 
     /// Runs a REST call on the shared runtime (no-op without a REST client).

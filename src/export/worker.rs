@@ -26,7 +26,6 @@ use crate::stats::Stats;
 use opentelemetry::Value;
 use opentelemetry_sdk::trace::SpanData;
 use std::collections::HashMap;
-use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::{mpsc, Notify};
@@ -125,7 +124,7 @@ async fn send_queued(
         p.queue.recycle(spans);
         return;
     }
-    let mut unsent = Unsent::new(&p.stats.spans_dropped, spans.len());
+    let mut unsent = Unsent::new(&p.stats, spans.len());
     p.faults.panic_if_armed(Place::Sweep);
     // The server must know a session before its spans arrive: spans of a session whose start
     // is pending wait for it, all others go now.
@@ -238,7 +237,7 @@ impl Held {
 
 impl Drop for Held {
     fn drop(&mut self) {
-        Stats::add(&self.stats.spans_dropped, self.spans.len() as u64);
+        self.stats.drop_lost(self.spans.len() as u64);
     }
 }
 
@@ -285,7 +284,7 @@ async fn deliver(p: &Work, sink: &mut dyn SpanSink, request: &[SpanData]) {
         }
         Err(e) => {
             Stats::add(&p.stats.export_failures, 1);
-            Stats::add(&p.stats.spans_dropped, n);
+            p.stats.drop_lost(n);
             p.log.warn(format!("export of {n} spans failed: {e}"));
         }
     }
@@ -294,13 +293,13 @@ async fn deliver(p: &Work, sink: &mut dyn SpanSink, request: &[SpanData]) {
 /// Spans a sweep took from the queue and has not counted yet: counted dropped if the sweep
 /// ends early (a panic unwinding through it), so that no span goes uncounted.
 struct Unsent<'a> {
-    dropped: &'a AtomicU64,
+    stats: &'a Stats,
     left: usize,
 }
 
 impl<'a> Unsent<'a> {
-    fn new(dropped: &'a AtomicU64, left: usize) -> Self {
-        Unsent { dropped, left }
+    fn new(stats: &'a Stats, left: usize) -> Self {
+        Unsent { stats, left }
     }
 
     fn sent(&mut self, n: usize) {
@@ -311,7 +310,7 @@ impl<'a> Unsent<'a> {
 impl Drop for Unsent<'_> {
     fn drop(&mut self) {
         if self.left > 0 {
-            Stats::add(self.dropped, self.left as u64);
+            self.stats.drop_lost(self.left as u64);
         }
     }
 }

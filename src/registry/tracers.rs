@@ -144,8 +144,7 @@ pub(crate) fn count_refused_after_close(id: u64) {
     TRACERS.with(id, |slot, _| {
         if let TracerSlot::Closed(c) = slot {
             c.stats.spans_ended.add(1);
-            Stats::add(&c.stats.spans_dropped, 1);
-            Stats::add(&c.stats.spans_refused_after_close, 1);
+            c.stats.refuse_after_close();
         }
     });
 }

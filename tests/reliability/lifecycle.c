@@ -380,10 +380,11 @@ static void close_race_round(int round, int hang) {
     snprintf(row, sizeof row, "close-race-%s-%d", hang ? "hang" : "ok", round);
     figure(row,
            "calls=%ld closed_status=%ld invalid_handle=%ld unexpected=%ld close=%s/%s close_ms=%.0f/%.0f started=%llu "
-           "ends_ok=%ld exported=%llu dropped=%llu on_wire=%zu duplicates=%zu",
+           "ends_ok=%ld exported=%llu dropped=%llu rest_calls=%llu rest_failures=%llu on_wire=%zu duplicates=%zu",
            calls, closed, invalid, unexpected, status_str(c[0].st), status_str(c[1].st), c[0].ms, c[1].ms,
            (unsigned long long)s.spans_started, ends_ok, (unsigned long long)s.spans_exported,
-           (unsigned long long)s.spans_dropped, d.unique_accepted, d.duplicates);
+           (unsigned long long)s.spans_dropped, (unsigned long long)s.rest_calls,
+           (unsigned long long)s.rest_failures, d.unique_accepted, d.duplicates);
     CHECK_EQ(unexpected, 0);
     CHECK_MSG(closed > 0, "the users never saw the tracer closed");
     if (hang) {
