@@ -8,6 +8,10 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -1028,6 +1032,118 @@ static void flush_under_overload_row(void) {
 
 /* ---------------------------------------------------------------------------------------- */
 
+/* ---------------------------------------------------------------------------------------- */
+/* A file exporter writing to a FIFO nobody reads blocks in write(): only its own tracer may
+ * stall. Another tracer, made after the stall began, exports over HTTP as usual; the stuck one
+ * counts what it cannot write as dropped once its export timeout passes. */
+
+/* Bytes waiting in the pipe behind `fd`. */
+static int pipe_fill(int fd) {
+    int n = 0;
+    return ioctl(fd, FIONREAD, &n) == 0 ? n : -1;
+}
+
+static void fifo_stall_row(void) {
+    if (!selected("file-exporter-fifo-stall"))
+        return;
+    TEST_BEGIN("fault row file-exporter-fifo-stall: a file exporter blocked on a full FIFO stalls no other tracer");
+    rcv_reset(&R);
+    rcv_clear_fault(&R);
+    char dir[] = "/tmp/hh-rel-fifo-XXXXXX", fifo[128];
+    if (!mkdtemp(dir)) {
+        CHECK_MSG(0, "mkdtemp: %s", strerror(errno));
+        return;
+    }
+    snprintf(fifo, sizeof fifo, "%s/spans.fifo", dir);
+    CHECK_MSG(mkfifo(fifo, 0600) == 0, "mkfifo: %s", strerror(errno));
+    /* Held open read-write by the test, so the library's open does not block, and never read
+     * until the end: once the pipe buffer is full, every write blocks. */
+    int fd = open(fifo, O_RDWR | O_NONBLOCK);
+    CHECK_MSG(fd >= 0, "open fifo: %s", strerror(errno));
+    if (fd < 0)
+        return;
+    int cap = fcntl(fd, F_GETPIPE_SZ);
+    char extra[256];
+    snprintf(extra, sizeof extra,
+             "{\"exporter\":\"file\",\"file_path\":\"%s\",\"schedule_delay_ms\":50,\"export_timeout_ms\":500}", fifo);
+    hh_tracer stuck = 0;
+    hh_error err;
+    memset(&err, 0, sizeof err);
+    hh_status st = hh_tracer_new(extra, &stuck, &err);
+    CHECK_MSG(st == HH_OK, "file tracer: %s %s", status_str(st), err.message);
+    if (st != HH_OK) {
+        close(fd);
+        unlink(fifo);
+        rmdir(dir);
+        return;
+    }
+    /* Far more than the pipe holds (each span is a few hundred bytes of JSON). */
+    const int n_stuck = quick ? 1000 : 3000;
+    int ended = 0;
+    for (int i = 0; i < n_stuck; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "fifo-stuck-%d", i);
+        ended += traced_op(stuck, name, NULL, NULL);
+    }
+    /* The stall has begun: the pipe is full (bounded wait). */
+    int fill = 0;
+    for (double t0 = now_ms(); now_ms() - t0 < 10000; sleep_ms(20)) {
+        fill = pipe_fill(fd);
+        if (fill >= cap)
+            break;
+    }
+    CHECK_MSG(fill >= cap, "the pipe never filled: %d of %d bytes", fill, cap);
+    double t0 = now_ms();
+    hh_status fstuck = hh_tracer_flush(stuck, 5000);
+    double fstuck_ms = now_ms() - t0;
+    hh_stats s_after_flush = stats_of(stuck);
+
+    /* The other tracer, made after the stall began. */
+    hh_tracer t = rel_tracer(NULL, ",\"schedule_delay_ms\":50");
+    const int n = 100;
+    for (int i = 0; i < n && t; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "fifo-other-%d", i);
+        CHECK(traced_op(t, name, NULL, NULL));
+    }
+    t0 = now_ms();
+    hh_status f = t ? hh_tracer_flush(t, 10000) : HH_ERR_INVALID_ARGUMENT;
+    double f_ms = now_ms() - t0;
+    delivery d = count_delivery(&R, "fifo-other-");
+
+    /* A bounded close of the stuck tracer, still with nobody reading. */
+    t0 = now_ms();
+    hh_status cstuck = hh_tracer_close(stuck, 3000);
+    double cstuck_ms = now_ms() - t0;
+    hh_stats s = stats_of(stuck);
+    figure("file-exporter-fifo-stall",
+           "pipe_bytes=%d/%d stuck_spans=%d stuck_flush5000=%s stuck_flush_ms=%.0f dropped_after_flush=%llu "
+           "other: spans=%d flush10000=%s flush_ms=%.0f accepted_unique=%zu duplicates=%zu "
+           "stuck_close3000=%s close_ms=%.0f stuck: ended=%llu exported=%llu dropped=%llu",
+           fill, cap, ended, status_str(fstuck), fstuck_ms, (unsigned long long)s_after_flush.spans_dropped, n,
+           status_str(f), f_ms, d.unique_accepted, d.duplicates, status_str(cstuck), cstuck_ms,
+           (unsigned long long)s.spans_ended, (unsigned long long)s.spans_exported,
+           (unsigned long long)s.spans_dropped);
+    CHECK_OK(f);
+    CHECK_EQ(d.unique_accepted, n);
+    CHECK_EQ(d.duplicates, 0);
+    CHECK(fstuck != HH_OK);
+    CHECK(s_after_flush.spans_dropped > 0);
+    CHECK_EQ(s.spans_ended, ended);
+    CHECK_EQ(s.spans_exported + s.spans_dropped, s.spans_ended);
+    if (t)
+        IGNORE_STATUS(hh_tracer_close(t, 2000));
+    /* Drain the FIFO so the blocked write returns, until it stays empty for 300 ms (at most 5 s). */
+    char buf[65536];
+    double quiet = now_ms();
+    for (double d0 = now_ms(); now_ms() - d0 < 5000 && now_ms() - quiet < 300; sleep_ms(10))
+        while (read(fd, buf, sizeof buf) > 0)
+            quiet = now_ms();
+    close(fd);
+    unlink(fifo);
+    rmdir(dir);
+}
+
 void group_faults(void) {
     rcv_clear_fault(&R);
     /* Retryable: two faulted answers, then success. */
@@ -1061,6 +1177,7 @@ void group_faults(void) {
     flush_under_overload_row();
     refused_forever_row();
     refused_at_init_row();
+    fifo_stall_row();
     outage_row("outage-within-queue", quick ? 500 : 1000, 2500, 1500,
                ",\"schedule_delay_ms\":100,\"export_timeout_ms\":10000", 1);
     outage_row("outage-past-queue", quick ? 300 : 600, 0, 2000,

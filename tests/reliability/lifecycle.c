@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -559,7 +560,66 @@ static void closed_tracers_free_memory(void) {
     CHECK_MSG(growth_kb < 64 * 1024, "RSS grew %.1f MiB over %d closed tracers", growth_kb / 1024.0, n);
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* schedule_delay_ms 0 means "export promptly", not "wake up all the time": an idle tracer with
+ * it must mostly sleep. Before, its worker woke about 1000 times a second. */
+
+static double cpu_ms(const struct rusage *u) {
+    return (double)(u->ru_utime.tv_sec + u->ru_stime.tv_sec) * 1000.0 +
+           (double)(u->ru_utime.tv_usec + u->ru_stime.tv_usec) / 1000.0;
+}
+
+static void schedule_delay_zero(void) {
+    if (!selected("schedule-delay-zero"))
+        return;
+    TEST_BEGIN("schedule-delay-zero: an idle tracer with schedule_delay_ms 0 sleeps, and still exports promptly");
+    rcv_reset(&R);
+    hh_tracer t = rel_tracer(NULL, ",\"schedule_delay_ms\":0");
+    if (!t)
+        return;
+    /* The default session start goes first, so the idle window really has nothing to do. */
+    CHECK_OK(hh_tracer_flush(t, 5000));
+    /* The whole process (every thread) over 2 s in which this thread sleeps and no tracer has
+     * anything to send. CPU: at most 200 ms, 10 % of one core, generous for a shared 2-core
+     * machine (about 10 ms is usual). The CPU of a spinning worker is small per wake-up (50-80 ms
+     * in 2 s measured), so the check that tells a spin apart is the wake-ups themselves, counted
+     * as voluntary context switches of the process: a worker waking every millisecond makes
+     * about 1800 in 2 s; the library's floor on the delay (10 ms) about 200; bound 500. */
+    struct rusage a, b;
+    getrusage(RUSAGE_SELF, &a);
+    double t0 = now_ms();
+    sleep_ms(2000);
+    double wall = now_ms() - t0;
+    getrusage(RUSAGE_SELF, &b);
+    double cpu = cpu_ms(&b) - cpu_ms(&a);
+    long wakeups = b.ru_nvcsw - a.ru_nvcsw;
+    /* Spans still go at once: each flush returns OK and all arrive. */
+    const int n = 200;
+    int ended = 0;
+    for (int i = 0; i < n; i++) {
+        char name[64];
+        hh_span s = 0;
+        snprintf(name, sizeof name, "delay0-%d", i);
+        if (hh_span_start(t, name, HH_EVENT_TOOL, 0, NULL, NULL, &s, NULL) == HH_OK && hh_span_end(s) == HH_OK)
+            ended++;
+    }
+    hh_status f = hh_tracer_flush(t, 10000);
+    delivery d = count_delivery(&R, "delay0-");
+    figure("schedule-delay-zero",
+           "idle_wall_ms=%.0f process_cpu_ms=%.1f voluntary_context_switches=%ld bound_cpu_ms=200 "
+           "bound_switches=500 spans=%d flush=%s accepted_unique=%zu",
+           wall, cpu, wakeups, ended, status_str(f), d.unique_accepted);
+    CHECK_MSG(cpu < 200.0, "the idle process used %.1f ms of CPU in %.0f ms", cpu, wall);
+    CHECK_MSG(wakeups < 500, "the idle process switched context %ld times in %.0f ms", wakeups, wall);
+    CHECK_EQ(ended, n);
+    CHECK_OK(f);
+    CHECK_EQ(d.unique_accepted, n);
+    CHECK_EQ(d.duplicates, 0);
+    IGNORE_STATUS(hh_tracer_close(t, 2000));
+}
+
 void group_lifecycle(void) {
+    schedule_delay_zero();
     exit_return();
     fork_at_start();
     exit_return_hang();

@@ -759,11 +759,281 @@ static void proxies(void) {
     mini_stop(&px);
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* Framing headers: a custom header that frames the request or concerns one connection (a
+ * `content-length: 5` cut every export to 5 bytes) is refused at init, naming it; ordinary
+ * custom headers go out with complete, decodable exports. */
+
+static const char *const framing_names[] = {
+    "content-length", "transfer-encoding", "host", "connection", "keep-alive",
+    "te",             "trailer",           "upgrade", "expect",
+};
+#define N_FRAMING ((int)(sizeof framing_names / sizeof framing_names[0]))
+
+/* hh_tracer_new(cfg): 1 when refused with HH_ERR_INVALID_CONFIG and a message naming `name`. */
+static int refused_naming(const char *how, const char *cfg, const char *name) {
+    hh_tracer t = 0;
+    hh_error err;
+    memset(&err, 0, sizeof err);
+    hh_status st = hh_tracer_new(cfg, &t, &err);
+    char quoted[64];
+    snprintf(quoted, sizeof quoted, "\"%s\"", name);
+    int named = st == HH_ERR_INVALID_CONFIG && strcasestr(err.message, quoted) != NULL;
+    CHECK_MSG(st == HH_ERR_INVALID_CONFIG, "%s %s: %s", how, name, status_str(st));
+    CHECK_MSG(st != HH_ERR_INVALID_CONFIG || named, "%s %s: the message does not name it: %s", how, name,
+              err.message);
+    if (st == HH_OK) {
+        /* The old behaviour: the tracer exported with the header. Show what that did. */
+        hh_span s = 0;
+        if (hh_span_start(t, "framing-accepted", HH_EVENT_TOOL, 0, NULL, NULL, &s, NULL) == HH_OK)
+            IGNORE_STATUS(hh_span_end(s));
+        IGNORE_STATUS(hh_tracer_close(t, 2000));
+    }
+    return named;
+}
+
+static void framing_headers(void) {
+    if (!selected("framing-headers"))
+        return;
+    TEST_BEGIN("framing-headers: framing and hop-by-hop custom headers refused at init, naming the header");
+    rcv_reset(&R);
+    int cfg_refused = 0, env_refused = 0;
+    char otlp_cfg[512];
+    snprintf(otlp_cfg, sizeof otlp_cfg,
+             "{\"exporter\":\"otlp\",\"otlp_endpoint\":\"%s/v1/traces\",\"schedule_delay_ms\":50}", R.url);
+    for (int i = 0; i < N_FRAMING; i++) {
+        char extra[256];
+        snprintf(extra, sizeof extra, ",\"schedule_delay_ms\":50,\"headers\":{\"x-ok\":\"1\",\"%s\":\"5\"}",
+                 framing_names[i]);
+        cfg_refused += refused_naming("headers", rel_config(NULL, extra), framing_names[i]);
+        char env[128];
+        snprintf(env, sizeof env, "x-ok=1,%s=5", framing_names[i]);
+        setenv("OTEL_EXPORTER_OTLP_HEADERS", env, 1);
+        env_refused += refused_naming("OTEL_EXPORTER_OTLP_HEADERS", otlp_cfg, framing_names[i]);
+        unsetenv("OTEL_EXPORTER_OTLP_HEADERS");
+    }
+    /* What the accepted ones (before) put on the wire. */
+    delivery bad = count_delivery(&R, "framing-accepted");
+
+    /* Positive control: an ordinary custom header, in the config and in the environment. */
+    rcv_reset(&R);
+    const int n = 50;
+    hh_tracer t = rel_tracer(NULL, ",\"schedule_delay_ms\":50,\"headers\":{\"x-rel-custom\":\"custom-value\"}");
+    setenv("OTEL_EXPORTER_OTLP_HEADERS", "x-rel-env=env-value", 1);
+    hh_tracer te = 0;
+    hh_error err;
+    memset(&err, 0, sizeof err);
+    hh_status est = hh_tracer_new(otlp_cfg, &te, &err);
+    unsetenv("OTEL_EXPORTER_OTLP_HEADERS");
+    CHECK_MSG(est == HH_OK, "otlp tracer with OTEL_EXPORTER_OTLP_HEADERS=x-rel-env=env-value: %s %s",
+              status_str(est), err.message);
+    for (int i = 0; i < n; i++) {
+        char name[64];
+        hh_span s = 0;
+        snprintf(name, sizeof name, "framing-ok-%d", i);
+        if (t && hh_span_start(t, name, HH_EVENT_TOOL, 0, NULL, NULL, &s, NULL) == HH_OK)
+            CHECK_OK(hh_span_end(s));
+        snprintf(name, sizeof name, "framing-env-%d", i);
+        if (te && hh_span_start(te, name, HH_EVENT_TOOL, 0, NULL, NULL, &s, NULL) == HH_OK)
+            CHECK_OK(hh_span_end(s));
+    }
+    hh_status f = t ? hh_tracer_flush(t, 10000) : HH_ERR_INVALID_ARGUMENT;
+    hh_status fe = te ? hh_tracer_flush(te, 10000) : HH_ERR_INVALID_ARGUMENT;
+    delivery d = count_delivery(&R, "framing-ok-");
+    delivery de = count_delivery(&R, "framing-env-");
+    /* Every export request of each tracer: answered 2xx (decoded whole) and with its header. */
+    jval *reqs = rcv_get_json(&R, "/__hh/requests");
+    size_t trace_reqs = 0, trace_ok = 0, with_custom = 0, env_reqs = 0, env_ok = 0, with_env = 0;
+    for (size_t i = 0; i < jlen(reqs); i++) {
+        const jval *rq = jat(reqs, i);
+        const char *path = jstr(jget(rq, "path"));
+        if (!path || !strstr(path, "/v1/traces"))
+            continue;
+        const jval *h = jget(rq, "headers");
+        const jval *rs = jget(rq, "response_status");
+        int ok = rs && rs->is_int && rs->integer / 100 == 2;
+        const char *c = jstr(jget(h, "x-rel-custom")), *e = jstr(jget(h, "x-rel-env"));
+        if (strstr(path, "/opentelemetry/")) {
+            trace_reqs++;
+            trace_ok += ok;
+            with_custom += c && strcmp(c, "custom-value") == 0;
+        } else {
+            env_reqs++;
+            env_ok += ok;
+            with_env += e && strcmp(e, "env-value") == 0;
+        }
+    }
+    jfree(reqs);
+    size_t env_spans = de.unique_accepted;
+    if (t)
+        IGNORE_STATUS(hh_tracer_close(t, 2000));
+    if (te)
+        IGNORE_STATUS(hh_tracer_close(te, 2000));
+    figure("framing-headers",
+           "names=%d config_refused_naming=%d env_refused_naming=%d accepted_spans_sent=%zu "
+           "custom_header: flush=%s spans=%zu/%d trace_requests=%zu answered_2xx=%zu with_header=%zu "
+           "env_header: flush=%s spans=%zu/%d requests=%zu answered_2xx=%zu with_header=%zu",
+           N_FRAMING, cfg_refused, env_refused, bad.attempted_spans, status_str(f), d.unique_accepted, n,
+           trace_reqs, trace_ok, with_custom, status_str(fe), env_spans, n, env_reqs, env_ok, with_env);
+    CHECK_EQ(cfg_refused, N_FRAMING);
+    CHECK_EQ(env_refused, N_FRAMING);
+    CHECK_OK(f);
+    CHECK_OK(fe);
+    CHECK_EQ(d.unique_accepted, n);
+    CHECK(trace_reqs > 0);
+    CHECK_EQ(trace_ok, trace_reqs);
+    CHECK_EQ(with_custom, trace_reqs);
+    CHECK_EQ(env_spans, n);
+    CHECK(env_reqs > 0);
+    CHECK_EQ(env_ok, env_reqs);
+    CHECK_EQ(with_env, env_reqs);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Hostile baggage: what an upstream service puts in `baggage` is not trusted. A session_id that
+ * is not a UUID (a path, 10 KB, control characters) falls back to the tracer's default session;
+ * a project or source with CR/LF or of 1 KB falls back to the tracer's own. A valid id in capitals
+ * is taken, lower-cased. A baggage header over 8 KiB (a 10 KB value) is refused whole. */
+
+static int is_uuid_lower(const char *s) {
+    if (!s || strlen(s) != 36)
+        return 0;
+    for (int i = 0; i < 36; i++) {
+        int dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? s[i] != '-' : !((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return 0;
+    }
+    return 1;
+}
+
+static void hostile_baggage(void) {
+    if (!selected("hostile-baggage"))
+        return;
+    TEST_BEGIN("hostile-baggage: bad session_id/project/source in extracted baggage fall back to the tracer's own");
+    rcv_reset(&R);
+    hh_tracer t = rel_tracer(NULL, ",\"source\":\"rel-source\",\"schedule_delay_ms\":50");
+    if (!t)
+        return;
+    char def[HH_SESSION_ID_BUF_LEN] = "";
+    CHECK_OK(hh_tracer_session_id(t, def, sizeof def, NULL));
+    CHECK_MSG(is_uuid_lower(def), "the default session is not a UUID: %s", def);
+    const char *trace_id = "0af7651916cd43dd8448eb211c80319c";
+    const char *tp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    static char huge_sid[10300], big_sid[8200], big_project[1100], big_source[1100];
+    snprintf(huge_sid, sizeof huge_sid, "session_id=%0*d", 10240, 0);
+    snprintf(big_sid, sizeof big_sid, "session_id=%0*d", 8000, 0);
+    memcpy(big_project, "project=", 8);
+    memset(big_project + 8, 'p', 1024);
+    big_project[8 + 1024] = 0;
+    memcpy(big_source, "source=", 7);
+    memset(big_source + 7, 's', 1024);
+    big_source[7 + 1024] = 0;
+    static const char *const upper = "3F2504E0-4F89-41D3-9A0C-0305E82C3301";
+    const struct {
+        const char *name, *baggage;
+    } cases[] = {
+        {"hb-not-uuid", "session_id=not-a-uuid"},
+        {"hb-dotdot", "session_id=../../x"},
+        {"hb-dotdot-encoded", "honeyhive_session_id=..%2F..%2Fx"},
+        {"hb-8kb", big_sid},
+        {"hb-control-lf", "session_id=3f2504e0-4f89-41d3-9a0c-0305e82c3301%0Aforged"},
+        {"hb-control-esc", "session_id=%1B%5B2J3f2504e0-4f89-41d3-9a0c-0305e82c3301"},
+        {"hb-control-nul", "session_id=3f2504e0-4f89-41d3-9a0c-0305e82c%003301"},
+        {"hb-project-crlf", "project=evil%0D%0AX-Injected: 1"},
+        {"hb-source-crlf", "source=evil%0D%0AX-Injected: 1"},
+        {"hb-project-1kb", big_project},
+        {"hb-source-1kb", big_source},
+    };
+    const int n = (int)(sizeof cases / sizeof cases[0]);
+    int extracted = 0;
+    for (int i = 0; i < n; i++) {
+        hh_span remote = 0;
+        hh_error err;
+        memset(&err, 0, sizeof err);
+        hh_status st = hh_tracer_extract(t, tp, cases[i].baggage, &remote, &err);
+        CHECK_MSG(st == HH_OK, "%s: extract %s %s", cases[i].name, status_str(st), err.message);
+        if (st != HH_OK)
+            continue;
+        extracted++;
+        hh_span s = 0;
+        CHECK_OK(hh_span_start(t, cases[i].name, HH_EVENT_TOOL, remote, NULL, NULL, &s, NULL));
+        if (s)
+            CHECK_OK(hh_span_end(s));
+        CHECK_OK(hh_span_end(remote));
+    }
+    /* A 10 KB value makes the header longer than the 8 KiB extract takes at all: refused whole. */
+    hh_span huge = 0;
+    hh_status huge_st = hh_tracer_extract(t, tp, huge_sid, &huge, NULL);
+    CHECK_STATUS(huge_st, HH_ERR_LIMIT_EXCEEDED);
+    if (huge_st == HH_OK) {
+        hh_span s = 0;
+        CHECK_OK(hh_span_start(t, "hb-10kb", HH_EVENT_TOOL, huge, NULL, NULL, &s, NULL));
+        if (s)
+            CHECK_OK(hh_span_end(s));
+        CHECK_OK(hh_span_end(huge));
+    }
+    /* A valid id in capitals. */
+    char bag[128];
+    snprintf(bag, sizeof bag, "session_id=%s", upper);
+    hh_span remote = 0, s = 0;
+    CHECK_OK(hh_tracer_extract(t, tp, bag, &remote, NULL));
+    if (remote) {
+        CHECK_OK(hh_span_start(t, "hb-valid-upper", HH_EVENT_TOOL, remote, NULL, NULL, &s, NULL));
+        if (s)
+            CHECK_OK(hh_span_end(s));
+        CHECK_OK(hh_span_end(remote));
+    }
+    hh_status f = hh_tracer_flush(t, 10000);
+    CHECK_OK(f);
+    jval *spans = rcv_wait_spans(&R, n + 1, 10000);
+    int arrived = 0, default_session = 0, own_project = 0, own_source = 0, under_parent = 0;
+    for (int i = 0; i < n; i++) {
+        const jval *sp = span_by_name(spans, cases[i].name);
+        CHECK_MSG(sp != NULL, "%s not received", cases[i].name);
+        if (!sp)
+            continue;
+        arrived++;
+        const char *sid = span_attr_str(sp, "honeyhive.session_id");
+        const char *project = span_attr_str(sp, "honeyhive.project");
+        const char *source = span_attr_str(sp, "honeyhive.source");
+        const char *tid = jgets(sp, "trace_id");
+        int d = sid && strcmp(sid, def) == 0, p = project && strcmp(project, "rel") == 0,
+            o = source && strcmp(source, "rel-source") == 0, u = tid && strcmp(tid, trace_id) == 0;
+        default_session += d;
+        own_project += p;
+        own_source += o;
+        under_parent += u;
+        CHECK_MSG(d, "%s: session %.60s on the wire, expected the default %s", cases[i].name, sid ? sid : "(none)",
+                  def);
+        CHECK_MSG(p, "%s: project %.60s", cases[i].name, project ? project : "(none)");
+        CHECK_MSG(o, "%s: source %.60s", cases[i].name, source ? source : "(none)");
+        CHECK_MSG(u, "%s: trace %s, not the extracted parent's", cases[i].name, tid ? tid : "(none)");
+    }
+    const jval *v = span_by_name(spans, "hb-valid-upper");
+    const char *vsid = v ? span_attr_str(v, "honeyhive.session_id") : NULL;
+    CHECK_MSG(v != NULL, "hb-valid-upper not received");
+    CHECK_STR_EQ(vsid ? vsid : "(none)", "3f2504e0-4f89-41d3-9a0c-0305e82c3301");
+    char valid_sid[64];
+    snprintf(valid_sid, sizeof valid_sid, "%.40s", vsid ? vsid : "(none)");
+    jfree(spans);
+    hh_stats st;
+    memset(&st, 0, sizeof st);
+    CHECK_OK(hh_tracer_stats(t, &st));
+    figure("hostile-baggage",
+           "cases=%d extracted=%d arrived=%d default_session=%d own_project=%d own_source=%d under_parent=%d "
+           "baggage_10kb=%s valid_upper_case_session=%s flush=%s",
+           n, extracted, arrived, default_session, own_project, own_source, under_parent,
+           status_str(huge_st), valid_sid, status_str(f));
+    IGNORE_STATUS(hh_tracer_close(t, 2000));
+}
+
 void group_security(void) {
     header_injection();
     plain_http_warning();
     key_echo_forms();
     proxies();
+    framing_headers();
+    hostile_baggage();
 }
 
 /* ---------------------------------------------------------------------------------------- */
