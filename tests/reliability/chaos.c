@@ -612,22 +612,6 @@ static void *drive(void *p) {
 
 /* ---- RSS ---- */
 
-static long status_kb(const char *field) {
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f)
-        return -1;
-    char line[256];
-    long kb = -1;
-    size_t fl = strlen(field);
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, field, fl) == 0 && line[fl] == ':') {
-            kb = strtol(line + fl + 1, NULL, 10);
-            break;
-        }
-    fclose(f);
-    return kb;
-}
-
 static atomic_long rss_max_kb;
 static atomic_int rss_stop;
 
@@ -838,13 +822,7 @@ void group_chaos(void) {
     long rss0 = status_kb("VmRSS");
     atomic_store(&rss_max_kb, rss0);
     int hwm_reset = 0;
-    {
-        int fd = open("/proc/self/clear_refs", O_WRONLY);
-        if (fd >= 0) {
-            hwm_reset = write(fd, "5", 1) == 1;
-            close(fd);
-        }
-    }
+    hwm_reset = reset_peak_rss();
     atomic_int drivers_done = 0;
     driver drv[2];
     memset(drv, 0, sizeof drv);
@@ -996,11 +974,8 @@ void group_chaos(void) {
             for (int i = 0; i < 2; i++)
                 rcv_reset(rcvs[i]);
             malloc_trim(0);
-            int fd = open("/proc/self/clear_refs", O_WRONLY);
-            if (fd < 0 || write(fd, "5", 1) != 1)
+            if (!reset_peak_rss())
                 hwm_reset = 0;
-            if (fd >= 0)
-                close(fd);
         }
     }
     size_t outlen = 0;

@@ -112,29 +112,6 @@ static void line_with(const char *text, const char *needle, char *out, size_t ca
 
 /* ---- peak RSS ---- */
 
-static long vm_hwm_kb(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f)
-        return -1;
-    char line[256];
-    long kb = -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
-            break;
-    fclose(f);
-    return kb;
-}
-
-/* Resets the peak to the current RSS (Linux: "5" to clear_refs). 1 when it worked. */
-static int reset_hwm(void) {
-    int fd = open("/proc/self/clear_refs", O_WRONLY);
-    if (fd < 0)
-        return 0;
-    int ok = write(fd, "5", 1) == 1;
-    close(fd);
-    return ok;
-}
-
 /* ---------------------------------------------------------------------------------------- */
 /* Retry-After of every odd kind, on the export path. */
 
@@ -278,8 +255,8 @@ static void huge_body_row(const char *row, int status, int chunked, long long by
              "{\"mode\":\"status\",\"status\":%d,\"body\":\"{\\\"pad\\\":0}\",\"body_bytes\":%s,\"chunked\":%s,"
              "\"times\":1,\"path_prefix\":\"%s\"}",
              status, sizebuf, chunked ? "true" : "false", path_prefix);
-    int hwm_reset = reset_hwm();
-    long hwm0 = vm_hwm_kb();
+    int hwm_reset = reset_peak_rss();
+    long hwm0 = status_kb("VmHWM");
     if (on_session)
         rcv_fault(&R, fault);
     hh_tracer t = rel_tracer(NULL, ",\"schedule_delay_ms\":600000,\"export_timeout_ms\":3000,\"api_timeout_ms\":3000");
@@ -293,7 +270,7 @@ static void huge_body_row(const char *row, int status, int chunked, long long by
     double t0 = now_ms();
     hh_status fst = hh_tracer_flush(t, 10000);
     double flush_ms = now_ms() - t0;
-    long hwm1 = vm_hwm_kb();
+    long hwm1 = status_kb("VmHWM");
     hh_stats s = stats_of(t);
     delivery d = count_delivery(&R, prefix);
     figure(row, "answer=%d %s body=%s flush=%s flush_ms=%.0f vm_hwm_growth_kb=%ld (hwm reset %s) exported=%llu "

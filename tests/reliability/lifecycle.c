@@ -494,19 +494,6 @@ static void close_races(void) {
 
 /* ---- closed tracers free their memory ---- */
 
-static long vm_rss_kb(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f)
-        return -1;
-    char line[256];
-    long kb = -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-            break;
-    fclose(f);
-    return kb;
-}
-
 /* 15,000 tracers created, used (a few hundred spans each, written by the file exporter) and closed: a closed tracer
  * keeps only its counters, so the process does not grow with the tracers it has closed. */
 static void closed_tracers_free_memory(void) {
@@ -529,7 +516,7 @@ static void closed_tracers_free_memory(void) {
         if (hh_tracer_new(cfg, &t, NULL) == HH_OK)
             IGNORE_STATUS(hh_tracer_close(t, 5000));
     }
-    long before = vm_rss_kb();
+    long before = status_kb("VmRSS");
     hh_tracer last = 0;
     for (int i = 0; i < n; i++) {
         hh_tracer t = 0;
@@ -546,7 +533,7 @@ static void closed_tracers_free_memory(void) {
         closed_ok += hh_tracer_close(t, 5000) == HH_OK;
         last = t;
     }
-    long growth_kb = vm_rss_kb() - before;
+    long growth_kb = status_kb("VmRSS") - before;
     hh_stats st;
     memset(&st, 0, sizeof st);
     hh_status stats_st = hh_tracer_stats(last, &st);

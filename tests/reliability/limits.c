@@ -290,31 +290,6 @@ static void header_limits(hh_tracer t) {
 
 /* ---- memory a span holds: the queue's byte bound and overwritten keys ---- */
 
-static long status_kb(const char *field) {
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f)
-        return -1;
-    char line[256], fmt[64];
-    snprintf(fmt, sizeof fmt, "%s: %%ld kB", field);
-    long kb = -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, fmt, &kb) == 1)
-            break;
-    fclose(f);
-    return kb;
-}
-
-static long vm_hwm_kb(void) { return status_kb("VmHWM"); }
-
-/* Resets the peak to the current RSS (Linux: "5" to clear_refs). 1 when it worked. */
-static int reset_hwm(void) {
-    int fd = open("/proc/self/clear_refs", O_WRONLY);
-    if (fd < 0)
-        return 0;
-    int ok = write(fd, "5", 1) == 1;
-    close(fd);
-    return ok;
-}
 
 static hh_stats stats_now(hh_tracer t) {
     hh_stats s;
@@ -353,8 +328,8 @@ static void array_bytes_row(void) {
     }
     p += sprintf(p, "]}");
     int spans = quick ? 300 : 1000;
-    int reset = reset_hwm();
-    long before = vm_hwm_kb();
+    int reset = reset_peak_rss();
+    long before = status_kb("VmHWM");
     int ended = 0;
     for (int i = 0; i < spans; i++) {
         char name[48];
@@ -365,7 +340,7 @@ static void array_bytes_row(void) {
         IGNORE_STATUS(hh_span_end(s));
         ended++;
     }
-    long growth_kb = vm_hwm_kb() - before;
+    long growth_kb = status_kb("VmHWM") - before;
     hh_stats st = stats_now(t);
     figure("limit-array-bytes",
            "spans=%d span_array_bytes=%d max_queue_bytes=1048576 vmhwm_growth_mib=%.1f dropped=%llu queue_len=%llu "
@@ -400,8 +375,8 @@ static void overwrite_row(void) {
     value[len] = 0;
     hh_span s = 0;
     CHECK_OK(hh_span_start(t, "overwrite", HH_EVENT_TOOL, 0, NULL, NULL, &s, &E));
-    int reset = reset_hwm();
-    long before = vm_hwm_kb();
+    int reset = reset_peak_rss();
+    long before = status_kb("VmHWM");
     int sets = 1024, ok = 0;
     for (int i = 0; i < sets; i++) {
         char mark[16];
@@ -409,7 +384,7 @@ static void overwrite_row(void) {
         memcpy(value, mark, (size_t)n);
         ok += hh_span_set_str(s, HH_NS_METADATA, "big", value) == HH_OK;
     }
-    long growth_kb = vm_hwm_kb() - before;
+    long growth_kb = status_kb("VmHWM") - before;
     CHECK_OK(hh_span_end(s));
     hh_status fst = hh_tracer_flush(t, 20000);
     hh_stats st = stats_now(t);
@@ -457,7 +432,7 @@ static void rest_bytes_row(void) {
     rcv_fault(&R, "{\"mode\":\"hang\",\"path_prefix\":\"/events\"}");
     malloc_trim(0);
     long rss0 = status_kb("VmRSS");
-    int peak_reset = reset_hwm();
+    int peak_reset = reset_peak_rss();
     long hwm0 = status_kb("VmHWM");
     int ok = 0;
     for (int i = 0; i < calls; i++)

@@ -83,6 +83,12 @@ void rcv_pause(const receiver *r, int ms);
  * HH_REL_SKIP=<substring>: skip the rows whose name contains it. */
 int selected(const char *row);
 
+/* Memory of this process, for the rows that bound it: a "Vm...:" field of /proc/self/status in
+ * kB (-1 when unreadable), and a reset of the peak (VmHWM) to the current RSS (writing "5" to
+ * /proc/self/clear_refs; 1 when it worked). */
+long status_kb(const char *field);
+int reset_peak_rss(void);
+
 /* ---- figures ---- */
 void figure(const char *row, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *status_str(hh_status s);
