@@ -11,7 +11,6 @@
 //! | `rest.rs` | HoneyHive session calls |
 //! | `transport/` | HTTP delivery with retries; what is taken from a server's answer; the HTTP client |
 //! | `fork_component.rs` | how a pipeline takes part in the fork protocol |
-//! | `size.rs` | what a queued span weighs |
 //!
 //! The encoders know nothing of the pipeline; the sinks know nothing of the queue.
 
@@ -24,7 +23,6 @@ mod pipeline;
 mod queue;
 pub mod rest;
 mod sink;
-mod size;
 pub mod transport;
 mod worker;
 
@@ -37,4 +35,3 @@ pub(crate) use batch_policy::AfterEnqueue;
 pub use encode::{json, protobuf, Encoding};
 pub use pipeline::{FlushError, Pipeline};
 pub use sink::Sink;
-pub(crate) use size::estimate_size;

@@ -107,7 +107,8 @@ impl Pipeline {
     /// the span was refused because the pipeline is shut down (true also when the queue was
     /// full: that drop is counted and reported by the next flush).
     pub fn push(&self, span: SpanData) -> bool {
-        let size = super::estimate_size(&span.name, &span.attributes, &span.events);
+        let size =
+            crate::span_size::span_bytes(&span.name, &span.attributes, &span.events, &span.links);
         let (accepted, then) = self.enqueue(size, || span);
         self.after_enqueue(then);
         accepted

@@ -330,13 +330,6 @@ impl Rest {
         inflight.calls.clone()
     }
 
-    /// Waits for every call submitted before this one was made.
-    pub async fn wait_submitted(&self) {
-        for c in self.unfinished() {
-            c.wait().await;
-        }
-    }
-
     /// Sessions whose start is still pending, each with the instant its spans stop waiting
     /// for it. Empty (and cheap) when no start is pending.
     pub fn pending_starts(&self) -> HashMap<String, Instant> {
