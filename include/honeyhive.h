@@ -503,8 +503,9 @@ HH_NODISCARD hh_status hh_span_release(hh_span span);
 /*
  `hh_span_release` for each of `count` handles (0 entries are skipped): one call for a
  binding that releases spans in batches. Every valid handle is released; returns the first
- failure (`HH_ERR_INVALID_HANDLE` for a stale or forged handle), `HH_OK` when none failed.
- Thread-safe.
+ failure (`HH_ERR_INVALID_HANDLE` for a stale or forged handle), `HH_OK` when none failed;
+ `HH_ERR_NULL_ARGUMENT` for a NULL `spans` with a non-zero `count`, `HH_ERR_INVALID_ARGUMENT`
+ for a `count` no memory could hold (nothing released). Thread-safe.
 
  # Safety
  `spans` points to `count` readable handles (or is NULL when `count` is 0).

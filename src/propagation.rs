@@ -85,7 +85,11 @@ pub fn extract(traceparent: &str, baggage: Option<&str>) -> Result<Extracted> {
         .find_map(|k| bag.get(*k).map(|v| (*k, v.as_str())))
         .filter(|(_, v)| !v.trim().is_empty())
         .and_then(|(k, v)| {
-            match crate::config::canonical_session_id(v).filter(|_| v.len() <= 64) {
+            // Bounded before it is parsed: no UUID form is longer than 64 bytes.
+            match Some(v)
+                .filter(|v| v.len() <= 64)
+                .and_then(crate::config::canonical_session_id)
+            {
                 Some(s) => Some(Arc::<str>::from(s)),
                 None => {
                     rejected.push(format!("{k} is not a UUID"));

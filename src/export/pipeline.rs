@@ -290,8 +290,6 @@ impl Pipeline {
 
     // ---- fork --------------------------------------------------------------------------
 
-    /// The `worker` lock, for the fork hooks (see `crate::fork`): held while the runtime is
-    /// fetched, so it comes before the runtime's lock.
     /// Whether this pipeline has nothing of this process left to deliver at exit: it was
     /// closed (and delivered what it had then), or its worker never started in this process (a
     /// forked child that never traced: what the parent queued is the parent's to send).
@@ -300,6 +298,8 @@ impl Pipeline {
             || self.worker_generation.load(Ordering::Acquire) != crate::runtime::generation()
     }
 
+    /// The `worker` lock, for the fork hooks (see `crate::fork`): held while the runtime is
+    /// fetched, so it comes before the runtime's lock.
     pub(crate) fn visit_worker_lock(&self, v: &mut impl LockVisitor) -> bool {
         v.visit(&self.worker)
     }

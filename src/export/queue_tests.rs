@@ -124,8 +124,11 @@ fn recycled_buffers_are_reused_and_bounded() {
     push(&q, 0, 10);
     let taken = q.take_all();
     assert_eq!(taken.len(), 1);
-    // The stripe got a spare buffer in exchange; the taken one (which had room) is returned.
-    assert!(taken.capacity() >= 1);
+    // The stripe got a spare buffer in exchange: the pool is one buffer short, and the stripe
+    // now holds one of the recycled buffers (room for 128 spans) ready for the next push.
+    assert_eq!(q.spare.lock().len(), SPARE_BUFFERS - 1);
+    push(&q, 0, 10);
+    assert!(q.take_all().capacity() >= 128);
 }
 
 /// Many threads push spans of varied sizes while one takes them and another watches: the

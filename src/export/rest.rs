@@ -392,6 +392,8 @@ impl Rest {
             });
         if let Some(got) = echoed {
             if got != sent {
+                // The server's text, bounded (the log escapes and redacts it as any line).
+                let got = transport::body::printable(got.as_bytes(), 64);
                 self.log.warn(format!(
                     "server answered session id {got} for session {sent}; spans keep {sent}"
                 ));

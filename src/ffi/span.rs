@@ -283,8 +283,9 @@ pub extern "C" fn hh_span_release(span: hh_span) -> hh_status {
 
 /// `hh_span_release` for each of `count` handles (0 entries are skipped): one call for a
 /// binding that releases spans in batches. Every valid handle is released; returns the first
-/// failure (`HH_ERR_INVALID_HANDLE` for a stale or forged handle), `HH_OK` when none failed.
-/// Thread-safe.
+/// failure (`HH_ERR_INVALID_HANDLE` for a stale or forged handle), `HH_OK` when none failed;
+/// `HH_ERR_NULL_ARGUMENT` for a NULL `spans` with a non-zero `count`, `HH_ERR_INVALID_ARGUMENT`
+/// for a `count` no memory could hold (nothing released). Thread-safe.
 ///
 /// # Safety
 /// `spans` points to `count` readable handles (or is NULL when `count` is 0).
@@ -297,7 +298,11 @@ pub unsafe extern "C" fn hh_span_release_many(spans: *const hh_span, count: usiz
     if spans.is_null() {
         return hh_status::HH_ERR_NULL_ARGUMENT;
     }
-    // SAFETY: non-NULL, and `count` readable handles per the contract.
+    // A count no memory can hold would make the slice itself undefined.
+    if count > isize::MAX as usize / std::mem::size_of::<hh_span>() {
+        return hh_status::HH_ERR_INVALID_ARGUMENT;
+    }
+    // SAFETY: non-NULL, `count` handles fit in memory, and are readable per the contract.
     let spans = unsafe { std::slice::from_raw_parts(spans, count) };
     guard(std::ptr::null_mut(), || spans::release(spans))
 }

@@ -108,7 +108,11 @@ unsafe fn attr_list<'a>(attrs: *const hh_attr, count: usize) -> Result<&'a [hh_a
     if attrs.is_null() {
         return Err(super::strings::null_argument("attrs"));
     }
-    // SAFETY: non-NULL, and `count` readable elements per the contract.
+    // Before the slice is made: a count past the limit is refused anyway, and one past
+    // `isize::MAX` bytes would make the slice itself undefined.
+    crate::registry::spans::check_batch(count)?;
+    // SAFETY: non-NULL, at most the batch limit, and `count` readable elements per the
+    // contract.
     Ok(unsafe { std::slice::from_raw_parts(attrs, count) })
 }
 

@@ -240,7 +240,7 @@ pub fn set_many<'a>(
 }
 
 /// A batch larger than a span can hold is refused before anything is read.
-fn check_batch(count: usize) -> Result<()> {
+pub(crate) fn check_batch(count: usize) -> Result<()> {
     if count > crate::limits::MAX_ATTRIBUTES_PER_SPAN as usize {
         return Err(Error::limit(format!(
             "a span holds at most {} attributes set by the caller",
