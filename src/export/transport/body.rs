@@ -27,20 +27,7 @@ pub async fn read_prefix(resp: &mut reqwest::Response, limit: usize) -> Bytes {
 /// control characters (newlines, escape sequences) shown escaped so that nothing a server
 /// sends can forge a log line or drive a terminal.
 pub fn printable(raw: &[u8], max: usize) -> String {
-    let cut = &raw[..raw.len().min(max)];
-    let text = String::from_utf8_lossy(cut);
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}') {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    if raw.len() > max {
-        out.push('…');
-    }
-    out
+    crate::redact::escape(&crate::redact::snippet(raw, max))
 }
 
 #[cfg(test)]
@@ -52,12 +39,18 @@ mod tests {
         assert_eq!(printable(b"plain text", 100), "plain text");
         assert_eq!(
             printable(b"a\nb\r\x1b[2Jc\x07", 100),
-            "a\\nb\\r\\u{1b}[2Jc\\u{7}"
+            "a\\nb\\r\\x1b[2Jc\\x07"
         );
-        assert_eq!(printable(b"abcdef", 3), "abc…");
+        assert_eq!(
+            printable(b"abcdef", 3),
+            format!("abc{}", crate::redact::CUT)
+        );
         assert_eq!(printable(b"\xff\xfeok", 100), "\u{fffd}\u{fffd}ok");
         assert_eq!(printable("x\u{202e}y".as_bytes(), 100), "x\\u{202e}y");
         // A cut inside a multi-byte character does not panic.
-        assert_eq!(printable("éé".as_bytes(), 3), "é\u{fffd}…");
+        assert_eq!(
+            printable("éé".as_bytes(), 3),
+            format!("é\u{fffd}{}", crate::redact::CUT)
+        );
     }
 }
