@@ -16,7 +16,7 @@ use crate::event_type;
 use crate::export::AfterEnqueue;
 use crate::limits;
 use crate::tracer::TracerInner;
-use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status, TraceFlags};
+use opentelemetry::trace::{Event, Link, SpanContext, SpanId, SpanKind, Status, TraceFlags};
 use opentelemetry::{InstrumentationScope, Key, KeyValue, StringValue, Value};
 use opentelemetry_sdk::trace::{IdGenerator as _, SpanData, SpanEvents, SpanLinks};
 use std::borrow::Cow;
@@ -37,18 +37,48 @@ const EVENT_TYPE_KEY: Key = Key::from_static_str("honeyhive_event_type");
 /// Room for attributes set after start, so the usual few setters never reallocate.
 const SPARE_ATTRIBUTES: usize = 8;
 
+/// What `start_with` may set besides `start`'s arguments (the OpenTelemetry span model);
+/// `Default` is `start`'s behaviour.
+#[derive(Debug, Clone)]
+pub struct StartOptions {
+    pub kind: SpanKind,
+    /// `None`: now.
+    pub start_time: Option<SystemTime>,
+    /// Links to other spans (past `limits::MAX_LINKS_PER_SPAN` dropped and counted; each
+    /// link's attributes bounded by `limits::MAX_ATTRIBUTES_PER_LINK`).
+    pub links: Vec<Link>,
+    /// Typed initial attributes, after the JSON ones (a key in both keeps this value).
+    pub attributes: Vec<KeyValue>,
+    /// A remote parent given by ids, used when the span has no parent id.
+    pub parent_context: Option<SpanContext>,
+}
+
+impl Default for StartOptions {
+    fn default() -> Self {
+        StartOptions {
+            kind: SpanKind::Internal,
+            start_time: None,
+            links: Vec::new(),
+            attributes: Vec::new(),
+            parent_context: None,
+        }
+    }
+}
+
 /// What a recorded span has collected so far (absent for a span excluded by a name filter).
 #[derive(Debug)]
 pub(crate) struct Recording {
     parent_span_id: SpanId,
     parent_span_is_remote: bool,
     name: Cow<'static, str>,
+    kind: SpanKind,
     start_time: SystemTime,
     attributes: Vec<KeyValue>,
     /// Attributes this span may hold (the per-span limit minus the tracer's stamped ones).
     attribute_limit: u32,
     dropped_attributes_count: u32,
     events: SpanEvents,
+    links: SpanLinks,
     status: Status,
 }
 
@@ -180,24 +210,38 @@ impl Recording {
 
     /// An `exception` event, error status, and `honeyhive_error` / `honeyhive_error_type` on
     /// the span itself (the reference SDK's decorator makes a separate `<name>_error` span in
-    /// another trace instead; we keep the error on the span that failed).
-    pub(crate) fn record_error(&mut self, error_type: Option<&str>, message: &str) {
+    /// another trace instead; we keep the error on the span that failed). The event's
+    /// attributes are OpenTelemetry's `record_exception`'s: `exception.type`,
+    /// `exception.message`, `exception.stacktrace` (when given) and `exception.escaped` as the
+    /// text "True" or "False" (the reference sends `str(escaped)`).
+    pub(crate) fn record_error(
+        &mut self,
+        error_type: Option<&str>,
+        message: &str,
+        stacktrace: Option<&str>,
+        escaped: bool,
+        time: Option<SystemTime>,
+    ) {
         let message = limits::truncate_utf8(message, limits::MAX_ATTRIBUTE_VALUE_BYTES);
         let error_type = error_type.filter(|t| !t.is_empty()).unwrap_or("Error");
         let error_type = limits::truncate_utf8(error_type, limits::MAX_KEY_BYTES);
-        if self.events.len() < limits::MAX_EVENTS_PER_SPAN as usize {
-            self.events.events.push(opentelemetry::trace::Event::new(
-                "exception",
-                crate::clock::now(),
-                vec![
-                    KeyValue::new("exception.type", error_type.to_string()),
-                    KeyValue::new("exception.message", message.to_string()),
-                ],
-                0,
-            ));
-        } else {
-            self.events.dropped_count += 1;
+        let mut attributes = Vec::with_capacity(4);
+        attributes.push(KeyValue::new("exception.type", error_type.to_string()));
+        attributes.push(KeyValue::new("exception.message", message.to_string()));
+        if let Some(trace) = stacktrace {
+            let trace = limits::truncate_utf8(trace, limits::MAX_ATTRIBUTE_VALUE_BYTES);
+            attributes.push(KeyValue::new("exception.stacktrace", trace.to_string()));
         }
+        attributes.push(KeyValue::new(
+            "exception.escaped",
+            if escaped { "True" } else { "False" },
+        ));
+        self.push_event(Event::new(
+            "exception",
+            time.unwrap_or_else(crate::clock::now),
+            attributes,
+            0,
+        ));
         let status = Status::error(format!("{error_type}: {message}"));
         // As the SDK: Ok > Error > Unset.
         if status > self.status {
@@ -216,25 +260,69 @@ impl Recording {
         ));
     }
 
+    /// Adds an event (its attributes already bounded by `bounded_attributes`); past
+    /// `limits::MAX_EVENTS_PER_SPAN` it is dropped and counted, as the SDK does.
+    pub(crate) fn push_event(&mut self, event: Event) {
+        if self.events.len() < limits::MAX_EVENTS_PER_SPAN as usize {
+            self.events.events.push(event);
+        } else {
+            self.events.dropped_count += 1;
+        }
+    }
+
+    /// Adds a link; past `limits::MAX_LINKS_PER_SPAN` it is dropped and counted.
+    pub(crate) fn push_link(&mut self, link: Link) {
+        if self.links.len() < limits::MAX_LINKS_PER_SPAN as usize {
+            self.links.links.push(link);
+        } else {
+            self.links.dropped_count += 1;
+        }
+    }
+
+    /// Sets the status as OpenTelemetry does: Ok is final, Error replaces Unset or an
+    /// earlier Error, Unset changes nothing. The description is kept for Error only.
+    pub(crate) fn set_status(&mut self, status: Status) {
+        match (&self.status, &status) {
+            (Status::Ok, _) | (_, Status::Unset) => {}
+            _ => self.status = status,
+        }
+    }
+
+    /// Renames the span (truncated past `limits::MAX_SPAN_NAME_BYTES`).
+    pub(crate) fn set_name(&mut self, name: &str) {
+        let name = limits::truncate_utf8(name, limits::MAX_SPAN_NAME_BYTES);
+        self.name = Cow::Owned(name.to_string());
+    }
+
     /// What the span will weigh in the export queue: every byte it holds.
     pub(crate) fn estimated_size(&self) -> usize {
-        crate::span_size::span_bytes(&self.name, &self.attributes, &self.events, &[])
+        let status = match &self.status {
+            Status::Error { description } => description.len(),
+            _ => 0,
+        };
+        crate::span_size::span_bytes(&self.name, &self.attributes, &self.events, &self.links)
+            + status
     }
 
     /// The finished span, as the SDK would hand it to a span processor.
-    pub(crate) fn into_span_data(self, context: SpanContext) -> SpanData {
+    /// `end_time` `None`: now.
+    pub(crate) fn into_span_data(
+        self,
+        context: SpanContext,
+        end_time: Option<SystemTime>,
+    ) -> SpanData {
         SpanData {
             span_context: context,
             parent_span_id: self.parent_span_id,
             parent_span_is_remote: self.parent_span_is_remote,
-            span_kind: SpanKind::Internal,
+            span_kind: self.kind,
             name: self.name,
             start_time: self.start_time,
-            end_time: crate::clock::now(),
+            end_time: end_time.unwrap_or_else(crate::clock::now),
             attributes: self.attributes,
             dropped_attributes_count: self.dropped_attributes_count,
             events: self.events,
-            links: SpanLinks::default(),
+            links: self.links,
             status: self.status,
             // The pipeline writes its tracer's scope (`honeyhive.<id>`): not cloned per span.
             instrumentation_scope: InstrumentationScope::default(),
@@ -266,7 +354,9 @@ pub(crate) fn check_start(name: &str, event_type: Option<&str>) -> Result<()> {
 
 /// Starts a span on `tracer` (arguments already passed `check_start`): its context (ids,
 /// flags, trace state as the SDK's sampler would set them) and, unless a name filter
-/// excludes it, its recording with the stamped attributes.
+/// excludes it, its recording with the stamped attributes. `options` `None` (the hot path):
+/// the defaults, at no cost.
+#[inline(always)]
 pub(crate) fn begin(
     tracer: &TracerInner,
     name: &str,
@@ -274,7 +364,11 @@ pub(crate) fn begin(
     parent: Option<&SpanRef>,
     session: Option<Arc<str>>,
     mut attributes: Vec<KeyValue>,
+    options: Option<&StartOptions>,
 ) -> Started {
+    if let Some(o) = options.filter(|o| !o.attributes.is_empty()) {
+        typed_initial_attributes(&mut attributes, &o.attributes);
+    }
     let name = limits::truncate_utf8(name, limits::MAX_SPAN_NAME_BYTES);
     let event_type: &'static str = match event_type {
         Some("model") => "model",
@@ -376,21 +470,76 @@ pub(crate) fn begin(
         Some(s) => Cow::Borrowed(s),
         None => Cow::Owned(name.to_string()),
     };
-    let recording = Recording {
+    let mut recording = Recording {
         parent_span_id: parent_cx.map(|p| p.span_id()).unwrap_or(SpanId::INVALID),
         parent_span_is_remote: parent_cx.is_some_and(|p| p.is_remote()),
         name,
+        kind: SpanKind::Internal,
         start_time: crate::clock::now(),
         attributes: attrs,
         attribute_limit: attribute_limit as u32,
         dropped_attributes_count: dropped,
         events: SpanEvents::default(),
+        links: SpanLinks::default(),
         status: Status::Unset,
     };
+    if let Some(o) = options {
+        apply_options(&mut recording, o);
+    }
     Started {
         reference,
         recording: Some(recording),
     }
+}
+
+/// The typed initial attributes join the JSON ones; a key in both keeps the typed value.
+#[cold]
+fn typed_initial_attributes(attributes: &mut Vec<KeyValue>, typed: &[KeyValue]) {
+    for kv in typed {
+        match attributes.iter_mut().find(|held| held.key == kv.key) {
+            Some(held) => held.value = kv.value.clone(),
+            None => attributes.push(kv.clone()),
+        }
+    }
+}
+
+/// Kind, start time and links of `start_with`.
+#[cold]
+fn apply_options(recording: &mut Recording, o: &StartOptions) {
+    recording.kind = o.kind.clone();
+    if let Some(t) = o.start_time {
+        recording.start_time = t;
+    }
+    for link in &o.links {
+        recording.push_link(link.clone());
+    }
+}
+
+/// A remote parent given by ids (`StartOptions::parent_context`): what `begin` needs of it.
+/// It has no session of its own (the span takes its tracer's).
+pub(crate) fn remote_parent(context: &SpanContext) -> SpanRef {
+    SpanRef {
+        context: context.clone(),
+        session: None,
+        remote_baggage: Vec::new(),
+    }
+}
+
+/// Attributes of an event or link as the span keeps them: past `max` dropped (the count
+/// returned), one value per key (the last), strings and keys bounded as a span's are.
+pub(crate) fn bounded_attributes(attributes: Vec<KeyValue>, max: u32) -> (Vec<KeyValue>, u32) {
+    let mut out: Vec<KeyValue> = Vec::with_capacity(attributes.len().min(max as usize));
+    let mut dropped = 0u32;
+    for kv in attributes {
+        if let Some(held) = out.iter_mut().find(|h| h.key == kv.key) {
+            held.value = kv.value;
+        } else if out.len() < max as usize {
+            out.push(kv);
+        } else {
+            dropped = dropped.saturating_add(1);
+        }
+    }
+    (out, dropped)
 }
 
 /// A continued remote trace keeps the caller's project and source (baggage values win
@@ -434,6 +583,7 @@ pub(crate) fn finish_enqueue(
     context: &SpanContext,
     has_session: bool,
     recording: &mut Option<Recording>,
+    end_time: Option<SystemTime>,
 ) -> (bool, AfterEnqueue) {
     let Some(size) = recording.as_ref().map(Recording::estimated_size) else {
         return (true, AfterEnqueue::Nothing);
@@ -445,7 +595,7 @@ pub(crate) fn finish_enqueue(
         recording
             .take()
             .expect("checked above")
-            .into_span_data(context.clone())
+            .into_span_data(context.clone(), end_time)
     })
 }
 

@@ -35,7 +35,7 @@ pub const HH_NS_CONFIG: hh_namespace = 6;
 /// `honeyhive_user_properties.<key>`
 pub const HH_NS_USER_PROPERTIES: hh_namespace = 7;
 
-fn event_type_name(t: hh_event_type) -> Result<Option<&'static str>> {
+pub(crate) fn event_type_name(t: hh_event_type) -> Result<Option<&'static str>> {
     match t {
         HH_EVENT_DEFAULT => Ok(None),
         HH_EVENT_MODEL => Ok(Some("model")),
