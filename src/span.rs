@@ -71,15 +71,34 @@ pub(crate) struct Recording {
     parent_span_id: SpanId,
     parent_span_is_remote: bool,
     name: Cow<'static, str>,
-    kind: SpanKind,
     start_time: SystemTime,
     attributes: Vec<KeyValue>,
     /// Attributes this span may hold (the per-span limit minus the tracer's stamped ones).
     attribute_limit: u32,
     dropped_attributes_count: u32,
+    /// Kind, events, links and status, boxed: most spans have none of them, and the
+    /// recording is moved on the hot path (a pointer instead of about 100 bytes).
+    model: Option<Box<Model>>,
+}
+
+/// The rarer parts of a recording.
+#[derive(Debug)]
+struct Model {
+    kind: SpanKind,
     events: SpanEvents,
     links: SpanLinks,
     status: Status,
+}
+
+impl Default for Model {
+    fn default() -> Self {
+        Model {
+            kind: SpanKind::Internal,
+            events: SpanEvents::default(),
+            links: SpanLinks::default(),
+            status: Status::Unset,
+        }
+    }
 }
 
 impl Recording {
@@ -244,8 +263,9 @@ impl Recording {
         ));
         let status = Status::error(format!("{error_type}: {message}"));
         // As the SDK: Ok > Error > Unset.
-        if status > self.status {
-            self.status = status;
+        let model = self.model();
+        if status > model.status {
+            model.status = status;
         }
         // The error always fits: the span keeps room for these two (see `start`), and a later
         // error replaces an earlier one instead of taking more room.
@@ -263,29 +283,39 @@ impl Recording {
     /// Adds an event (its attributes already bounded by `bounded_attributes`); past
     /// `limits::MAX_EVENTS_PER_SPAN` it is dropped and counted, as the SDK does.
     pub(crate) fn push_event(&mut self, event: Event) {
-        if self.events.len() < limits::MAX_EVENTS_PER_SPAN as usize {
-            self.events.events.push(event);
+        let events = &mut self.model().events;
+        if events.len() < limits::MAX_EVENTS_PER_SPAN as usize {
+            events.events.push(event);
         } else {
-            self.events.dropped_count += 1;
+            events.dropped_count += 1;
         }
     }
 
     /// Adds a link; past `limits::MAX_LINKS_PER_SPAN` it is dropped and counted.
     pub(crate) fn push_link(&mut self, link: Link) {
-        if self.links.len() < limits::MAX_LINKS_PER_SPAN as usize {
-            self.links.links.push(link);
+        let links = &mut self.model().links;
+        if links.len() < limits::MAX_LINKS_PER_SPAN as usize {
+            links.links.push(link);
         } else {
-            self.links.dropped_count += 1;
+            links.dropped_count += 1;
         }
     }
 
     /// Sets the status as OpenTelemetry does: Ok is final, Error replaces Unset or an
     /// earlier Error, Unset changes nothing. The description is kept for Error only.
     pub(crate) fn set_status(&mut self, status: Status) {
-        match (&self.status, &status) {
-            (Status::Ok, _) | (_, Status::Unset) => {}
-            _ => self.status = status,
+        if status == Status::Unset {
+            return;
         }
+        let model = self.model();
+        if model.status != Status::Ok {
+            model.status = status;
+        }
+    }
+
+    /// The rarer parts, made on first use.
+    fn model(&mut self) -> &mut Model {
+        self.model.get_or_insert_with(Box::default)
     }
 
     /// Renames the span (truncated past `limits::MAX_SPAN_NAME_BYTES`).
@@ -296,12 +326,14 @@ impl Recording {
 
     /// What the span will weigh in the export queue: every byte it holds.
     pub(crate) fn estimated_size(&self) -> usize {
-        let status = match &self.status {
+        let Some(m) = &self.model else {
+            return crate::span_size::span_bytes(&self.name, &self.attributes, &[], &[]);
+        };
+        let status = match &m.status {
             Status::Error { description } => description.len(),
             _ => 0,
         };
-        crate::span_size::span_bytes(&self.name, &self.attributes, &self.events, &self.links)
-            + status
+        crate::span_size::span_bytes(&self.name, &self.attributes, &m.events, &m.links) + status
     }
 
     /// The finished span, as the SDK would hand it to a span processor.
@@ -311,19 +343,23 @@ impl Recording {
         context: SpanContext,
         end_time: Option<SystemTime>,
     ) -> SpanData {
+        let m = match self.model {
+            Some(m) => *m,
+            None => Model::default(),
+        };
         SpanData {
             span_context: context,
             parent_span_id: self.parent_span_id,
             parent_span_is_remote: self.parent_span_is_remote,
-            span_kind: self.kind,
+            span_kind: m.kind,
             name: self.name,
             start_time: self.start_time,
             end_time: end_time.unwrap_or_else(crate::clock::now),
             attributes: self.attributes,
             dropped_attributes_count: self.dropped_attributes_count,
-            events: self.events,
-            links: self.links,
-            status: self.status,
+            events: m.events,
+            links: m.links,
+            status: m.status,
             // The pipeline writes its tracer's scope (`honeyhive.<id>`): not cloned per span.
             instrumentation_scope: InstrumentationScope::default(),
         }
@@ -354,9 +390,8 @@ pub(crate) fn check_start(name: &str, event_type: Option<&str>) -> Result<()> {
 
 /// Starts a span on `tracer` (arguments already passed `check_start`): its context (ids,
 /// flags, trace state as the SDK's sampler would set them) and, unless a name filter
-/// excludes it, its recording with the stamped attributes. `options` `None` (the hot path):
-/// the defaults, at no cost.
-#[inline(always)]
+/// excludes it, its recording with the stamped attributes. (`start_with`'s options are
+/// applied by `begin_with`: this path, `start`'s, stays as it is.)
 pub(crate) fn begin(
     tracer: &TracerInner,
     name: &str,
@@ -364,11 +399,7 @@ pub(crate) fn begin(
     parent: Option<&SpanRef>,
     session: Option<Arc<str>>,
     mut attributes: Vec<KeyValue>,
-    options: Option<&StartOptions>,
 ) -> Started {
-    if let Some(o) = options.filter(|o| !o.attributes.is_empty()) {
-        typed_initial_attributes(&mut attributes, &o.attributes);
-    }
     let name = limits::truncate_utf8(name, limits::MAX_SPAN_NAME_BYTES);
     let event_type: &'static str = match event_type {
         Some("model") => "model",
@@ -470,43 +501,52 @@ pub(crate) fn begin(
         Some(s) => Cow::Borrowed(s),
         None => Cow::Owned(name.to_string()),
     };
-    let mut recording = Recording {
+    let recording = Recording {
         parent_span_id: parent_cx.map(|p| p.span_id()).unwrap_or(SpanId::INVALID),
         parent_span_is_remote: parent_cx.is_some_and(|p| p.is_remote()),
         name,
-        kind: SpanKind::Internal,
         start_time: crate::clock::now(),
         attributes: attrs,
         attribute_limit: attribute_limit as u32,
         dropped_attributes_count: dropped,
-        events: SpanEvents::default(),
-        links: SpanLinks::default(),
-        status: Status::Unset,
+        model: None,
     };
-    if let Some(o) = options {
-        apply_options(&mut recording, o);
-    }
     Started {
         reference,
         recording: Some(recording),
     }
 }
 
-/// The typed initial attributes join the JSON ones; a key in both keeps the typed value.
-#[cold]
-fn typed_initial_attributes(attributes: &mut Vec<KeyValue>, typed: &[KeyValue]) {
-    for kv in typed {
+/// `begin` with `start_with`'s options: the typed initial attributes join the JSON ones (a
+/// key in both keeps the typed value), then kind, start time and links are set.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn begin_with(
+    tracer: &TracerInner,
+    name: &str,
+    event_type: Option<&str>,
+    parent: Option<&SpanRef>,
+    session: Option<Arc<str>>,
+    mut attributes: Vec<KeyValue>,
+    options: &StartOptions,
+) -> Started {
+    for kv in &options.attributes {
         match attributes.iter_mut().find(|held| held.key == kv.key) {
             Some(held) => held.value = kv.value.clone(),
             None => attributes.push(kv.clone()),
         }
     }
+    let mut started = begin(tracer, name, event_type, parent, session, attributes);
+    if let Some(r) = &mut started.recording {
+        apply_options(r, options);
+    }
+    started
 }
 
 /// Kind, start time and links of `start_with`.
-#[cold]
 fn apply_options(recording: &mut Recording, o: &StartOptions) {
-    recording.kind = o.kind.clone();
+    if o.kind != SpanKind::Internal {
+        recording.model().kind = o.kind.clone();
+    }
     if let Some(t) = o.start_time {
         recording.start_time = t;
     }

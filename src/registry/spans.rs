@@ -16,7 +16,7 @@ use crate::export::AfterEnqueue;
 pub use crate::span::StartOptions;
 use crate::span::{Recording, SpanRef, Started};
 use once_cell::sync::Lazy;
-use opentelemetry::trace::{Event, Link, SpanContext, SpanKind, Status};
+use opentelemetry::trace::{Event, Link, SpanContext, Status};
 use opentelemetry::KeyValue;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -141,12 +141,59 @@ pub fn start(
     session: Option<&str>,
     attributes: Vec<KeyValue>,
 ) -> Result<u64> {
-    start_span(tracer, name, event_type, parent, session, attributes, None)
+    let session = match session {
+        Some(s) => {
+            Some(crate::local::session(s).ok_or_else(|| Error::arg("session_id is not a UUID"))?)
+        }
+        None => None,
+    };
+    crate::span::check_start(name, event_type)?;
+    let closes = crate::tracer::closes();
+    let need_session = session.is_none();
+    with_open(tracer, |t| {
+        // A child inherits its parent's session; a root span takes the tracer's default.
+        // Built where the table stores it (no copies of the slot on the way).
+        let start = |parent_ref: Option<SpanRef>| SpanSlot {
+            span: crate::span::begin(
+                &t.inner,
+                name,
+                event_type,
+                parent_ref.as_ref(),
+                session.or_else(|| {
+                    parent_ref
+                        .as_ref()
+                        .and_then(|p| p.session.clone())
+                        .or_else(|| {
+                            t.inner
+                                .default_session
+                                .as_ref()
+                                .map(crate::local::session_canonical)
+                        })
+                }),
+                attributes,
+            ),
+            tracer,
+            state: SlotState::Active,
+            closes,
+        };
+        if parent == 0 {
+            SPANS.insert_with(|| start(None)).ok_or_else(too_many_spans)
+        } else {
+            SPANS.insert_with_parent(
+                parent,
+                |slot| parent_ref_of(slot, need_session),
+                |p| start(Some(p)),
+                invalid_span,
+                too_many_spans,
+            )
+        }
+    })
 }
 
 /// `start` with the OpenTelemetry span model's options: kind, start time, links, typed
 /// initial attributes, and a remote parent given by ids (`parent_context`, used when
-/// `parent` is 0; the span takes its tracer's session, or `session` when given).
+/// `parent` is 0; the span takes its tracer's session, or `session` when given). A separate
+/// body from `start`'s, so that the hot path does not carry the options.
 pub fn start_with(
     tracer: u64,
     name: &str,
@@ -155,29 +202,6 @@ pub fn start_with(
     session: Option<&str>,
     attributes: Vec<KeyValue>,
     options: &StartOptions,
-) -> Result<u64> {
-    start_span(
-        tracer,
-        name,
-        event_type,
-        parent,
-        session,
-        attributes,
-        Some(options),
-    )
-}
-
-/// The one body of `start` and `start_with` (inlined into each: with `options` `None`,
-/// `start` keeps its cost).
-#[inline(always)]
-fn start_span(
-    tracer: u64,
-    name: &str,
-    event_type: Option<&str>,
-    parent: u64,
-    session: Option<&str>,
-    attributes: Vec<KeyValue>,
-    options: Option<&StartOptions>,
 ) -> Result<u64> {
     let session = match session {
         Some(s) => {
@@ -189,16 +213,17 @@ fn start_span(
     let closes = crate::tracer::closes();
     let need_session = session.is_none();
     // The span's kind (the session choice may depend on it).
-    let _kind = options.map_or(SpanKind::Internal, |o| o.kind.clone());
+    let _kind = &options.kind;
     let remote_parent = options
-        .and_then(|o| o.parent_context.as_ref())
+        .parent_context
+        .as_ref()
         .filter(|_| parent == 0)
         .map(crate::span::remote_parent);
     with_open(tracer, |t| {
-        // A child inherits its parent's session; a root span takes the tracer's default.
-        // Built where the table stores it (no copies of the slot on the way).
+        // As `start`: a child inherits its parent's session; a root span (also under a
+        // remote parent given by ids) takes the tracer's default.
         let start = |parent_ref: Option<SpanRef>| SpanSlot {
-            span: crate::span::begin(
+            span: crate::span::begin_with(
                 &t.inner,
                 name,
                 event_type,
