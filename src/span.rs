@@ -667,3 +667,87 @@ pub(crate) fn refused_after_close() -> Error {
 pub(crate) fn tracer_closed() -> Error {
     Error::new(ErrorKind::TracerClosed, "the span's tracer is closed")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recording() -> Recording {
+        Recording {
+            parent_span_id: SpanId::INVALID,
+            parent_span_is_remote: false,
+            name: Cow::Borrowed("n"),
+            start_time: SystemTime::UNIX_EPOCH,
+            attributes: Vec::new(),
+            attribute_limit: limits::MAX_ATTRIBUTES_PER_SPAN,
+            dropped_attributes_count: 0,
+            model: None,
+        }
+    }
+
+    #[test]
+    fn the_queue_size_counts_events_links_and_the_status_description() {
+        let base = recording().estimated_size();
+        let mut r = recording();
+        r.push_event(Event::new(
+            "e",
+            SystemTime::UNIX_EPOCH,
+            vec![KeyValue::new("k", "x".repeat(5000))],
+            0,
+        ));
+        assert!(r.estimated_size() >= base + 5000);
+        let mut r = recording();
+        r.push_link(Link::new(
+            SpanContext::empty_context(),
+            vec![KeyValue::new("k", "y".repeat(7000))],
+            0,
+        ));
+        assert!(r.estimated_size() >= base + 7000);
+        let mut r = recording();
+        r.set_status(Status::error("z".repeat(9000)));
+        assert!(r.estimated_size() >= base + 9000);
+    }
+
+    #[test]
+    fn status_ok_is_final_and_unset_changes_nothing() {
+        let mut r = recording();
+        r.set_status(Status::error("first"));
+        r.set_status(Status::Unset);
+        r.set_status(Status::error("second"));
+        let data = |r: Recording| r.into_span_data(SpanContext::empty_context(), None).status;
+        let mut ok = recording();
+        ok.set_status(Status::Ok);
+        ok.set_status(Status::error("late"));
+        assert_eq!(data(ok), Status::Ok);
+        assert_eq!(data(r), Status::error("second"));
+        // A span with none of the rarer parts goes out as an internal span with no status.
+        let plain = recording().into_span_data(SpanContext::empty_context(), None);
+        assert_eq!(plain.span_kind, SpanKind::Internal);
+        assert_eq!(plain.status, Status::Unset);
+    }
+
+    #[test]
+    fn events_and_links_past_the_limits_are_counted() {
+        let mut r = recording();
+        for _ in 0..limits::MAX_EVENTS_PER_SPAN + 2 {
+            r.push_event(Event::new("e", SystemTime::UNIX_EPOCH, Vec::new(), 0));
+        }
+        for _ in 0..limits::MAX_LINKS_PER_SPAN + 3 {
+            r.push_link(Link::new(SpanContext::empty_context(), Vec::new(), 0));
+        }
+        let d = r.into_span_data(SpanContext::empty_context(), None);
+        assert_eq!(d.events.len(), limits::MAX_EVENTS_PER_SPAN as usize);
+        assert_eq!(d.events.dropped_count, 2);
+        assert_eq!(d.links.len(), limits::MAX_LINKS_PER_SPAN as usize);
+        assert_eq!(d.links.dropped_count, 3);
+        let many: Vec<KeyValue> = (0..limits::MAX_ATTRIBUTES_PER_EVENT + 4)
+            .map(|i| KeyValue::new(format!("k{i}"), 1))
+            .chain([KeyValue::new("k0", 2)])
+            .collect();
+        let (kept, dropped) = bounded_attributes(many, limits::MAX_ATTRIBUTES_PER_EVENT);
+        assert_eq!(kept.len(), limits::MAX_ATTRIBUTES_PER_EVENT as usize);
+        assert_eq!(dropped, 4);
+        // A key repeated keeps its last value in place.
+        assert_eq!(kept[0].value, Value::I64(2));
+    }
+}

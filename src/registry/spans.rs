@@ -325,9 +325,9 @@ pub(crate) fn check_batch(count: usize) -> Result<()> {
     Ok(())
 }
 
-/// Records an error on a live span: an `exception` event, status ERROR "<type>: <message>",
-/// and the attributes `honeyhive_error` and `honeyhive_error_type` (`error_type` `None` or
-/// empty: "Error").
+/// Records an error on a live span: an `exception` event (not escaped, no stack trace: see
+/// `record_error_ex`), status ERROR "<type>: <message>", and the attributes `honeyhive_error`
+/// and `honeyhive_error_type` (`error_type` `None` or empty: "Error").
 pub fn record_error(span: u64, error_type: Option<&str>, message: &str) -> Result<()> {
     record_error_ex(span, error_type, message, None, false, None)
 }
