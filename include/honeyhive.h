@@ -729,7 +729,7 @@ HH_NODISCARD hh_status hh_span_end_attrs(hh_span span, const hh_attr *attrs, siz
  `hh_span_start` with options (see `hh_span_options`): span kind, start time, links, typed
  initial attributes (any key, arrays included) and a remote parent given by ids.
  `options` NULL is `hh_span_start`. Links past `HH_MAX_LINKS_PER_SPAN` are dropped and
- counted. Errors: those of `hh_span_start`, and `HH_ERR_INVALID_ARGUMENT` for an unknown
+ counted (not read); more than 1024 give `HH_ERR_LIMIT_EXCEEDED`. Errors: those of `hh_span_start`, and `HH_ERR_INVALID_ARGUMENT` for an unknown
  kind, a zero trace or span id in a link or parent context, or a bad attribute (`err`
  names it). Thread-safe; never waits for the network.
 

@@ -42,6 +42,10 @@ pub const HH_MAX_LINKS_PER_SPAN: u32 = 128;
 /// Attributes an event or a link keeps; more are dropped and counted.
 pub const HH_MAX_ATTRIBUTES_PER_EVENT: u32 = 128;
 
+/// Links one `hh_span_start_ex` call may pass (those past `HH_MAX_LINKS_PER_SPAN` are dropped
+/// and counted); more is refused.
+const MAX_LINKS_PER_CALL: usize = 1024;
+
 /// A span's ids (OpenTelemetry's SpanContext).
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
@@ -134,14 +138,27 @@ unsafe fn start_options(o: &hh_span_options) -> Result<StartOptions> {
         if o.links.is_null() {
             return Err(super::strings::null_argument("links"));
         }
-        // Links past the span's limit are dropped: only those are read.
-        let n = o.links_len.min(crate::limits::MAX_LINKS_PER_SPAN as usize);
+        // As attribute batches: a list no span could take is refused before it is read.
+        if o.links_len > MAX_LINKS_PER_CALL {
+            return Err(Error::limit(format!(
+                "at most {MAX_LINKS_PER_CALL} links per call"
+            )));
+        }
+        // Links past the span's limit are dropped (and counted): only the kept ones are read.
+        let read = o.links_len.min(crate::limits::MAX_LINKS_PER_SPAN as usize);
         // SAFETY: non-NULL, at most `links_len` readable links per the contract.
-        let list = unsafe { std::slice::from_raw_parts(o.links, n) };
-        // SAFETY: forwarded from the caller's contract.
-        list.iter()
-            .map(|l| unsafe { link(l) })
-            .collect::<Result<Vec<_>>>()?
+        let list = unsafe { std::slice::from_raw_parts(o.links, read) };
+        let mut links = Vec::with_capacity(o.links_len);
+        for l in list {
+            // SAFETY: forwarded from the caller's contract.
+            links.push(unsafe { link(l) }?);
+        }
+        // The rest only to be counted as dropped.
+        links.resize(
+            o.links_len,
+            opentelemetry::trace::Link::with_context(SpanContext::empty_context()),
+        );
+        links
     };
     Ok(StartOptions {
         kind: kind(o.kind)?,
@@ -161,7 +178,7 @@ unsafe fn start_options(o: &hh_span_options) -> Result<StartOptions> {
 /// `hh_span_start` with options (see `hh_span_options`): span kind, start time, links, typed
 /// initial attributes (any key, arrays included) and a remote parent given by ids.
 /// `options` NULL is `hh_span_start`. Links past `HH_MAX_LINKS_PER_SPAN` are dropped and
-/// counted. Errors: those of `hh_span_start`, and `HH_ERR_INVALID_ARGUMENT` for an unknown
+/// counted (not read); more than 1024 give `HH_ERR_LIMIT_EXCEEDED`. Errors: those of `hh_span_start`, and `HH_ERR_INVALID_ARGUMENT` for an unknown
 /// kind, a zero trace or span id in a link or parent context, or a bad attribute (`err`
 /// names it). Thread-safe; never waits for the network.
 ///

@@ -212,8 +212,7 @@ pub fn start_with(
     crate::span::check_start(name, event_type)?;
     let closes = crate::tracer::closes();
     let need_session = session.is_none();
-    // The span's kind (the session choice may depend on it).
-    let _kind = &options.kind;
+    // The session is chosen as in `start` (the span's kind is `options.kind`).
     let remote_parent = options
         .parent_context
         .as_ref()

@@ -202,8 +202,45 @@ static void bad_input_is_refused(void) {
     close_tracer(t);
 }
 
+static void links_past_the_limit(void) {
+    TEST_BEGIN("span model: links past HH_MAX_LINKS_PER_SPAN dropped and counted, too many refused");
+    rcv_reset(&R);
+    hh_tracer t = new_tracer(",\"otlp_protocol\":\"http/protobuf\"");
+    enum { N = HH_MAX_LINKS_PER_SPAN + 2 };
+    static hh_link links[1025];
+    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+        memset(&links[i], 0, sizeof links[i]);
+        fill(links[i].context.trace_id, 16, (uint8_t)(1 + i % 200));
+        fill(links[i].context.span_id, 8, (uint8_t)(1 + i % 200));
+    }
+    hh_span_options opts = {0};
+    opts.links = links;
+    opts.links_len = N;
+    hh_span s = 0;
+    hh_error err = {0};
+    CHECK_OK(hh_span_start_ex(t, "many-links", HH_EVENT_TOOL, 0, NULL, NULL, &opts, &s, &err));
+    CHECK_OK(hh_span_add_link(s, &links[0], &err));
+    CHECK_OK(hh_span_end(s));
+    opts.links_len = 1025;
+    hh_span s2 = 0;
+    CHECK_STATUS(hh_span_start_ex(t, "too-many-links", HH_EVENT_TOOL, 0, NULL, NULL, &opts, &s2, &err),
+                 HH_ERR_LIMIT_EXCEEDED);
+    CHECK_OK(hh_tracer_flush(t, (uint32_t)scaled_ms(10000)));
+    jval *spans = rcv_wait_spans(&R, 1, 10000);
+    const jval *sp = span_by_name(spans, "many-links");
+    CHECK_MSG(sp != NULL, "no span many-links");
+    if (sp) {
+        CHECK_EQ(jlen(jget(sp, "links")), HH_MAX_LINKS_PER_SPAN);
+        CHECK_EQ(jget(sp, "dropped_links_count")->integer, 3);
+    }
+    CHECK_EQ(spans_named(spans, "too-many-links"), 0);
+    jfree(spans);
+    close_tracer(t);
+}
+
 void test_span_model(void) {
     span_model_on_the_wire("", "span model on the wire (OTLP/JSON)");
     span_model_on_the_wire(",\"otlp_protocol\":\"http/protobuf\"", "span model on the wire (OTLP/protobuf)");
     bad_input_is_refused();
+    links_past_the_limit();
 }
