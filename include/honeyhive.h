@@ -29,6 +29,67 @@
 #define HH_END_KEEP_HANDLE 1
 
 /*
+ `hh_span_options.kind`: an internal operation (the default).
+ */
+#define HH_SPAN_KIND_INTERNAL 0
+
+/*
+ Handles an incoming request.
+ */
+#define HH_SPAN_KIND_SERVER 1
+
+/*
+ Makes an outgoing request.
+ */
+#define HH_SPAN_KIND_CLIENT 2
+
+/*
+ Sends a message.
+ */
+#define HH_SPAN_KIND_PRODUCER 3
+
+/*
+ Receives a message.
+ */
+#define HH_SPAN_KIND_CONSUMER 4
+
+/*
+ `hh_span_set_status`: no status (changes nothing).
+ */
+#define HH_SPAN_STATUS_UNSET 0
+
+/*
+ The operation succeeded; final (later statuses are ignored).
+ */
+#define HH_SPAN_STATUS_OK 1
+
+/*
+ The operation failed; replaces Unset (and an earlier Error).
+ */
+#define HH_SPAN_STATUS_ERROR 2
+
+/*
+ Flag for `hh_span_record_error_ex`: the exception left the span's scope
+ (`exception.escaped` "True").
+ */
+#define HH_ERROR_ESCAPED 1
+
+/*
+ Events a span keeps; more are dropped and counted (`droppedEventsCount`).
+ */
+#define HH_MAX_EVENTS_PER_SPAN 1024
+
+/*
+ Links a span keeps; more are dropped and counted (`droppedLinksCount`).
+ */
+#define HH_MAX_LINKS_PER_SPAN 128
+
+/*
+ Attributes an event or a link keeps; more are dropped and counted.
+ */
+#define HH_MAX_ATTRIBUTES_PER_EVENT 128
+
+/*
  Size of `hh_error.message`, including the terminating NUL.
  */
 #define HH_ERROR_MESSAGE_LEN 256
@@ -89,6 +150,14 @@
 #define HH_MAX_EVENTS_PER_SPAN 1024
 
 #define HH_MAX_LINKS_PER_SPAN 128
+
+/*
+ Attributes one event or one link keeps (OpenTelemetry's default `max_attributes_per_event`
+ and `max_attributes_per_link`); the rest are dropped and counted.
+ */
+#define MAX_ATTRIBUTES_PER_EVENT 128
+
+#define MAX_ATTRIBUTES_PER_LINK 128
 
 /*
  Attribute keys longer than this are rejected.
@@ -228,7 +297,73 @@ typedef struct {
    For `HH_ATTR_F64`.
    */
   double f64;
+  /*
+   For the `HH_ATTR_*_ARRAY` types: the elements (NULL allowed when `len` is 0). Arrays
+   over 65,536 elements or 1 MiB of content are truncated (the rest dropped).
+   */
+  const void *items;
+  /*
+   For the `HH_ATTR_*_ARRAY` types: the number of elements in `items`.
+   */
+  size_t len;
 } hh_attr;
+
+/*
+ A span's ids (OpenTelemetry's SpanContext).
+ */
+typedef struct {
+  uint8_t trace_id[16];
+  uint8_t span_id[8];
+  /*
+   Bit 0: sampled.
+   */
+  uint8_t trace_flags;
+  /*
+   Whether the context came from another process.
+   */
+  bool is_remote;
+} hh_span_context;
+
+/*
+ A link to another span, with attributes (any namespace).
+ */
+typedef struct {
+  hh_span_context context;
+  /*
+   May be NULL when `attrs_len` is 0.
+   */
+  const hh_attr *attrs;
+  size_t attrs_len;
+} hh_link;
+
+/*
+ Options of `hh_span_start_ex`; a zeroed struct (or NULL) means `hh_span_start`'s defaults.
+ */
+typedef struct {
+  /*
+   An `HH_SPAN_KIND_*` value.
+   */
+  uint32_t kind;
+  /*
+   Unix-epoch nanoseconds; 0: now.
+   */
+  uint64_t start_time_unix_nano;
+  /*
+   Links to other spans (NULL allowed when `links_len` is 0).
+   */
+  const hh_link *links;
+  size_t links_len;
+  /*
+   Typed initial attributes, with `attributes_json` (a key in both keeps this value).
+   */
+  const hh_attr *attrs;
+  size_t attrs_len;
+  /*
+   Used when `parent` is 0: a remote parent given by ids (e.g. an OpenTelemetry
+   SpanContext); the span takes its tracer's session (or `session_id`). NULL: none.
+   */
+  const hh_span_context *parent_context;
+} hh_span_options;
 
 /*
  Counters of one tracer, for `hh_tracer_stats`.
@@ -363,6 +498,26 @@ typedef struct {
  */
 #define HH_ATTR_BOOL 4
 
+/*
+ `hh_attr.items`: `const char *const *`, `hh_attr.len` NUL-terminated UTF-8 strings.
+ */
+#define HH_ATTR_STR_ARRAY 5
+
+/*
+ `hh_attr.items`: `const int64_t *`, `hh_attr.len` of them.
+ */
+#define HH_ATTR_I64_ARRAY 6
+
+/*
+ `hh_attr.items`: `const double *`, `hh_attr.len` of them.
+ */
+#define HH_ATTR_F64_ARRAY 7
+
+/*
+ `hh_attr.items`: `const bool *`, `hh_attr.len` of them.
+ */
+#define HH_ATTR_BOOL_ARRAY 8
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -468,9 +623,11 @@ HH_NODISCARD hh_status hh_span_set_f64(hh_span span, hh_namespace ns, const char
 HH_NODISCARD hh_status hh_span_set_bool(hh_span span, hh_namespace ns, const char *key, bool value);
 
 /*
- Records an error on the span: an `exception` event, status ERROR "<type>: <message>", and
+ Records an error on the span: an `exception` event (`exception.type`,
+ `exception.message`, `exception.escaped` "False"), status ERROR "<type>: <message>", and
  the attributes `honeyhive_error` and `honeyhive_error_type`. `error_type` may be NULL
- ("Error"). Thread-safe.
+ ("Error"). `hh_span_record_error_ex` adds a stack trace, the escaped flag and a time.
+ Thread-safe.
 
  # Safety
  `error_type` is NULL or NUL-terminated; `message` is NUL-terminated.
@@ -567,6 +724,96 @@ HH_NODISCARD hh_status hh_span_set_attrs(hh_span span, const hh_attr *attrs, siz
  As `hh_span_set_attrs`.
  */
 HH_NODISCARD hh_status hh_span_end_attrs(hh_span span, const hh_attr *attrs, size_t count, uint32_t flags, hh_error *err);
+
+/*
+ `hh_span_start` with options (see `hh_span_options`): span kind, start time, links, typed
+ initial attributes (any key, arrays included) and a remote parent given by ids.
+ `options` NULL is `hh_span_start`. Links past `HH_MAX_LINKS_PER_SPAN` are dropped and
+ counted (not read); more than 1024 give `HH_ERR_LIMIT_EXCEEDED`. Errors: those of `hh_span_start`, and `HH_ERR_INVALID_ARGUMENT` for an unknown
+ kind, a zero trace or span id in a link or parent context, or a bad attribute (`err`
+ names it). Thread-safe; never waits for the network.
+
+ # Safety
+ As `hh_span_start`; `options` is NULL or readable, its `links`, `attrs` and
+ `parent_context` as documented on `hh_span_options` (strings and arrays valid for the
+ call; the library copies what it keeps).
+ */
+HH_NODISCARD hh_status hh_span_start_ex(hh_tracer tracer, const char *name, hh_event_type event_type, hh_span parent, const char *session_id, const char *attributes_json, const hh_span_options *options, hh_span *out_span, hh_error *err);
+
+/*
+ Adds an event to a live span: `name` (required, non-empty), `attrs_len` attributes (any
+ namespace, arrays included; past `HH_MAX_ATTRIBUTES_PER_EVENT` dropped and counted), at
+ `time_unix_nano` (0: now). Past `HH_MAX_EVENTS_PER_SPAN` events the event is dropped and
+ counted. Errors: `HH_ERR_INVALID_HANDLE`, `HH_ERR_SPAN_ENDED`, `HH_ERR_TRACER_CLOSED`,
+ `HH_ERR_NULL_ARGUMENT`, `HH_ERR_INVALID_UTF8`, `HH_ERR_INVALID_ARGUMENT` (`err` names a
+ bad attribute), `HH_ERR_LIMIT_EXCEEDED` (more than 1024 attributes). Thread-safe.
+
+ # Safety
+ `name` is NUL-terminated; `attrs` as `hh_span_set_attrs`'s; `err` is NULL or writable.
+ */
+HH_NODISCARD hh_status hh_span_add_event(hh_span span, const char *name, const hh_attr *attrs, size_t attrs_len, uint64_t time_unix_nano, hh_error *err);
+
+/*
+ Adds a link to another span (its context and attributes) to a live span; past
+ `HH_MAX_LINKS_PER_SPAN` it is dropped and counted. Errors: as `hh_span_add_event`, and
+ `HH_ERR_INVALID_ARGUMENT` for a zero trace or span id. Thread-safe.
+
+ # Safety
+ `link` is readable, its `attrs` as `hh_span_set_attrs`'s; `err` is NULL or writable.
+ */
+HH_NODISCARD hh_status hh_span_add_link(hh_span span, const hh_link *link, hh_error *err);
+
+/*
+ Sets the span's status (`HH_SPAN_STATUS_*`) as OpenTelemetry does: OK is final, ERROR
+ replaces UNSET (and an earlier ERROR), UNSET changes nothing. `description` (NULL
+ allowed) is kept for ERROR only. Independent of `hh_span_record_error`. Errors:
+ `HH_ERR_INVALID_HANDLE`, `HH_ERR_SPAN_ENDED`, `HH_ERR_TRACER_CLOSED`,
+ `HH_ERR_INVALID_ARGUMENT` (unknown code), `HH_ERR_INVALID_UTF8`. Thread-safe.
+
+ # Safety
+ `description` is NULL or NUL-terminated.
+ */
+HH_NODISCARD hh_status hh_span_set_status(hh_span span, uint32_t code, const char *description);
+
+/*
+ Renames a live span (`name` non-empty; over 1024 bytes truncated). The event type chosen
+ at start is kept. Thread-safe.
+
+ # Safety
+ `name` is NUL-terminated.
+ */
+HH_NODISCARD hh_status hh_span_set_name(hh_span span, const char *name);
+
+/*
+ `hh_span_record_error` with OpenTelemetry's `record_exception` fields: the `exception`
+ event carries `exception.type` (`error_type`, NULL: "Error"), `exception.message`,
+ `exception.stacktrace` (when `stacktrace` is not NULL; truncated past 1 MiB) and
+ `exception.escaped` ("True" with `HH_ERROR_ESCAPED`, else "False": the text the reference
+ SDK sends), at `time_unix_nano` (0: now). Also status ERROR and `honeyhive_error` /
+ `honeyhive_error_type`, as `hh_span_record_error`. Unknown flags give
+ `HH_ERR_INVALID_ARGUMENT`. Thread-safe.
+
+ # Safety
+ `error_type` and `stacktrace` are NULL or NUL-terminated; `message` is NUL-terminated.
+ */
+HH_NODISCARD hh_status hh_span_record_error_ex(hh_span span, const char *error_type, const char *message, const char *stacktrace, uint32_t flags, uint64_t time_unix_nano);
+
+/*
+ `hh_span_end_ex` with an explicit end time (Unix-epoch nanoseconds; 0: now), for work
+ measured elsewhere. `flags` as `hh_span_end_ex`'s. Thread-safe.
+ */
+HH_NODISCARD hh_status hh_span_end_at(hh_span span, uint64_t end_time_unix_nano, uint32_t flags);
+
+/*
+ Writes the span's ids (trace id, span id, flags, whether remote) to `*out`: of a live,
+ recently ended or remote span (from `hh_tracer_extract`), without injecting a header.
+ `HH_ERR_INVALID_HANDLE` for a stale handle, `HH_ERR_NULL_ARGUMENT` for a NULL `out`.
+ Thread-safe.
+
+ # Safety
+ `out` is writable.
+ */
+HH_NODISCARD hh_status hh_span_get_context(hh_span span, hh_span_context *out);
 
 /*
  The library version, e.g. "0.1.0". Static storage: never free it. Thread-safe.

@@ -11,6 +11,7 @@ mod fork_window_tests;
 pub mod session;
 pub mod span;
 pub mod span_attrs;
+pub mod span_model;
 pub mod status;
 pub mod strings;
 pub mod tracer;

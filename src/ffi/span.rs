@@ -35,7 +35,7 @@ pub const HH_NS_CONFIG: hh_namespace = 6;
 /// `honeyhive_user_properties.<key>`
 pub const HH_NS_USER_PROPERTIES: hh_namespace = 7;
 
-fn event_type_name(t: hh_event_type) -> Result<Option<&'static str>> {
+pub(crate) fn event_type_name(t: hh_event_type) -> Result<Option<&'static str>> {
     match t {
         HH_EVENT_DEFAULT => Ok(None),
         HH_EVENT_MODEL => Ok(Some("model")),
@@ -205,9 +205,11 @@ pub unsafe extern "C" fn hh_span_set_bool(
     unsafe { set_typed(span, ns, key, || Ok(AttrValue::Bool(value))) }
 }
 
-/// Records an error on the span: an `exception` event, status ERROR "<type>: <message>", and
+/// Records an error on the span: an `exception` event (`exception.type`,
+/// `exception.message`, `exception.escaped` "False"), status ERROR "<type>: <message>", and
 /// the attributes `honeyhive_error` and `honeyhive_error_type`. `error_type` may be NULL
-/// ("Error"). Thread-safe.
+/// ("Error"). `hh_span_record_error_ex` adds a stack trace, the escaped flag and a time.
+/// Thread-safe.
 ///
 /// # Safety
 /// `error_type` is NULL or NUL-terminated; `message` is NUL-terminated.

@@ -92,7 +92,7 @@ static const struct {
     hh_test_fn fn;
 } GROUPS[] = {
     {"wire", test_wire}, {"abuse", test_abuse}, {"panic", test_panic},
-    {"threads", test_threads}, {"fork", test_fork},
+    {"threads", test_threads}, {"fork", test_fork}, {"span_model", test_span_model},
 };
 
 int main(int argc, char **argv) {

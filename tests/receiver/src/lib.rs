@@ -35,7 +35,7 @@ pub use decode::{
     OtlpFormat,
 };
 pub use fault::{Fault, FaultMode};
-pub use record::{RecordedEvent, RecordedRequest, RecordedSpan};
+pub use record::{RecordedEvent, RecordedLink, RecordedRequest, RecordedSpan};
 
 use server::{Command, Shared};
 
