@@ -121,7 +121,17 @@ pub struct Config {
     pub client_language: String,
     pub api_timeout: Duration,
     pub batch: BatchConfig,
+    /// `service.name` of the resource: `service_name`, else `resource_attributes`' one, else
+    /// `OTEL_SERVICE_NAME` / `HH_SERVICE_NAME`, else `OTEL_RESOURCE_ATTRIBUTES`' one, else
+    /// `unknown_service:<program>`.
     pub service_name: String,
+    /// Resource attributes from `OTEL_RESOURCE_ATTRIBUTES` and `resource_attributes` (the
+    /// config's win on equal keys), in order, each key once; string, number or bool values.
+    /// Neither `service.name` (see `service_name`) nor `process.pid` (the library's).
+    pub resource_attributes: Vec<(String, Value)>,
+    /// Lines the tracer prints once it exists: keys of the Python SDK accepted without effect,
+    /// `OTEL_RESOURCE_ATTRIBUTES` entries skipped.
+    pub notices: Vec<String>,
     pub experiment_metadata: Vec<(String, String)>,
     /// Outbound proxies (`proxy`, `no_proxy`, `HTTPS_PROXY`, ...).
     pub proxy: ProxySettings,
@@ -368,9 +378,8 @@ impl Config {
             ));
         }
 
-        let service_name = src
-            .string("service_name", &["OTEL_SERVICE_NAME", "HH_SERVICE_NAME"])?
-            .unwrap_or_else(|| format!("unknown_service:{}", program_name()));
+        let mut notices = sdk_key_notices(&explicit);
+        let (service_name, resource_attributes) = resolve_resource(&src, &mut notices)?;
         let experiment_metadata =
             match env("HH_EXPERIMENT_METADATA").filter(|v| !v.trim().is_empty()) {
                 None => Vec::new(),
@@ -430,6 +439,8 @@ impl Config {
             api_timeout,
             batch,
             service_name,
+            resource_attributes,
+            notices,
             experiment_metadata,
             proxy,
         };
@@ -491,9 +502,220 @@ const KNOWN_KEYS: &[&str] = &[
     "max_export_batch_size",
     "export_timeout_ms",
     "service_name",
+    "resource_attributes",
     "proxy",
     "no_proxy",
 ];
+
+/// Keys of the Python SDK's tracer configuration that mean nothing here: accepted (so that one
+/// configuration serves both), with a notice the first time each is seen in the process.
+const SDK_KEYS_WITHOUT_EFFECT: [&str; 12] = [
+    "disable_http_tracing",
+    "disable_tracing",
+    "max_attributes",
+    "max_events",
+    "max_links",
+    "max_span_size",
+    "preserve_core_attributes",
+    "cache_enabled",
+    "cache_max_size",
+    "cache_ttl",
+    "cache_cleanup_interval",
+    "requests_session",
+];
+
+/// Bit `i` set: `SDK_KEYS_WITHOUT_EFFECT[i]` was noticed in this process already.
+static SDK_KEYS_NOTICED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// The notices for the Python SDK's keys in `explicit` not noticed before in this process.
+fn sdk_key_notices(explicit: &Map<String, Value>) -> Vec<String> {
+    use std::sync::atomic::Ordering;
+    let mut out = Vec::new();
+    for (i, key) in SDK_KEYS_WITHOUT_EFFECT.iter().enumerate() {
+        let bit = 1u32 << i;
+        if explicit.contains_key(*key)
+            && SDK_KEYS_NOTICED.fetch_or(bit, Ordering::AcqRel) & bit == 0
+        {
+            out.push(format!(
+                "config key `{key}` (of the Python SDK) has no effect in this library; accepted and ignored"
+            ));
+        }
+    }
+    out
+}
+
+/// Resource attributes at most (`OTEL_RESOURCE_ATTRIBUTES` and `resource_attributes` each).
+pub const MAX_RESOURCE_ATTRIBUTES: usize = 128;
+/// Bytes of one resource attribute key at most.
+pub const MAX_RESOURCE_KEY_BYTES: usize = 256;
+/// Bytes of one resource attribute value at most.
+pub const MAX_RESOURCE_VALUE_BYTES: usize = 4096;
+/// `OTEL_RESOURCE_ATTRIBUTES` longer than this is ignored whole (with a notice).
+const MAX_RESOURCE_ENV_BYTES: usize = 64 * 1024;
+
+/// Keys the library sets itself, whatever the configuration says.
+const LIBRARY_RESOURCE_KEYS: [&str; 1] = ["process.pid"];
+
+/// `service.name` and the other resource attributes, by the precedence documented on
+/// `Config::service_name` and `Config::resource_attributes`.
+fn resolve_resource(
+    src: &Sources<'_>,
+    notices: &mut Vec<String>,
+) -> Result<(String, Vec<(String, Value)>)> {
+    let from_env = match src.env_first(&["OTEL_RESOURCE_ATTRIBUTES"]) {
+        Some((_, text)) => parse_resource_env(&text, notices),
+        None => Vec::new(),
+    };
+    let from_config = config_resource_attributes(src.json)?;
+    let text_of = |attrs: &[(String, Value)]| {
+        attrs
+            .iter()
+            .find(|(k, _)| k == "service.name")
+            .map(|(_, v)| match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+    };
+    let explicit = match src.json.get("service_name") {
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Some(Value::String(_)) | Some(Value::Null) | None => None,
+        Some(_) => return Err(Error::config("service_name", "must be a string")),
+    };
+    let service_name = explicit
+        .or_else(|| text_of(&from_config))
+        .or_else(|| {
+            src.env_first(&["OTEL_SERVICE_NAME", "HH_SERVICE_NAME"])
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .or_else(|| text_of(&from_env))
+        .unwrap_or_else(|| format!("unknown_service:{}", program_name()));
+    let mut merged: Vec<(String, Value)> = Vec::new();
+    for (k, v) in from_env.into_iter().chain(from_config) {
+        if k == "service.name" {
+            continue;
+        }
+        match merged.iter_mut().find(|(held, _)| *held == k) {
+            Some(held) => held.1 = v,
+            None => merged.push((k, v)),
+        }
+    }
+    Ok((service_name, merged))
+}
+
+/// The config's `resource_attributes`: an object of string, number or bool values, within
+/// the bounds; anything else fails (explicit settings are never silently dropped).
+fn config_resource_attributes(json: &Map<String, Value>) -> Result<Vec<(String, Value)>> {
+    let field = "resource_attributes";
+    let map = match json.get(field) {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Object(m)) => m,
+        Some(_) => return Err(Error::config(field, "must be an object")),
+    };
+    if map.len() > MAX_RESOURCE_ATTRIBUTES {
+        return Err(Error::config(
+            field,
+            format!("at most {MAX_RESOURCE_ATTRIBUTES} attributes"),
+        ));
+    }
+    let mut out = Vec::with_capacity(map.len());
+    for (k, v) in map {
+        if k.trim().is_empty() || k.len() > MAX_RESOURCE_KEY_BYTES {
+            return Err(Error::config(
+                field,
+                format!("keys must be 1..={MAX_RESOURCE_KEY_BYTES} bytes"),
+            ));
+        }
+        if LIBRARY_RESOURCE_KEYS.contains(&k.as_str()) {
+            return Err(Error::config(field, format!("{k:?} is set by the library")));
+        }
+        match v {
+            Value::String(s) if s.len() > MAX_RESOURCE_VALUE_BYTES => {
+                return Err(Error::config(
+                    field,
+                    format!("the value of {k:?} exceeds {MAX_RESOURCE_VALUE_BYTES} bytes"),
+                ))
+            }
+            Value::String(_) | Value::Number(_) | Value::Bool(_) => {
+                out.push((k.clone(), v.clone()))
+            }
+            Value::Null => {}
+            _ => {
+                return Err(Error::config(
+                    field,
+                    format!("the value of {k:?} must be a string, number or bool"),
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `OTEL_RESOURCE_ATTRIBUTES`: `key=value` pairs separated by `,`, values percent-decoded
+/// (W3C Baggage's form). Entries without `=`, with an empty or oversized key, a bad escape, or
+/// an oversized value are skipped, and so are entries past the count bound: one notice says
+/// how many and why (the environment must never stop a program from starting).
+pub fn parse_resource_env(text: &str, notices: &mut Vec<String>) -> Vec<(String, Value)> {
+    if text.len() > MAX_RESOURCE_ENV_BYTES {
+        notices.push(format!(
+            "OTEL_RESOURCE_ATTRIBUTES ignored: longer than {MAX_RESOURCE_ENV_BYTES} bytes"
+        ));
+        return Vec::new();
+    }
+    let mut out: Vec<(String, Value)> = Vec::new();
+    let mut skipped = Vec::new();
+    for entry in text.split(',').filter(|e| !e.trim().is_empty()) {
+        let parsed = entry.split_once('=').and_then(|(k, v)| {
+            let k = k.trim();
+            let v = percent_decode(v.trim())?;
+            let ok = !k.is_empty()
+                && k.len() <= MAX_RESOURCE_KEY_BYTES
+                && v.len() <= MAX_RESOURCE_VALUE_BYTES
+                && !LIBRARY_RESOURCE_KEYS.contains(&k);
+            ok.then(|| (k.to_string(), v))
+        });
+        match parsed {
+            Some((k, v)) => match out.iter().position(|(held, _)| *held == k) {
+                Some(i) => out[i].1 = Value::String(v),
+                None if out.len() < MAX_RESOURCE_ATTRIBUTES => out.push((k, Value::String(v))),
+                None => skipped.push("over the count bound"),
+            },
+            None => skipped.push("malformed"),
+        }
+    }
+    if !skipped.is_empty() {
+        let malformed = skipped.iter().filter(|w| **w == "malformed").count();
+        notices.push(format!(
+            "OTEL_RESOURCE_ATTRIBUTES: {} entries skipped ({malformed} malformed: key=value \
+             with a non-empty key of at most {MAX_RESOURCE_KEY_BYTES} bytes, a percent-encoded \
+             value of at most {MAX_RESOURCE_VALUE_BYTES} bytes, not process.pid; {} past \
+             {MAX_RESOURCE_ATTRIBUTES} attributes)",
+            skipped.len(),
+            skipped.len() - malformed
+        ));
+    }
+    out
+}
+
+/// `%XX` escapes decoded; None for a bad escape or a result that is not UTF-8.
+fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = b
+                .get(i + 1..i + 3)
+                .filter(|h| h.iter().all(u8::is_ascii_hexdigit))?;
+            let text = std::str::from_utf8(hex).ok()?;
+            out.push(u8::from_str_radix(text, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
 
 /// Headers the user may not set: they frame the message or concern one connection (a wrong
 /// `content-length` would cut every export short, still counted as delivered), or the library
@@ -516,7 +738,9 @@ const FORBIDDEN_HEADERS: &[&str] = &[
 ];
 
 fn check_known_keys(explicit: &Map<String, Value>) -> Result<()> {
-    match explicit.keys().find(|k| !KNOWN_KEYS.contains(&k.as_str())) {
+    match explicit.keys().find(|k| {
+        !KNOWN_KEYS.contains(&k.as_str()) && !SDK_KEYS_WITHOUT_EFFECT.contains(&k.as_str())
+    }) {
         Some(k) => Err(Error::config(k, "unknown config key")),
         None => Ok(()),
     }
@@ -881,6 +1105,22 @@ mod tests {
         }
         let e = resolve("{}", &[("HH_OTLP_PROTOCOL", "grpc")]).unwrap_err();
         assert!(e.message.contains("otlp_protocol"));
+    }
+
+    #[test]
+    fn python_sdk_keys_are_accepted_with_one_notice() {
+        // Only this test uses these keys: the notice is once per process.
+        let json = r#"{"api_key":"k","disable_http_tracing":true,"cache_ttl":5.5,"max_links":3}"#;
+        let c = resolve(json, &[]).unwrap();
+        assert_eq!(c.notices.len(), 3, "{:?}", c.notices);
+        assert!(
+            c.notices[0].contains("`disable_http_tracing`"),
+            "{:?}",
+            c.notices
+        );
+        assert!(resolve(json, &[]).unwrap().notices.is_empty());
+        let e = resolve(r#"{"api_key":"k","disable_http_tracin":true}"#, &[]).unwrap_err();
+        assert!(e.message.contains("disable_http_tracin"), "{}", e.message);
     }
 
     #[test]

@@ -79,6 +79,8 @@ pub struct Rest {
     starts: ShortLock<HashMap<String, PendingStart>>,
     /// Notified whenever a start finishes.
     start_finished: Notify,
+    /// Event creations not known to be finished (see `note_event_create`).
+    event_creates: ShortLock<EventCreates>,
     limit: Arc<Semaphore>,
     pending: Arc<AtomicUsize>,
     pending_bytes: AtomicUsize,
@@ -138,6 +140,7 @@ impl Rest {
             last_per_session: ShortLock::new(HashMap::new()),
             starts: ShortLock::new(HashMap::new()),
             start_finished: Notify::new(),
+            event_creates: ShortLock::new(EventCreates::default()),
             limit: Arc::new(Semaphore::new(MAX_CONCURRENT)),
             pending: Arc::new(AtomicUsize::new(0)),
             pending_bytes: AtomicUsize::new(0),
@@ -362,13 +365,17 @@ impl Rest {
         *self.inflight.lock() = Inflight::default();
         self.last_per_session.lock().clear();
         self.starts.lock().clear();
+        *self.event_creates.lock() = EventCreates::default();
         self.pending.store(0, Ordering::Release);
         self.pending_bytes.store(0, Ordering::Release);
     }
 
     /// This client's locks, for the fork hooks (see `crate::fork`).
     pub(crate) fn visit_locks(&self, v: &mut impl LockVisitor) -> bool {
-        v.visit(&self.inflight) && v.visit(&self.last_per_session) && v.visit(&self.starts)
+        v.visit(&self.inflight)
+            && v.visit(&self.last_per_session)
+            && v.visit(&self.starts)
+            && v.visit(&self.event_creates)
     }
 
     /// Calls not finished yet.
@@ -398,6 +405,49 @@ impl Rest {
                     "server answered session id {got} for session {sent}; spans keep {sent}"
                 ));
             }
+        }
+    }
+}
+
+/// Event creations whose call may still be pending: event id → (its session, the call its
+/// updates wait for). Pruned of finished calls when it doubled since the last pruning, so it
+/// holds about as many entries as calls are pending (bounded by `MAX_PENDING`).
+#[derive(Debug, Default)]
+struct EventCreates {
+    by_event: HashMap<String, (String, Arc<Completion>)>,
+    prune_at: usize,
+}
+
+impl Rest {
+    /// After `POST /events` for `event_id` was submitted in `session_id`'s order: remembers
+    /// the call, so that an update of the event is ordered after it (`event_order_key`).
+    pub fn note_event_create(&self, event_id: &str, session_id: &str) {
+        // The session's last call: this creation, or a later call of the session (which runs
+        // after it). None: it finished already (or was dropped), nothing to wait for.
+        let Some(call) = self.last_per_session.lock().get(session_id).cloned() else {
+            return;
+        };
+        let mut creates = self.event_creates.lock();
+        if creates.by_event.len() >= creates.prune_at.max(64) {
+            creates.by_event.retain(|_, (_, c)| !c.is_done());
+            creates.prune_at = creates.by_event.len() * 2;
+        }
+        creates
+            .by_event
+            .insert(event_id.to_string(), (session_id.to_string(), call));
+    }
+
+    /// The order an update of `event_id` is submitted in: its session's while the event's
+    /// creation is pending (so it reaches the server after it), else the event's own.
+    pub fn event_order_key(&self, event_id: &str) -> String {
+        let mut creates = self.event_creates.lock();
+        match creates.by_event.get(event_id) {
+            Some((session, call)) if !call.is_done() => session.clone(),
+            Some(_) => {
+                creates.by_event.remove(event_id);
+                event_id.to_string()
+            }
+            None => event_id.to_string(),
         }
     }
 }
