@@ -545,11 +545,11 @@ fn sdk_key_notices(explicit: &Map<String, Value>) -> Vec<String> {
 }
 
 /// Resource attributes at most (`OTEL_RESOURCE_ATTRIBUTES` and `resource_attributes` each).
-pub const MAX_RESOURCE_ATTRIBUTES: usize = 128;
+pub(crate) const MAX_RESOURCE_ATTRIBUTES: usize = 128;
 /// Bytes of one resource attribute key at most.
-pub const MAX_RESOURCE_KEY_BYTES: usize = 256;
+pub(crate) const MAX_RESOURCE_KEY_BYTES: usize = 256;
 /// Bytes of one resource attribute value at most.
-pub const MAX_RESOURCE_VALUE_BYTES: usize = 4096;
+pub(crate) const MAX_RESOURCE_VALUE_BYTES: usize = 4096;
 /// `OTEL_RESOURCE_ATTRIBUTES` longer than this is ignored whole (with a notice).
 const MAX_RESOURCE_ENV_BYTES: usize = 64 * 1024;
 
