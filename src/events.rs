@@ -30,7 +30,9 @@ impl Tracer {
     /// `chain`; `session` means `tool`, as in the reference), `inputs`, `outputs`, `config`,
     /// `metadata`, `feedback`, `metrics`, `user_properties` (objects), `error` (string),
     /// `duration` (a number, sent as a float), `session_id` (default: the tracer's session),
-    /// `event_id` (a UUID; default: a new one), and any other key, sent as given.
+    /// `event_id` (a UUID; default: a new one), and any other key, sent as given. Without
+    /// HoneyHive's REST API (test mode, the OTLP, file and console exporters) the id is
+    /// returned and nothing is sent, as for sessions.
     pub fn create_event(&self, json: &str) -> Result<String> {
         if self.is_closed() {
             return Err(Error::new(ErrorKind::TracerClosed, "tracer is closed"));
@@ -41,7 +43,6 @@ impl Tracer {
         let session_id = match text(&map, "session_id")? {
             Some(s) => canonical_session_id(s)
                 .ok_or_else(|| Error::arg("event: session_id is not a UUID"))?,
-            // The default session counts as used from here on.
             None => self.session_id().map(str::to_string).ok_or_else(|| {
                 Error::arg("event: the tracer has no default session: pass a session_id")
             })?,

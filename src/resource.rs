@@ -30,7 +30,7 @@ pub fn build(c: &Config) -> Vec<KeyValue> {
         KeyValue::new("os.type", os_type()),
         KeyValue::new("telemetry.sdk.name", SDK_NAME),
         KeyValue::new("telemetry.sdk.language", SDK_LANGUAGE),
-        KeyValue::new("telemetry.sdk.version", crate::tracer::VERSION),
+        KeyValue::new("telemetry.sdk.version", env!("CARGO_PKG_VERSION")),
     ];
     for (k, v) in &c.resource_attributes {
         let Some(value) = value_of(v) else { continue };
