@@ -309,6 +309,8 @@ impl Rest {
         let permit = self.limit.clone().acquire_owned().await.ok();
         let url = format!("{}{}", self.base_url, path);
         let deadline = tokio::time::Instant::now() + self.timeout;
+        // An event's creation: its id is checked against the answer's (cheap: shared bytes).
+        let sent_event = (method == Method::POST && path == "/events").then(|| body.clone());
         let result = transport::send(http, method.clone(), &url, headers, body, deadline).await;
         drop(permit);
         if result.delivered {
@@ -316,6 +318,11 @@ impl Rest {
                 .debug(|| format!("{method} {path} ok (session {session})"));
             if path == "/session/start" {
                 self.check_session_echo(session, result.body.as_deref());
+            }
+            if let Some(sent) = sent_event {
+                if let Some(warning) = other_event_id(&sent, result.body.as_deref()) {
+                    self.log.warn(warning);
+                }
             }
         } else {
             Stats::add(&self.stats.rest_failures, 1);
@@ -452,6 +459,21 @@ impl Rest {
     }
 }
 
+/// The warning when the server answered an event's creation with another id than the one
+/// sent (the caller holds the sent one): None when it echoed it or said nothing.
+fn other_event_id(sent: &[u8], answer: Option<&[u8]>) -> Option<String> {
+    let id_of = |v: &Value| v.as_str().map(str::to_ascii_lowercase);
+    let sent: Value = serde_json::from_slice(sent).ok()?;
+    let sent = id_of(sent.get("event")?.get("event_id")?)?;
+    let answer: Value = serde_json::from_slice(answer?).ok()?;
+    let got = id_of(answer.get("event_id")?)?;
+    (got != sent).then(|| {
+        // The server's text, bounded (the log escapes and redacts it as any line).
+        let got = transport::body::printable(got.as_bytes(), 64);
+        format!("server answered event id {got} for event {sent}; the caller holds {sent}")
+    })
+}
+
 fn timestamp_nanos() -> u128 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -461,7 +483,7 @@ fn timestamp_nanos() -> u128 {
 
 #[cfg(test)]
 mod tests {
-    use super::MAX_PENDING_BYTES;
+    use super::{other_event_id, MAX_PENDING_BYTES};
     use crate::config::Config;
     use crate::tracer::Tracer;
     use hh_test_receiver::{Fault, Receiver};
@@ -503,5 +525,19 @@ mod tests {
         let s = t.stats();
         assert_eq!((s.rest_calls, s.rest_failures), (41, 40), "{s:?}");
         assert_eq!(rx.requests_to("POST", "/session/start").len(), 1);
+    }
+
+    #[test]
+    fn an_event_answered_with_another_id_is_reported() {
+        let sent = br#"{"event":{"event_id":"aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"}}"#;
+        let same = br#"{"success":true,"event_id":"AAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE"}"#;
+        assert_eq!(other_event_id(sent, Some(same)), None);
+        assert_eq!(other_event_id(sent, Some(b"{}")), None);
+        assert_eq!(other_event_id(sent, Some(b"not json")), None);
+        assert_eq!(other_event_id(sent, None), None);
+        let other = br#"{"success":true,"event_id":"x\u001b[31m"}"#;
+        let w = other_event_id(sent, Some(other)).expect("a warning");
+        assert!(w.contains("aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"), "{w}");
+        assert!(!w.contains('\u{1b}'), "{w}");
     }
 }
