@@ -23,6 +23,11 @@
 
 
 /*
+ Bytes of an event id buffer: a UUID (36 characters) and a NUL.
+ */
+#define HH_EVENT_ID_BUF_LEN 37
+
+/*
  Flag for `hh_span_end_ex`: keep the handle valid (as a parent, for `hh_span_inject`, for
  `hh_span_session_id`) until `hh_span_release`, however many other spans end meanwhile.
  */
@@ -527,6 +532,47 @@ extern "C" {
  made of it (`HH_ERR_PANIC`). Has no other effect. Thread-safe.
  */
 HH_NODISCARD hh_status hh_test_panic(hh_error *err);
+
+/*
+ Records a standalone event (`POST /events`, in the background) and writes its id (36
+ characters and a NUL) to `out_event_id` (`buf_len >= HH_EVENT_ID_BUF_LEN`). Never waits
+ for the network: the id is made here and sent with the event, which reaches the server
+ after its session's start. `event_json`: an object with any of `event_name` (default
+ "unknown_event"), `event_type` ("model", "tool" (default) or "chain"), `inputs`,
+ `outputs`, `config`, `metadata`, `feedback`, `metrics`, `user_properties` (objects),
+ `error` (string), `duration` (number), `session_id` (a UUID; default: the tracer's
+ session), `event_id` (a UUID; default: a new one); other keys are sent as given
+ (`project` and `source` are the tracer's and refused). Thread-safe.
+
+ Returns `HH_ERR_NULL_ARGUMENT` (NULL `event_json` or `out_event_id`),
+ `HH_ERR_BUFFER_TOO_SMALL`, `HH_ERR_INVALID_JSON`, `HH_ERR_INVALID_ARGUMENT` (a field of the
+ wrong type, an id that is not a UUID, no session), `HH_ERR_LIMIT_EXCEEDED` (oversized or
+ too deeply nested JSON), `HH_ERR_INVALID_HANDLE`, `HH_ERR_TRACER_CLOSED`. Delivery
+ failures are not reported here: they are counted in stats `rest_failures`.
+
+ # Safety
+ `event_json` is NUL-terminated; `out_event_id` is writable for `buf_len` bytes; `err` is
+ NULL or writable.
+ */
+HH_NODISCARD hh_status hh_event_create(hh_tracer tracer, const char *event_json, char *out_event_id, size_t buf_len, hh_error *err);
+
+/*
+ Enriches an event by its id (`PUT /events` with `event_id`, in the background): an event
+ from `hh_event_create`, a span's event id, or a session id, for example user feedback that
+ arrives after the request ended. `enrichment_json` takes the keys of `hh_session_enrich`
+ (`metadata`, `inputs` (sent as `metadata.inputs`), `outputs`, `metrics`, `feedback`,
+ `config`, `user_properties`, `duration`; other keys join `metadata`); nothing is sent when
+ all are empty. An enrichment of an event created by this tracer reaches the server after
+ the event. Thread-safe.
+
+ Returns `HH_ERR_NULL_ARGUMENT`, `HH_ERR_INVALID_ARGUMENT` (`event_id` not a UUID),
+ `HH_ERR_INVALID_JSON`, `HH_ERR_LIMIT_EXCEEDED`, `HH_ERR_INVALID_HANDLE`,
+ `HH_ERR_TRACER_CLOSED`; nothing is sent on error.
+
+ # Safety
+ `event_id` and `enrichment_json` are NUL-terminated; `err` is NULL or writable.
+ */
+HH_NODISCARD hh_status hh_event_enrich(hh_tracer tracer, const char *event_id, const char *enrichment_json, hh_error *err);
 
 /*
  Starts a new session on `tracer` and writes its id (36 characters and a NUL) to

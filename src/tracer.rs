@@ -87,6 +87,9 @@ impl Tracer {
         let log = Arc::new(Logger::new(config.verbose, id, config.redactor()));
         let stats = Arc::new(Stats::default());
         let headers = base_headers(&config)?;
+        for notice in &config.notices {
+            log.info(notice);
+        }
         warn_plain_http(&config, &log);
         log_proxy_routes(&config, &log);
 
@@ -121,7 +124,7 @@ impl Tracer {
             config.disable_batch,
             sink,
             Encoding {
-                resource: resource(&config),
+                resource: crate::resource::build(&config),
                 scope,
                 stamped: stamped.clone(),
             },
@@ -377,15 +380,6 @@ fn make_sink(c: &Config, mut headers: HeaderMap) -> Result<Sink> {
         ExporterKind::File => Sink::File(c.file_path.clone().unwrap_or_default()),
         ExporterKind::Console => Sink::Console,
     })
-}
-
-fn resource(c: &Config) -> Vec<KeyValue> {
-    vec![
-        KeyValue::new("service.name", c.service_name.clone()),
-        KeyValue::new("telemetry.sdk.name", CLIENT_PACKAGE),
-        KeyValue::new("telemetry.sdk.language", c.client_language.clone()),
-        KeyValue::new("telemetry.sdk.version", VERSION),
-    ]
 }
 
 /// Project, source, evaluation and experiment attributes stamped on every span (each

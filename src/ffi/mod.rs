@@ -6,6 +6,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![allow(non_camel_case_types)]
 
+pub mod event;
 #[cfg(test)]
 mod fork_window_tests;
 pub mod session;

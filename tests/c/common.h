@@ -29,5 +29,6 @@ void test_panic(void);
 void test_threads(void);
 void test_fork(void);
 void test_span_model(void);
+void test_events(void);
 
 #endif
