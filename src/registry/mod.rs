@@ -12,6 +12,7 @@
 //! another object. 0 is never a valid id.
 
 pub mod attributes;
+pub(crate) mod session_choice;
 pub mod handles;
 pub mod spans;
 pub mod tracers;

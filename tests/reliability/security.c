@@ -483,7 +483,8 @@ static void echo_exports(void *arg) {
     char cfg[512];
     snprintf(cfg, sizeof cfg,
              "{\"api_key\":\"%s\",\"server_url\":\"http://127.0.0.1:%d\",\"verbose\":true,"
-             "\"skip_backend_session_creation\":true,\"schedule_delay_ms\":600000,\"export_timeout_ms\":3000,"
+             "\"skip_backend_session_creation\":true,\"session_id\":\"0a0a0a0a-0000-4000-8000-000000000001\","
+             "\"schedule_delay_ms\":600000,\"export_timeout_ms\":3000,"
              "\"headers\":{\"x-api-key\":\"%s\"}}",
              echo_key, r->port, echo_hdr);
     hh_tracer t = 0;
@@ -639,7 +640,8 @@ static void proxies(void) {
     setenv("HTTP_PROXY", env_proxy, 1);
     snprintf(cfg, sizeof cfg,
              "{\"api_key\":\"px-key-0123456789abcdef\",\"server_url\":\"http://hh-proxy-test.invalid:4318\","
-             "\"skip_backend_session_creation\":true,\"schedule_delay_ms\":600000,\"export_timeout_ms\":4000}");
+             "\"skip_backend_session_creation\":true,\"session_id\":\"0a0a0a0a-0000-4000-8000-000000000001\","
+             "\"schedule_delay_ms\":600000,\"export_timeout_ms\":4000}");
     proxy_run r1 = {.cfg = cfg, .spans = 3};
     char *err1 = capture_stderr(proxy_tracer_run, &r1);
     unsetenv("HTTP_PROXY");
