@@ -280,6 +280,12 @@ typedef struct {
    Spans waiting in the export queue now.
    */
   uint64_t queue_len;
+  /*
+   Spans not exported because they had no session (HoneyHive cannot attribute them):
+   recorded spans ended on a tracer with neither a default session nor one given or
+   inherited. Counted in `spans_ended`, not in `spans_dropped`.
+   */
+  uint64_t spans_no_session;
 } hh_stats;
 
 /*
@@ -400,6 +406,24 @@ HH_NODISCARD hh_status hh_session_create(hh_tracer tracer, const char *options_j
  or writable.
  */
 HH_NODISCARD hh_status hh_session_enrich(hh_tracer tracer, const char *session_id, const char *enrichment_json, hh_error *err);
+
+/*
+ Writes the `baggage` header that continues a session in another service without a span:
+ `session_id=...,project=...,source=...` (the entries `hh_span_inject` writes, and the
+ session's name when `hh_session_create` gave it one without an API call). `session_id`
+ NULL means the tracer's default session; using it this way starts it if it was not yet
+ (in the background). `*baggage_len`, when not NULL, receives the length without the NUL,
+ also with `HH_ERR_BUFFER_TOO_SMALL`, so the caller can retry with a larger buffer.
+ Returns `HH_ERR_INVALID_ARGUMENT` for a session id that is not a UUID or when the tracer
+ has no default session, `HH_ERR_NULL_ARGUMENT` for a NULL `baggage`,
+ `HH_ERR_TRACER_CLOSED` / `HH_ERR_INVALID_HANDLE` for a closed or invalid tracer. Never
+ waits for the network. Thread-safe.
+
+ # Safety
+ `session_id` is NULL or NUL-terminated; `baggage` is writable for `baggage_buf_len` bytes;
+ `baggage_len` is NULL or writable.
+ */
+HH_NODISCARD hh_status hh_session_inject(hh_tracer tracer, const char *session_id, char *baggage, size_t baggage_buf_len, size_t *baggage_len);
 
 /*
  Starts a span on `tracer`.
