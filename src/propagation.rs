@@ -2,8 +2,8 @@
 //! `baggage` carrying session_id, project and source; coming in, it becomes a remote parent.
 
 use crate::config::{Config, LinkCarrier};
-use crate::log::Logger;
 use crate::error::{Error, Result};
+use crate::log::Logger;
 use crate::span::SpanRef;
 use opentelemetry::baggage::BaggageExt;
 use opentelemetry::propagation::TextMapPropagator;

@@ -74,11 +74,7 @@ impl SessionState {
     fn remember_name(&self, session: &str, name: &str) {
         let mut named = self.named.lock();
         let session: Arc<str> = session.into();
-        if named
-            .names
-            .insert(session.clone(), name.into())
-            .is_none()
-        {
+        if named.names.insert(session.clone(), name.into()).is_none() {
             named.order.push_back(session);
             if named.order.len() > MAX_NAMED_SESSIONS {
                 if let Some(old) = named.order.pop_front() {
@@ -96,11 +92,7 @@ impl SessionState {
             return None;
         }
         // Held for a lookup or an insert only.
-        self.named
-            .lock()
-            .names
-            .get(session)
-            .cloned()
+        self.named.lock().names.get(session).cloned()
     }
 }
 

@@ -145,7 +145,11 @@ fn link_carrier_roots_continue_the_carriers_trace_and_session_without_starting_i
             r#"{{"link_carrier":{{"Traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01","BAGGAGE":"session_id={sid}","other":"x"}}}}"#
         ),
     );
-    assert_eq!(session_of(t), sid, "the carrier's session is the default one");
+    assert_eq!(
+        session_of(t),
+        sid,
+        "the carrier's session is the default one"
+    );
     let root = spans::start(t, "root", Some("chain"), 0, None, vec![]).unwrap();
     let child = spans::start(t, "child", Some("tool"), root, None, vec![]).unwrap();
     spans::end(child, false).unwrap();
@@ -174,6 +178,9 @@ fn link_carrier_roots_continue_the_carriers_trace_and_session_without_starting_i
     assert_eq!(got[0].parent_span_id, None);
     assert_eq!(session_starts(&rx).len(), 1);
     // A value that is not a string is a config error.
-    let bad = honeyhive::Config::resolve(Some(r#"{"api_key":"k","link_carrier":{"traceparent":1}}"#), &|_| None);
+    let bad = honeyhive::Config::resolve(
+        Some(r#"{"api_key":"k","link_carrier":{"traceparent":1}}"#),
+        &|_| None,
+    );
     assert!(bad.is_err());
 }

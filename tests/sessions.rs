@@ -284,12 +284,20 @@ fn a_child_of_another_tracers_span_takes_its_own_tracers_session() {
     let got = rx.wait_for_spans(5, WAIT);
     let (s1, s2) = (session_of(t1), session_of(t2));
     assert_ne!(s1, s2);
-    let session = |n: &str| span_named(&got, n).attr_str("honeyhive.session_id").unwrap();
+    let session = |n: &str| {
+        span_named(&got, n)
+            .attr_str("honeyhive.session_id")
+            .unwrap()
+    };
     assert_eq!(session("t1-parent"), s1);
     assert_eq!(session("t1-child"), s1, "same tracer: inherited");
     assert_eq!(session("t2-child"), s2, "another tracer's parent: its own");
     assert_eq!(session("t2-grandchild"), s2);
-    assert_eq!(session("t2-explicit"), SID_A, "an explicit session always wins");
+    assert_eq!(
+        session("t2-explicit"),
+        SID_A,
+        "an explicit session always wins"
+    );
     let child = span_named(&got, "t2-child");
     assert_eq!(child.attr_str("honeyhive.project"), Some("p2"));
     // Still one trace: the parent is the parent.
@@ -301,7 +309,12 @@ fn a_child_of_another_tracers_span_takes_its_own_tracers_session() {
     // Each tracer started its own default session, once.
     let started: Vec<String> = session_starts(&rx)
         .iter()
-        .map(|r| r.body_json.as_ref().unwrap()["session"]["session_id"].as_str().unwrap().to_string())
+        .map(|r| {
+            r.body_json.as_ref().unwrap()["session"]["session_id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     assert_eq!(started.len(), 2, "{started:?}");
     assert!(started.contains(&s1) && started.contains(&s2));
@@ -323,7 +336,10 @@ fn a_remote_parent_gives_its_session_to_any_tracer() {
     tracers::flush(t2, WAIT).unwrap();
     let got = rx.wait_for_spans(1, WAIT);
     assert_eq!(got[0].attr_str("honeyhive.session_id"), Some(SID_A));
-    assert!(session_starts(&rx).is_empty(), "the caller's session is not started here");
+    assert!(
+        session_starts(&rx).is_empty(),
+        "the caller's session is not started here"
+    );
 }
 
 #[test]
@@ -356,11 +372,20 @@ fn auto_create_mode_starts_no_session_and_stamps_every_exported_span() {
     tracers::flush(t, WAIT).unwrap();
 
     let got = rx.wait_for_spans(3, WAIT);
-    assert_eq!(got.len(), 3, "{:?}", got.iter().map(|s| &s.name).collect::<Vec<_>>());
+    assert_eq!(
+        got.len(),
+        3,
+        "{:?}",
+        got.iter().map(|s| &s.name).collect::<Vec<_>>()
+    );
     for n in ["named-root", "named-child"] {
         let s = span_named(&got, n);
         assert_eq!(s.attr_str("honeyhive.session_id"), Some(SID_A));
-        assert_eq!(s.attr_bool("honeyhive.session_auto_create"), Some(true), "{n}");
+        assert_eq!(
+            s.attr_bool("honeyhive.session_auto_create"),
+            Some(true),
+            "{n}"
+        );
         assert_eq!(s.attr_str("honeyhive.session_name"), Some("req-a"), "{n}");
         assert_eq!(s.attr_str("baggage.session_name"), Some("req-a"), "{n}");
     }
@@ -369,18 +394,30 @@ fn auto_create_mode_starts_no_session_and_stamps_every_exported_span() {
     assert_eq!(s.attr_str("honeyhive.session_name"), Some("svc"));
     assert_eq!(s.attr_str("baggage.session_name"), None);
     assert!(injected.contains("session_name=req-a"), "{injected}");
-    assert!(injected.contains(&format!("session_id={SID_A}")), "{injected}");
+    assert!(
+        injected.contains(&format!("session_id={SID_A}")),
+        "{injected}"
+    );
     let bag = tracers::session_baggage(t, Some(SID_A)).unwrap();
-    assert!(bag.contains("session_name=req-a") && bag.contains("project=proj"), "{bag}");
+    assert!(
+        bag.contains("session_name=req-a") && bag.contains("project=proj"),
+        "{bag}"
+    );
 
     // Only the API-made session was started.
     let starts = session_starts(&rx);
     assert_eq!(starts.len(), 1);
-    assert_eq!(starts[0].body_json.as_ref().unwrap()["session"]["session_id"], made.as_str());
+    assert_eq!(
+        starts[0].body_json.as_ref().unwrap()["session"]["session_id"],
+        made.as_str()
+    );
     let st = tracers::stats(t).unwrap();
     assert_eq!(st.spans_no_session, 2, "{st:?}");
     assert_eq!(st.spans_ended, 5, "{st:?}");
-    assert_eq!(st.spans_exported + st.spans_dropped + st.spans_no_session, st.spans_ended);
+    assert_eq!(
+        st.spans_exported + st.spans_dropped + st.spans_no_session,
+        st.spans_ended
+    );
 }
 
 #[test]
@@ -395,14 +432,21 @@ fn the_default_session_starts_when_enriched_or_injected_and_not_for_other_sessio
     tracers::flush(t, WAIT).unwrap();
     let starts = session_starts(&rx);
     assert_eq!(starts.len(), 1);
-    assert_eq!(starts[0].body_json.as_ref().unwrap()["session"]["session_id"], sid.as_str());
+    assert_eq!(
+        starts[0].body_json.as_ref().unwrap()["session"]["session_id"],
+        sid.as_str()
+    );
 
     // Enriching the default session starts it first.
     let rx = Receiver::start();
     let t = tracer(&rx, "");
     tracers::enrich_session(t, None, r#"{"metadata":{"k":1}}"#).unwrap();
     tracers::flush(t, WAIT).unwrap();
-    let calls: Vec<String> = rx.requests().iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    let calls: Vec<String> = rx
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
     assert_eq!(calls, ["POST /session/start", "PUT /events"]);
 
     // So does injecting it (hh_session_inject with no id).

@@ -10,7 +10,9 @@ use std::ffi::c_char;
 /// is made here and `POST /session/start` runs in the background, reaching the server before
 /// the session's spans. `options_json`: NULL or an object with any of `session_name`,
 /// `session_id` (a UUID), `inputs`, `metadata`, `user_properties` (objects), `source`,
-/// `skip_api_call` (with `session_id`: no REST call). Thread-safe: many threads may create
+/// `skip_api_call` (with `session_id`: no REST call; a `session_name` given with it is
+/// stamped on the session's spans as `baggage.session_name` and travels in injected baggage,
+/// as the reference SDK's). Thread-safe: many threads may create
 /// sessions on one tracer at once.
 ///
 /// # Safety

@@ -12,8 +12,8 @@
 //! another object. 0 is never a valid id.
 
 pub mod attributes;
-pub(crate) mod session_choice;
 pub mod handles;
+pub(crate) mod session_choice;
 pub mod spans;
 pub mod tracers;
 
