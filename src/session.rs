@@ -66,6 +66,11 @@ impl SessionState {
         self.flags.load(Ordering::Relaxed) & AUTO_CREATE != 0
     }
 
+    /// The default session was started by `create_session` with its id.
+    fn started_by_caller(&self) {
+        self.flags.fetch_and(!NEEDS_START, Ordering::AcqRel);
+    }
+
     /// True the first time only: the one warning about spans without a session.
     pub(crate) fn first_no_session(&self) -> bool {
         !self.warned_no_session.swap(true, Ordering::Relaxed)
@@ -272,6 +277,10 @@ impl Tracer {
             if let Some(v) = v {
                 session.insert(k.into(), v);
             }
+        }
+        // The caller starts the default session itself (by its id): not again at its first use.
+        if self.inner.default_session.as_deref() == Some(session_id.as_str()) {
+            self.inner.sessions.started_by_caller();
         }
         self.inner.pipeline.rest_call(
             reqwest::Method::POST,

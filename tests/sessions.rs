@@ -459,4 +459,13 @@ fn the_default_session_starts_when_enriched_or_injected_and_not_for_other_sessio
     assert_eq!(entries, ["project=proj", sid.as_str(), "source=dev"]);
     tracers::flush(t, WAIT).unwrap();
     assert_eq!(session_starts(&rx).len(), 1);
+
+    // Started by the caller with create_session and its id: not again at its first use.
+    let rx = Receiver::start();
+    let t = tracer(&rx, &format!(r#"{{"session_id":"{SID_A}"}}"#));
+    let sid = tracers::create_session(t, Some(&format!(r#"{{"session_id":"{SID_A}"}}"#))).unwrap();
+    assert_eq!(sid, SID_A);
+    end_root(t, "in-default", None);
+    tracers::flush(t, WAIT).unwrap();
+    assert_eq!(session_starts(&rx).len(), 1);
 }
