@@ -23,6 +23,9 @@ const NAMED: u8 = 4;
 /// Session auto-create mode: every span with a session gets its session's name.
 const AUTO_CREATE: u8 = 8;
 
+/// How long a use of the default session waits for another thread submitting its start.
+const MAX_START_WAIT_YIELDS: u32 = 100_000;
+
 /// Named sessions remembered per tracer (the oldest is forgotten past it: a server making one
 /// per request must not grow without bound).
 const MAX_NAMED_SESSIONS: usize = 4096;
@@ -125,9 +128,16 @@ impl TracerInner {
         attributes: Option<&mut Vec<KeyValue>>,
     ) {
         let is_default = self.default_session.as_deref() == Some(session);
+        let mut patience = MAX_START_WAIT_YIELDS;
         while is_default && flags & (NEEDS_START | STARTING) != 0 {
             if flags & STARTING != 0 {
                 // Another thread is submitting the start (no network): its span goes first.
+                // Bounded: a fork in the middle of that submit leaves STARTING set for good in
+                // the child, whose spans then go without waiting for it.
+                if patience == 0 {
+                    break;
+                }
+                patience -= 1;
                 std::thread::yield_now();
                 flags = self.sessions.flags.load(Ordering::Acquire);
                 continue;
