@@ -269,7 +269,6 @@ impl Tracer {
             if let Some(given) = text("session_name")? {
                 self.inner.sessions.remember_name(&session_id, &given);
             }
-            self.inner.use_session(&session_id, None);
             return Ok(session_id);
         }
         let mut session = Map::new();
