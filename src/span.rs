@@ -440,9 +440,8 @@ pub(crate) fn finish_enqueue(
     };
     // A span without a session is not exported (HoneyHive cannot attribute it), unless the
     // pipeline is closed: then it is refused and counted as any span ended after close.
-    if !has_session && !tracer.is_closed() {
-        no_session(tracer, context, recording);
-        return (true, AfterEnqueue::Nothing);
+    if !has_session {
+        return no_session(tracer, context, size, recording);
     }
     tracer.pipeline.enqueue(size, || {
         recording
@@ -461,9 +460,23 @@ fn too_many_attributes() -> Error {
 }
 
 /// Counts a span ended without a session (`spans_ended` and `spans_no_session`) and drops it;
-/// warns the first time.
+/// warns the first time. After close it is refused as any span (counted in `spans_dropped`).
 #[cold]
-fn no_session(tracer: &TracerInner, context: &SpanContext, recording: &mut Option<Recording>) {
+#[inline(never)]
+fn no_session(
+    tracer: &TracerInner,
+    context: &SpanContext,
+    size: usize,
+    recording: &mut Option<Recording>,
+) -> (bool, AfterEnqueue) {
+    if tracer.is_closed() {
+        return tracer.pipeline.enqueue(size, || {
+            recording
+                .take()
+                .expect("checked by finish_enqueue")
+                .into_span_data(context.clone())
+        });
+    }
     drop(recording.take());
     tracer.stats.spans_ended.add(1);
     crate::stats::Stats::add(&tracer.stats.spans_no_session, 1);
@@ -475,6 +488,7 @@ fn no_session(tracer: &TracerInner, context: &SpanContext, recording: &mut Optio
             context.span_id()
         ));
     }
+    (true, AfterEnqueue::Nothing)
 }
 
 /// The error of a span ended after its tracer was closed.

@@ -147,23 +147,22 @@ pub fn start(
     let closes = crate::tracer::closes();
     let need_session = session.is_none();
     with_open(tracer, |t| {
-        // Built where the table stores it (no copies of the slot on the way).
+        // Built where the table stores it (no copies of the slot on the way): one expression.
         let start = |parent_ref: Option<SpanRef>| {
             let mut attributes = attributes;
-            let session = super::session_choice::choose(
-                &t.inner,
-                session,
-                parent_ref.as_ref().map(|p| p.session.clone()),
-                false,
-                &mut attributes,
-            );
             SpanSlot {
                 span: crate::span::begin(
                     &t.inner,
                     name,
                     event_type,
                     parent_ref.as_ref(),
-                    session,
+                    super::session_choice::choose(
+                        &t.inner,
+                        session,
+                        parent_ref.as_ref().map(|p| p.session.clone()),
+                        false,
+                        &mut attributes,
+                    ),
                     attributes,
                 ),
                 tracer,
@@ -172,10 +171,13 @@ pub fn start(
             }
         };
         if parent == 0 {
-            // `link_carrier`: a root span continues the carrier's remote trace.
-            SPANS
-                .insert_with(|| start(t.inner.link_parent.clone()))
-                .ok_or_else(too_many_spans)
+            // `link_carrier`: a root span continues the carrier's remote trace. (Two calls: a
+            // constant `None` keeps the usual root's slot built in place, without a copy.)
+            match &t.inner.link_parent {
+                None => SPANS.insert_with(|| start(None)),
+                Some(link) => SPANS.insert_with(|| start(Some(link.clone()))),
+            }
+            .ok_or_else(too_many_spans)
         } else {
             SPANS.insert_with_parent(
                 parent,
