@@ -420,6 +420,12 @@ typedef struct {
    Spans waiting in the export queue now.
    */
   uint64_t queue_len;
+  /*
+   Spans not exported because they had no session (HoneyHive cannot attribute them):
+   recorded spans ended on a tracer with neither a default session nor one given or
+   inherited. Counted in `spans_ended`, not in `spans_dropped`.
+   */
+  uint64_t spans_no_session;
 } hh_stats;
 
 /*
@@ -580,7 +586,9 @@ HH_NODISCARD hh_status hh_event_enrich(hh_tracer tracer, const char *event_id, c
  is made here and `POST /session/start` runs in the background, reaching the server before
  the session's spans. `options_json`: NULL or an object with any of `session_name`,
  `session_id` (a UUID), `inputs`, `metadata`, `user_properties` (objects), `source`,
- `skip_api_call` (with `session_id`: no REST call). Thread-safe: many threads may create
+ `skip_api_call` (with `session_id`: no REST call; a `session_name` given with it is
+ stamped on the session's spans as `baggage.session_name` and travels in injected baggage,
+ as the reference SDK's). Thread-safe: many threads may create
  sessions on one tracer at once.
 
  # Safety
@@ -603,13 +611,36 @@ HH_NODISCARD hh_status hh_session_create(hh_tracer tracer, const char *options_j
 HH_NODISCARD hh_status hh_session_enrich(hh_tracer tracer, const char *session_id, const char *enrichment_json, hh_error *err);
 
 /*
+ Writes the `baggage` header that continues a session in another service without a span:
+ `session_id=...,project=...,source=...` (the entries `hh_span_inject` writes, and the
+ session's name when `hh_session_create` gave it one without an API call). `session_id`
+ NULL means the tracer's default session; using it this way starts it if it was not yet
+ (in the background). `*baggage_len`, when not NULL, receives the length without the NUL,
+ also with `HH_ERR_BUFFER_TOO_SMALL`, so the caller can retry with a larger buffer.
+ Returns `HH_ERR_INVALID_ARGUMENT` for a session id that is not a UUID or when the tracer
+ has no default session, `HH_ERR_NULL_ARGUMENT` for a NULL `baggage`,
+ `HH_ERR_TRACER_CLOSED` / `HH_ERR_INVALID_HANDLE` for a closed or invalid tracer. Never
+ waits for the network. Thread-safe.
+
+ # Safety
+ `session_id` is NULL or NUL-terminated; `baggage` is writable for `baggage_buf_len` bytes;
+ `baggage_len` is NULL or writable.
+ */
+HH_NODISCARD hh_status hh_session_inject(hh_tracer tracer, const char *session_id, char *baggage, size_t baggage_buf_len, size_t *baggage_len);
+
+/*
  Starts a span on `tracer`.
  - `name`: required, non-empty; names over 1024 bytes are truncated.
  - `event_type`: an `HH_EVENT_*` value (`HH_EVENT_DEFAULT` detects it from the name).
  - `parent`: 0 for a root span, or a span handle (live or recently ended, of any tracer), or
    a remote parent from `hh_tracer_extract`. The child joins the parent's trace.
- - `session_id`: NULL to inherit the parent's session (a root span takes the tracer's
-   default session), or a session id from `hh_session_create`.
+ - `session_id`: a session id (from `hh_session_create`, or any UUID), which always wins; or
+   NULL: the parent's session when the parent is a span of this tracer or a remote parent,
+   else (a root span, or a parent of another tracer) the tracer's default session. With
+   skip_backend_session_creation and no session_id (session auto-create mode) there is no
+   default session: a span with no session is not exported (counted in `spans_no_session`).
+   In that mode every exported span carries `honeyhive.session_auto_create` and
+   `honeyhive.session_name`.
  - `attributes_json`: NULL or a JSON object of initial attributes.
 
  On success writes the handle to `*out_span`; end it with `hh_span_end`. A span excluded by
@@ -874,8 +905,14 @@ const char *hh_status_name(int32_t status);
 
 /*
  Creates a tracer from `config_json` (NULL, "" or a JSON object; explicit keys win over
- `HH_*`/`OTEL_*` environment variables, which win over defaults) and starts its default
- session in the background. Never waits for the network.
+ `HH_*`/`OTEL_*` environment variables, which win over defaults). Its default session is
+ started (`POST /session/start`, in the background) at its first use: the first span,
+ `hh_session_enrich`, `hh_span_inject` or `hh_session_inject` that targets it, before that
+ span or call reaches the server; a tracer whose spans all name their own sessions never
+ starts it. With `link_carrier` (`{"traceparent": ..., "baggage": ...}`), root spans
+ continue that remote trace and the carrier's baggage `session_id` is the default session
+ (already started by its service: never started here); an invalid carrier is ignored with
+ a warning. Never waits for the network.
 
  On success writes the new handle to `*out_tracer`. On failure returns a status and, when
  `err` is not NULL, a message naming the offending field. Release with `hh_tracer_close`.
@@ -892,7 +929,8 @@ HH_NODISCARD hh_status hh_tracer_new(const char *config_json, hh_tracer *out_tra
  (`buf_len >= HH_SESSION_ID_BUF_LEN` always suffices). `*out_len`, when `out_len` is not
  NULL, receives the length without the NUL, also with `HH_ERR_BUFFER_TOO_SMALL`.
  `HH_ERR_INVALID_ARGUMENT` when the tracer has no default session
- (skip_backend_session_creation without session_id). Thread-safe.
+ (skip_backend_session_creation without session_id). Reading the id does not start the
+ session. Thread-safe.
 
  # Safety
  `buf` is writable for `buf_len` bytes; `out_len` is NULL or writable.

@@ -141,6 +141,44 @@ pub struct Config {
     pub experiment_metadata: Vec<(String, String)>,
     /// Outbound proxies (`proxy`, `no_proxy`, `HTTPS_PROXY`, ...).
     pub proxy: ProxySettings,
+    /// `link_carrier`: the W3C headers of a remote trace the tracer's root spans continue.
+    pub link_carrier: Option<LinkCarrier>,
+}
+
+/// `link_carrier` (the reference SDK's init parameter): `traceparent` and `baggage`, keys in
+/// any case. Checked when the tracer is made (`Tracer::new`), which ignores an invalid one
+/// with a warning: the carrier usually comes from another service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkCarrier {
+    pub traceparent: Option<String>,
+    pub baggage: Option<String>,
+}
+
+impl LinkCarrier {
+    /// An object of string values; other keys are ignored (a carrier holds other headers).
+    fn parse(v: Option<Value>) -> Result<Option<LinkCarrier>> {
+        let Some(Value::Object(map)) = v else {
+            return Ok(None);
+        };
+        let mut carrier = LinkCarrier {
+            traceparent: None,
+            baggage: None,
+        };
+        for (k, v) in map {
+            let Value::String(v) = v else {
+                return Err(Error::config(
+                    "link_carrier",
+                    format!("value of {k:?} must be a string"),
+                ));
+            };
+            if k.eq_ignore_ascii_case("traceparent") {
+                carrier.traceparent = Some(v);
+            } else if k.eq_ignore_ascii_case("baggage") {
+                carrier.baggage = Some(v);
+            }
+        }
+        Ok(Some(carrier))
+    }
 }
 
 impl Config {
@@ -417,6 +455,8 @@ impl Config {
             env,
         )?;
 
+        let link_carrier = LinkCarrier::parse(src.object("link_carrier")?)?;
+
         let config = Config {
             api_key: api_key.map(Secret),
             ingestion_api_key: ingestion_api_key.map(Secret),
@@ -449,6 +489,7 @@ impl Config {
             notices,
             experiment_metadata,
             proxy,
+            link_carrier,
         };
         config.check_exporter_ready()?;
         Ok(config)
@@ -511,6 +552,7 @@ const KNOWN_KEYS: &[&str] = &[
     "resource_attributes",
     "proxy",
     "no_proxy",
+    "link_carrier",
 ];
 
 /// Keys of the Python SDK's tracer configuration that mean nothing here: accepted (so that one

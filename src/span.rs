@@ -628,8 +628,10 @@ pub(crate) fn finish_enqueue(
     let Some(size) = recording.as_ref().map(Recording::estimated_size) else {
         return (true, AfterEnqueue::Nothing);
     };
-    if !has_session && tracer.config.exporter == crate::config::ExporterKind::HoneyHive {
-        warn_no_session(tracer, context);
+    // A span without a session is not exported (HoneyHive cannot attribute it), unless the
+    // pipeline is closed: then it is refused and counted as any span ended after close.
+    if !has_session {
+        return no_session(tracer, context, size, recording);
     }
     tracer.pipeline.enqueue(size, || {
         recording
@@ -647,12 +649,36 @@ fn too_many_attributes() -> Error {
     ))
 }
 
+/// Counts a span ended without a session (`spans_ended` and `spans_no_session`) and drops it;
+/// warns the first time. After close it is refused as any span (counted in `spans_dropped`).
 #[cold]
-fn warn_no_session(tracer: &TracerInner, context: &SpanContext) {
-    tracer.log.warn(format!(
-        "span {:?} has no session id (skip_backend_session_creation without session_id): HoneyHive cannot attribute it",
-        context.span_id()
-    ));
+#[inline(never)]
+fn no_session(
+    tracer: &TracerInner,
+    context: &SpanContext,
+    size: usize,
+    recording: &mut Option<Recording>,
+) -> (bool, AfterEnqueue) {
+    if tracer.is_closed() {
+        return tracer.pipeline.enqueue(size, || {
+            recording
+                .take()
+                .expect("checked by finish_enqueue")
+                .into_span_data(context.clone())
+        });
+    }
+    drop(recording.take());
+    tracer.stats.spans_ended.add(1);
+    crate::stats::Stats::add(&tracer.stats.spans_no_session, 1);
+    if tracer.sessions.first_no_session() {
+        tracer.log.warn(format!(
+            "span {:?} has no session (skip_backend_session_creation without session_id, and \
+             none given or inherited): not exported, HoneyHive cannot attribute it; such spans \
+             are counted in stats spans_no_session (warned once)",
+            context.span_id()
+        ));
+    }
+    (true, AfterEnqueue::Nothing)
 }
 
 /// The error of a span ended after its tracer was closed.

@@ -15,6 +15,7 @@
 pub mod attributes;
 pub mod events;
 pub mod handles;
+pub(crate) mod session_choice;
 pub mod spans;
 pub mod tracers;
 

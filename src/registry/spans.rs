@@ -105,17 +105,16 @@ fn check_open(tracer: u64) -> Result<()> {
     })
 }
 
-/// What a child needs from its parent's slot: the parent's context, its session when the
-/// child does not name one, and its remote baggage.
-fn parent_ref_of(slot: &SpanSlot, need_session: bool) -> SpanRef {
+/// What a child on `tracer` needs from its parent's slot: the parent's context, its session
+/// when the child does not name one and may take it (`session_choice::inherits`), and its
+/// remote baggage.
+fn parent_ref_of(slot: &SpanSlot, need_session: bool, tracer: u64) -> SpanRef {
     let r = &slot.span.reference;
+    let inherit = need_session
+        && super::session_choice::inherits(slot.tracer, tracer, slot.state == SlotState::Remote);
     SpanRef {
         context: r.context.clone(),
-        session: if need_session {
-            r.session.clone()
-        } else {
-            None
-        },
+        session: if inherit { r.session.clone() } else { None },
         remote_baggage: r.remote_baggage.clone(),
     }
 }
@@ -125,8 +124,8 @@ fn parent_ref_of(slot: &SpanSlot, need_session: bool) -> SpanRef {
 /// - `event_type`: "model", "tool" or "chain"; `None` detects it from the name and attributes.
 /// - `parent`: 0 for a root span, or a span id (live or recently ended, of any tracer), or a
 ///   remote parent from `extract`; the child joins the parent's trace.
-/// - `session`: a session id (a UUID, in any case); `None` inherits the parent's session, and
-///   a root span takes the tracer's default session.
+/// - `session`: a session id (a UUID, in any case); `None`: see `session_choice` (the
+///   parent's session when the parent is of this tracer or remote, else the tracer's).
 /// - `attributes`: initial attributes (see `enrich::initial_attributes`); they never replace
 ///   the ones the library stamps.
 ///
@@ -151,37 +150,41 @@ pub fn start(
     let closes = crate::tracer::closes();
     let need_session = session.is_none();
     with_open(tracer, |t| {
-        // A child inherits its parent's session; a root span takes the tracer's default.
-        // Built where the table stores it (no copies of the slot on the way).
-        let start = |parent_ref: Option<SpanRef>| SpanSlot {
-            span: crate::span::begin(
-                &t.inner,
-                name,
-                event_type,
-                parent_ref.as_ref(),
-                session.or_else(|| {
-                    parent_ref
-                        .as_ref()
-                        .and_then(|p| p.session.clone())
-                        .or_else(|| {
-                            t.inner
-                                .default_session
-                                .as_ref()
-                                .map(crate::local::session_canonical)
-                        })
-                }),
-                attributes,
-            ),
-            tracer,
-            state: SlotState::Active,
-            closes,
+        // Built where the table stores it (no copies of the slot on the way): one expression.
+        let start = |parent_ref: Option<SpanRef>| {
+            let mut attributes = attributes;
+            SpanSlot {
+                span: crate::span::begin(
+                    &t.inner,
+                    name,
+                    event_type,
+                    parent_ref.as_ref(),
+                    super::session_choice::choose(
+                        &t.inner,
+                        session,
+                        parent_ref.as_ref().map(|p| p.session.clone()),
+                        false,
+                        &mut attributes,
+                    ),
+                    attributes,
+                ),
+                tracer,
+                state: SlotState::Active,
+                closes,
+            }
         };
         if parent == 0 {
-            SPANS.insert_with(|| start(None)).ok_or_else(too_many_spans)
+            // `link_carrier`: a root span continues the carrier's remote trace. (Two calls: a
+            // constant `None` keeps the usual root's slot built in place, without a copy.)
+            match &t.inner.link_parent {
+                None => SPANS.insert_with(|| start(None)),
+                Some(link) => SPANS.insert_with(|| start(Some(link.clone()))),
+            }
+            .ok_or_else(too_many_spans)
         } else {
             SPANS.insert_with_parent(
                 parent,
-                |slot| parent_ref_of(slot, need_session),
+                |slot| parent_ref_of(slot, need_session, tracer),
                 |p| start(Some(p)),
                 invalid_span,
                 too_many_spans,
@@ -613,7 +616,7 @@ pub fn inject(span: u64) -> Result<(String, String)> {
         if t.is_closed() {
             return Err(crate::span::tracer_closed());
         }
-        Ok(crate::propagation::inject(&t.inner.config, &reference))
+        Ok(t.inject(&reference))
     })
     .map_err(|e| match e.kind {
         ErrorKind::TracerClosed => e,

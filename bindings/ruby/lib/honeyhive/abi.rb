@@ -81,6 +81,7 @@ module HoneyHive
       [:rest_failures, :uint64],
       [:spans_rejected, :uint64],
       [:queue_len, :uint64],
+      [:spans_no_session, :uint64],
     ].freeze
   end
 end
