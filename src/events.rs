@@ -53,6 +53,8 @@ impl Tracer {
             None => new_session_id(),
         };
         let body = self.event_body(&map, &session_id, &event_id)?;
+        // An event in the default session is a use of it: started first if it never was.
+        self.inner.use_session(&session_id, None);
         let pipeline = &self.inner.pipeline;
         pipeline.rest_call(
             reqwest::Method::POST,

@@ -631,7 +631,7 @@ pub(crate) fn finish_enqueue(
     // A span without a session is not exported (HoneyHive cannot attribute it), unless the
     // pipeline is closed: then it is refused and counted as any span ended after close.
     if !has_session {
-        return no_session(tracer, context, size, recording);
+        return no_session(tracer, context, size, recording, end_time);
     }
     tracer.pipeline.enqueue(size, || {
         recording
@@ -658,13 +658,14 @@ fn no_session(
     context: &SpanContext,
     size: usize,
     recording: &mut Option<Recording>,
+    end_time: Option<SystemTime>,
 ) -> (bool, AfterEnqueue) {
     if tracer.is_closed() {
         return tracer.pipeline.enqueue(size, || {
             recording
                 .take()
                 .expect("checked by finish_enqueue")
-                .into_span_data(context.clone())
+                .into_span_data(context.clone(), end_time)
         });
     }
     drop(recording.take());

@@ -469,3 +469,79 @@ fn the_default_session_starts_when_enriched_or_injected_and_not_for_other_sessio
     tracers::flush(t, WAIT).unwrap();
     assert_eq!(session_starts(&rx).len(), 1);
 }
+
+#[test]
+fn auto_create_mode_gives_each_root_server_span_its_own_session_and_leaks_it_nowhere() {
+    let rx = Receiver::start();
+    let t = tracer(
+        &rx,
+        r#"{"skip_backend_session_creation":true,"session_name":"svc"}"#,
+    );
+    let server = spans::StartOptions {
+        kind: opentelemetry::trace::SpanKind::Server,
+        ..Default::default()
+    };
+    let mut roots = Vec::new();
+    for i in 0..2 {
+        let root = spans::start_with(
+            t,
+            &format!("request-{i}"),
+            Some("chain"),
+            0,
+            None,
+            vec![],
+            &server,
+        )
+        .unwrap();
+        let child =
+            spans::start(t, &format!("handler-{i}"), Some("tool"), root, None, vec![]).unwrap();
+        spans::end(child, false).unwrap();
+        spans::end(root, false).unwrap();
+        roots.push(root);
+    }
+    // Not a root, or not SERVER: no session (not exported, counted).
+    end_root(t, "later-internal", None);
+    let other = tracer(&rx, r#"{"skip_backend_session_creation":true}"#);
+    let remote = spans::StartOptions {
+        parent_context: Some(opentelemetry::trace::SpanContext::new(
+            opentelemetry::trace::TraceId::from_hex("0af7651916cd43dd8448eb211c80319c").unwrap(),
+            opentelemetry::trace::SpanId::from_hex("b7ad6b7169203331").unwrap(),
+            opentelemetry::trace::TraceFlags::SAMPLED,
+            true,
+            Default::default(),
+        )),
+        ..server.clone()
+    };
+    let s =
+        spans::start_with(other, "server-under-remote", None, 0, None, vec![], &remote).unwrap();
+    spans::end(s, false).unwrap();
+    tracers::flush(t, WAIT).unwrap();
+    tracers::flush(other, WAIT).unwrap();
+    let got = rx.wait_for_spans(4, WAIT);
+    assert_eq!(
+        got.len(),
+        4,
+        "{:?}",
+        got.iter().map(|s| &s.name).collect::<Vec<_>>()
+    );
+    let sid = |n: &str| {
+        span_named(&got, n)
+            .attr_str("honeyhive.session_id")
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(sid("request-0"), sid("handler-0"));
+    assert_eq!(sid("request-1"), sid("handler-1"));
+    assert_ne!(
+        sid("request-0"),
+        sid("request-1"),
+        "each request its own session"
+    );
+    for s in &got {
+        assert_eq!(s.attr_bool("honeyhive.session_auto_create"), Some(true));
+        assert_eq!(s.attr_str("honeyhive.session_name"), Some("svc"));
+    }
+    assert_eq!(tracers::stats(t).unwrap().spans_no_session, 1);
+    assert_eq!(tracers::stats(other).unwrap().spans_no_session, 1);
+    assert!(session_starts(&rx).is_empty());
+}

@@ -221,41 +221,42 @@ pub fn start_with(
         .as_ref()
         .filter(|_| parent == 0)
         .map(crate::span::remote_parent);
+    let kind_is_server = options.kind == opentelemetry::trace::SpanKind::Server;
     with_open(tracer, |t| {
-        // As `start`: a child inherits its parent's session; a root span (also under a
-        // remote parent given by ids) takes the tracer's default.
-        let start = |parent_ref: Option<SpanRef>| SpanSlot {
-            span: crate::span::begin_with(
-                &t.inner,
-                name,
-                event_type,
-                parent_ref.as_ref(),
-                session.or_else(|| {
-                    parent_ref
-                        .as_ref()
-                        .and_then(|p| p.session.clone())
-                        .or_else(|| {
-                            t.inner
-                                .default_session
-                                .as_ref()
-                                .map(crate::local::session_canonical)
-                        })
-                }),
-                attributes,
-                options,
-            ),
-            tracer,
-            state: SlotState::Active,
-            closes,
+        // The session as in `start` (`session_choice`), with the span's kind.
+        let start = |parent_ref: Option<SpanRef>| {
+            let mut attributes = attributes;
+            SpanSlot {
+                span: crate::span::begin_with(
+                    &t.inner,
+                    name,
+                    event_type,
+                    parent_ref.as_ref(),
+                    super::session_choice::choose(
+                        &t.inner,
+                        session,
+                        parent_ref.as_ref().map(|p| p.session.clone()),
+                        kind_is_server,
+                        &mut attributes,
+                    ),
+                    attributes,
+                    options,
+                ),
+                tracer,
+                state: SlotState::Active,
+                closes,
+            }
         };
         if parent == 0 {
+            // A remote parent given by ids, else the tracer's `link_carrier`.
+            let root_parent = remote_parent.or_else(|| t.inner.link_parent.clone());
             SPANS
-                .insert_with(|| start(remote_parent))
+                .insert_with(|| start(root_parent))
                 .ok_or_else(too_many_spans)
         } else {
             SPANS.insert_with_parent(
                 parent,
-                |slot| parent_ref_of(slot, need_session),
+                |slot| parent_ref_of(slot, need_session, tracer),
                 |p| start(Some(p)),
                 invalid_span,
                 too_many_spans,
