@@ -13,6 +13,7 @@ Usage (normally through run.sh, which makes the venv and starts the receiver):
     compare.py [--receiver URL] [--scenario NAME ...] [--dump DIR] [--verbose]
     compare.py --python-only --dump DIR       (what the SDK sends, for every scenario)
     compare.py --check-readme                 (the README table names the deviations' ids)
+    compare.py --readme-table                 (that table, made from deviations.py)
     compare.py --list
 
 Without --receiver (or HH_RECEIVER_URL) the receiver binary in target/release is started.
@@ -39,7 +40,7 @@ sys.path.insert(0, str(HERE))
 
 # pylint: disable=wrong-import-position
 import cabi  # noqa: E402
-from deviations import BY_ID, DEVIATIONS, NORMALIZED, readme_ids  # noqa: E402
+from deviations import ALWAYS, BY_ID, DEVIATIONS, NORMALIZED, readme_ids  # noqa: E402
 from scenarios import BY_NAME, SCENARIOS  # noqa: E402
 from wire import compare, fmt_full  # noqa: E402
 
@@ -145,7 +146,7 @@ def print_scenario(scenario, rep, py_res: dict, our_res: dict, quiet: bool) -> N
             print(f"   {item:<{w_item}}  {py:<44}  {'(same)' if py == ours else ours:<44}  "
                   f"{verdict}")
         print()
-    listed = ["flush-reports-delivery"] + scenario.expected
+    listed = ALWAYS + scenario.expected
     for dev_id in listed:
         hits = sum(1 for d in rep.diffs if d.expected and d.expected["id"] == dev_id)
         print(f"  expected {dev_id}: {BY_ID[dev_id]['what']} -- seen {hits}x")
@@ -196,6 +197,8 @@ def main() -> int:  # pylint: disable=too-many-branches
                     help="run only the SDK side (needs --dump)")
     ap.add_argument("--check-readme", action="store_true")
     ap.add_argument("--list", action="store_true")
+    ap.add_argument("--readme-table", action="store_true",
+                    help="print the README's table from deviations.py")
     ap.add_argument("--drive", choices=["python", "ours"], help=argparse.SUPPRESS)
     ap.add_argument("url", nargs="?", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -206,6 +209,11 @@ def main() -> int:  # pylint: disable=too-many-branches
         return 0
     if args.check_readme:
         return check_readme()
+    if args.readme_table:
+        print("| id | what differs | why |\n|---|---|---|")
+        for d in DEVIATIONS:
+            print(f"| `{d['id']}` | {d['what']} | {d['why']} |")
+        return 0
     if args.list:
         for s in SCENARIOS:
             print(f"{s.name:<24} {s.what}\n{'':<24} expected: {', '.join(s.expected) or '-'}")
@@ -220,27 +228,19 @@ def main() -> int:  # pylint: disable=too-many-branches
     if not base:
         receiver, base = start_receiver()
     base = base.rstrip("/")
-    total_ok, total_bad, failed = 0, 0, []
+    total_ok, total_bad, failed, harness_failed = 0, 0, [], []
     try:
         for scenario in chosen:
-            py_res, py_reqs = run_side(scenario, "python", base, args.verbose)
-            if args.dump:
-                out = Path(args.dump)
-                out.mkdir(parents=True, exist_ok=True)
-                (out / f"{scenario.name}.python.json").write_text(
-                    json.dumps({"result": py_res, "requests": py_reqs}, indent=2))
-            if args.python_only:
-                print(f"{scenario.name}: SDK side recorded ({len(py_reqs)} requests)")
+            try:
+                outcome = run_scenario(scenario, base, args)
+            except SystemExit as exc:  # one scenario's harness failure; the others still run
+                print(f"{exc}\n", file=sys.stderr)
+                harness_failed.append(scenario.name)
                 continue
-            our_res, our_reqs = run_side(scenario, "ours", base, args.verbose)
-            if args.dump:
-                (out / f"{scenario.name}.ours.json").write_text(
-                    json.dumps({"result": our_res, "requests": our_reqs}, indent=2))
-            rep = compare(scenario, py_res, py_reqs, our_res, our_reqs)
-            print_scenario(scenario, rep, py_res, our_res, args.quiet)
-            bad = len(rep.unexpected())
-            total_bad += bad
-            total_ok += len(rep.rows) - bad
+            if outcome is None:
+                continue
+            ok, bad = outcome
+            total_ok, total_bad = total_ok + ok, total_bad + bad
             if bad:
                 failed.append(scenario.name)
     finally:
@@ -248,15 +248,40 @@ def main() -> int:  # pylint: disable=too-many-branches
             receiver.stdin.close()
             receiver.wait(timeout=10)
     if args.python_only:
-        return 0
+        return 2 if harness_failed else 0
     print("=" * 100)
     print("Normalized away (not compared):")
     for n in NORMALIZED:
         print(f"  - {n}")
-    print(f"\nScenarios: {len(chosen)}; with unexpected differences: {', '.join(failed) or 'none'}")
+    print(f"\nScenarios: {len(chosen)}; with unexpected differences: {', '.join(failed) or 'none'}"
+          + (f"; HARNESS FAILED: {', '.join(harness_failed)}" if harness_failed else ""))
     # The closing line CI reads: compared items that agree (or differ as documented) vs not.
-    print(f"{total_ok} passed, {total_bad} failed")
+    print(f"{total_ok} passed, {total_bad + len(harness_failed)} failed")
+    if harness_failed:
+        return 2
     return 1 if total_bad else 0
+
+
+def run_scenario(scenario, base: str, args):
+    """Runs both sides of one scenario and prints its report: (rows that agree or differ as
+    documented, unexpected differences), or None with --python-only."""
+    py_res, py_reqs = run_side(scenario, "python", base, args.verbose)
+    out = Path(args.dump) if args.dump else None
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / f"{scenario.name}.python.json").write_text(
+            json.dumps({"result": py_res, "requests": py_reqs}, indent=2))
+    if args.python_only:
+        print(f"{scenario.name}: SDK side recorded ({len(py_reqs)} requests)")
+        return None
+    our_res, our_reqs = run_side(scenario, "ours", base, args.verbose)
+    if out:
+        (out / f"{scenario.name}.ours.json").write_text(
+            json.dumps({"result": our_res, "requests": our_reqs}, indent=2))
+    rep = compare(scenario, py_res, py_reqs, our_res, our_reqs)
+    print_scenario(scenario, rep, py_res, our_res, args.quiet)
+    bad = len(rep.unexpected())
+    return len(rep.rows) - bad, bad
 
 
 if __name__ == "__main__":

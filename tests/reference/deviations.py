@@ -55,9 +55,14 @@ def _initial_non_scalar(d) -> bool:
 
 
 def _error_on_span(d) -> bool:
-    """Our record_error also writes honeyhive_error / honeyhive_error_type on the span."""
-    return (d.area.startswith("span ") and d.python is MISSING
-            and d.path in ("honeyhive_error", "honeyhive_error_type"))
+    """Our record_error also writes honeyhive_error / honeyhive_error_type on the span, and
+    makes its status ERROR ("<type>: <message>") unless the caller set one."""
+    if not d.area.startswith("span "):
+        return False
+    if d.path == "status":
+        return (isinstance(d.python, dict) and d.python.get("code") == "STATUS_CODE_UNSET"
+                and isinstance(d.ours, dict) and d.ours.get("code") == "STATUS_CODE_ERROR")
+    return d.python is MISSING and d.path in ("honeyhive_error", "honeyhive_error_type")
 
 
 def _one_exception_event(d) -> bool:
@@ -122,15 +127,16 @@ def _link_carrier(d) -> bool:
 def _baggage_keys(d) -> bool:
     """The SDK's baggage carries its tracer object's id (honeyhive_tracer_id) and, for the
     default session, no session id; ours carries session_id, project and source."""
-    if d.area != "driver" or not d.path.startswith("carrier ") or not isinstance(d.ours, dict):
+    if d.area != "driver" or not d.path.endswith(": baggage keys"):
         return False
-    py, ours = dict(d.python), dict(d.ours)
-    if py.get("traceparent") != ours.get("traceparent"):
-        return False
-    py_keys = set(py.get("baggage keys", [])) - {"honeyhive_tracer_id"}
-    ours_keys = set(ours.get("baggage keys", [])) - {"session_id", "project", "source"}
-    return py_keys <= {"session_id", "project", "source"} and ours_keys == py_keys - {
-        "session_id", "project", "source"}
+    ours_only = {"session_id", "project", "source"}
+    return (set(d.python) - {"honeyhive_tracer_id"}) - ours_only \
+        == set(d.ours) - ours_only and ours_only <= set(d.ours)
+
+
+def _traceparent_flags(d) -> bool:
+    return (d.area == "driver" and d.path.endswith(": traceparent")
+            and (d.python, d.ours) == ("00-<trace>-<span>-03", "00-<trace>-<span>-01"))
 
 
 def _event_id_made_locally(d) -> bool:
@@ -210,7 +216,8 @@ DEVIATIONS = [
     {
         "id": "error-on-span",
         "what": "`record_error` also writes `honeyhive_error` / `honeyhive_error_type` on the "
-                "span that failed, where the SDK makes a separate `<name>_error` span",
+                "span that failed and sets its status to ERROR; the SDK's `record_exception` "
+                "adds only the event (its decorator makes a separate `<name>_error` span)",
         "why": "the error stays on the span that failed and shows in HoneyHive's error field",
         "match": _error_on_span,
     },
@@ -237,6 +244,13 @@ DEVIATIONS = [
         "why": "the receiving service continues the same session in the same project, in "
                "any language",
         "match": _baggage_keys,
+    },
+    {
+        "id": "traceparent-flags",
+        "what": "an injected `traceparent` has the flags `01` (sampled); the SDK's (OpenTelemetry "
+                "1.45) also sets `02`, the random-trace-id flag of W3C Trace Context level 2",
+        "why": "the level 1 form, which every W3C propagator reads; the ids are random either way",
+        "match": _traceparent_flags,
     },
     {
         "id": "no-session-counted",
@@ -277,8 +291,8 @@ DEVIATIONS = [
 ]
 
 BY_ID = {d["id"]: d for d in DEVIATIONS}
-# Expected in every scenario (every scenario flushes).
-ALWAYS = ["flush-reports-delivery"]
+# Expected in every scenario (every scenario flushes; most start a session).
+ALWAYS = ["flush-reports-delivery", "session-id-in-start-body"]
 
 
 def readme_ids(text: str) -> list:

@@ -14,6 +14,10 @@ HEX16 = re.compile(r"^[0-9a-f]{16}$")
 DIGITS = re.compile(r"^[0-9]+$")
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 TRANSPORT_HEADERS = {"user-agent", "host", "content-length", "accept-encoding", "connection"}
+# The resource keys both must send (values differ by language and process).
+RESOURCE_CONVENTIONS = {"service.name", "service.instance.id", "process.pid",
+                        "process.runtime.name", "host.arch", "os.type", "telemetry.sdk.name",
+                        "telemetry.sdk.language", "telemetry.sdk.version"}
 VALUE_NORMALIZED_HEADERS = {"hh-client-version", "hh-client-language", "hh-client-package",
                             "hh-client-timestamp"}
 
@@ -99,22 +103,41 @@ def recorded_spans(req: dict) -> list:
     if isinstance(body, dict):
         return [sp for rs in body.get("resourceSpans", []) for ss in rs.get("scopeSpans", [])
                 for sp in ss.get("spans", [])]
-    out = []
-    for sp in req.get("spans") or []:
-        out.append({
-            "traceId": sp["trace_id"], "spanId": sp["span_id"],
-            "parentSpanId": sp.get("parent_span_id"), "name": sp["name"], "kind": sp["kind"],
-            "startTimeUnixNano": str(sp["start_time_unix_nano"]),
-            "endTimeUnixNano": str(sp["end_time_unix_nano"]),
-            "attributes": [{"key": k, "value": {"decoded": v}}
-                           for k, v in sp.get("attributes", {}).items()],
-            "events": [{"name": e.get("name"), "timeUnixNano": str(e.get("time_unix_nano")),
-                        "attributes": [{"key": k, "value": {"decoded": v}}
-                                       for k, v in e.get("attributes", {}).items()]}
-                       for e in sp.get("events", [])],
-            "status": {"code": sp.get("status_code"), "message": sp.get("status_message")},
-            **({"links": sp["links"]} if "links" in sp else {}),
-        })
+    return [_from_decoded(sp) for sp in req.get("spans") or []]
+
+
+DECODED_KEYS = {"trace_id", "span_id", "parent_span_id", "name", "kind", "start_time_unix_nano",
+                "end_time_unix_nano", "attributes", "events", "links", "status_code",
+                "status_message", "resource", "scope_name"}
+
+
+def _decoded_attrs(attrs: dict) -> list:
+    return [{"key": k, "value": {"decoded": v}} for k, v in (attrs or {}).items()]
+
+
+def _from_decoded(sp: dict) -> dict:
+    """One span as the receiver decoded it from protobuf, in OTLP/JSON's shape (values as
+    decoded; any field the receiver adds is kept under its own name)."""
+    out = {
+        "traceId": sp["trace_id"], "spanId": sp["span_id"],
+        "parentSpanId": sp.get("parent_span_id"), "name": sp["name"], "kind": sp["kind"],
+        "startTimeUnixNano": str(sp["start_time_unix_nano"]),
+        "endTimeUnixNano": str(sp["end_time_unix_nano"]),
+        "attributes": _decoded_attrs(sp.get("attributes")),
+        "events": [{"name": e.get("name"), "timeUnixNano": str(e.get("time_unix_nano")),
+                    "attributes": _decoded_attrs(e.get("attributes")),
+                    **{k: v for k, v in e.items()
+                       if k not in ("name", "time_unix_nano", "attributes")}}
+                   for e in sp.get("events", [])],
+        "status": {"code": sp.get("status_code"), "message": sp.get("status_message")},
+        **{k: v for k, v in sp.items() if k not in DECODED_KEYS},
+    }
+    if "links" in sp:
+        out["links"] = [{"traceId": lk.get("trace_id"), "spanId": lk.get("span_id"),
+                         "attributes": _decoded_attrs(lk.get("attributes")),
+                         **{k: v for k, v in lk.items()
+                            if k not in ("trace_id", "span_id", "attributes")}}
+                        for lk in sp["links"]]
     return out
 
 
@@ -401,8 +424,9 @@ def compare_otlp(rep: Report, kind: str, a: list, b: list) -> None:
     for key in sorted(set(py_facts) | set(our_facts)):
         rep.check(f"{kind} body", key, py_facts.get(key, MISSING), our_facts.get(key, MISSING))
     py_res, our_res = resource_keys(a), resource_keys(b)
-    rep.check(f"{kind} body", "resource attribute keys the SDK sends, present in ours",
-              py_res, [k for k in py_res if k in our_res])
+    wanted = [k for k in py_res if k in RESOURCE_CONVENTIONS]
+    rep.check(f"{kind} body", "resource attribute keys (OpenTelemetry's conventions) the SDK "
+              "sends, present in ours", wanted, [k for k in wanted if k in our_res])
     rep.info(f"{kind} body", "resource attribute keys", py_res, our_res)
 
 
