@@ -141,7 +141,14 @@ def _traceparent_flags(d) -> bool:
 
 def _event_id_made_locally(d) -> bool:
     return (d.area.startswith("REST POST /events") and d.path == "body event.event_id"
-            and d.python is MISSING and d.ours == "<EVENT_1>")
+            and d.python is MISSING and d.ours in ("<EVENT_1>", "<EVENT_2>"))
+
+
+def _event_enrich_keeps_inputs(d) -> bool:
+    if not d.area.startswith("REST PUT /events (<EVENT_") or d.python is not MISSING:
+        return False
+    return d.path in ("body metadata.inputs", "body metadata.error") \
+        or d.path.startswith("body metadata.inputs.")
 
 
 def _lazy_default_session(d) -> bool:
@@ -167,6 +174,15 @@ DEVIATIONS = [
         "why": "the id is made on the client, so create_event returns it without waiting "
                "for the server's answer (the SDK blocks on it)",
         "match": _event_id_made_locally,
+    },
+    {
+        "id": "event-enrich-keeps-inputs",
+        "what": "enriching an event by id sends `inputs` (as `metadata.inputs`) and `error` "
+                "(as `metadata.error`), as session enrichment does; the SDK's "
+                "`enrich_span(event_id=...)` drops both",
+        "why": "what the caller gives reaches the server, in the same place for an event as "
+               "for a session",
+        "match": _event_enrich_keeps_inputs,
     },
     {
         "id": "flush-reports-delivery",

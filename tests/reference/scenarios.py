@@ -466,6 +466,10 @@ EVENT = {"event_name": "my_tool_call", "event_type": "tool", "inputs": {"q": 1},
          "feedback": {"ok": True}, "config": {"c": "d"}, "duration": 12.5}
 EVENT_ENRICH = {"metadata": {"later": 1}, "feedback": {"rating": 5}, "outputs": {"o": 1},
                 "metrics": {"x": 1}, "config": {"k": 1}, "user_properties": {"u": 1}}
+# A second enrichment of another event: inputs, error and an unknown keyword.
+EVENT_2 = {"event_name": "my_model_call", "event_type": "model", "inputs": {"p": "hi"},
+           "duration": 3.0}
+EVENT_ENRICH_2 = {"metadata": {"m": 1}, "inputs": {"i": 1}, "error": "bad", "extra_kw": "x"}
 
 
 def events_python(url: str) -> dict:
@@ -473,9 +477,13 @@ def events_python(url: str) -> dict:
     fields = {k: v for k, v in EVENT.items() if k != "event_name"}
     eid = t.create_event(EVENT["event_name"], **fields)
     t.enrich_span(event_id=eid, **EVENT_ENRICH)
+    eid2 = t.create_event(EVENT_2["event_name"],
+                          **{k: v for k, v in EVENT_2.items() if k != "event_name"})
+    t.enrich_span(event_id=eid2, **EVENT_ENRICH_2)
     with t.start_span("with_update_id"):
         t.enrich_span(update_event_id=UPDATE_EVENT_ID, metadata={"z": 1})
-    return _py_done([t], {"<DEFAULT_SESSION>": t.session_id, "<EVENT_1>": eid},
+    return _py_done([t], {"<DEFAULT_SESSION>": t.session_id, "<EVENT_1>": eid,
+                          "<EVENT_2>": eid2},
                     {"create_event returned an id": bool(eid)})
 
 
@@ -485,10 +493,12 @@ def events_ours(url: str) -> dict:
     ids = {"<DEFAULT_SESSION>": lib.tracer_session_id(t)}
     eid = lib.event_create(t, EVENT)
     lib.event_enrich(t, eid, EVENT_ENRICH)
+    eid2 = lib.event_create(t, EVENT_2)
+    lib.event_enrich(t, eid2, EVENT_ENRICH_2)
     s = lib.start(t, "with_update_id")
     lib.enrich(s, {"update_event_id": UPDATE_EVENT_ID, "metadata": {"z": 1}})
     lib.end(s)
-    ids["<EVENT_1>"] = eid
+    ids["<EVENT_1>"], ids["<EVENT_2>"] = eid, eid2
     return _ours_done(lib, [t], ids, {"create_event returned an id": bool(eid)})
 
 
@@ -690,7 +700,8 @@ SCENARIOS = [
              "and escaped; status separately", exceptions_python, exceptions_ours,
              ["error-on-span", "one-exception-event"]),
     Scenario("events-by-id", "create_event, enrich an event by id, update_event_id in "
-             "span enrichment", events_python, events_ours, ["event-id-made-locally"]),
+             "span enrichment", events_python, events_ours,
+             ["event-id-made-locally", "event-enrich-keeps-inputs"]),
     Scenario("span-model", "span kinds, links, events, status, explicit times, renaming, "
              "array attributes under any key, readable ids (OTLP/JSON)",
              span_model_python, span_model_ours, ["links-exported"]),
