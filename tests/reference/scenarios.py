@@ -511,6 +511,9 @@ ARRAYS = {"arr.str": ["a", "b"], "arr.int": [1, 2], "arr.f": [1.5, 2.5],
           "arr.b": [True, False], "x.plain": "p"}
 EVENT_ATTRS = {"a": 1, "arr": [1, 2], "s": "x"}
 LINK_ATTRS = {"link.attr": "v", "n": 2}
+# Typed initial attributes at start (Python: the OTel tracer's start_span(attributes=...)).
+TYPED_INITIAL = {"x.s": "v", "x.n": 3, "x.f": 0.5, "x.b": False, "x.arr": ["a", "b"],
+                 "x.ints": [4, 5]}
 
 
 def span_model_python(url: str) -> dict:
@@ -534,6 +537,15 @@ def span_model_python(url: str) -> dict:
                                         format(ctx.span_id, "016x")]
     with t.start_span("added_link") as sp:
         sp.add_link(link_ctx, LINK_ATTRS)
+    # Typed initial attributes are OpenTelemetry's (raw keys only): the OTel tracer's start.
+    # (JSON initial attributes are the SDK start_span's, raw and normalized: "basic".)
+    t.tracer.start_span("typed_initial", attributes=dict(TYPED_INITIAL)).end()
+    with t.start_span("ok_is_final") as sp:
+        sp.set_status(Status(StatusCode.OK))
+        sp.set_status(Status(StatusCode.ERROR, "too late"))
+    with t.start_span("error_then_ok") as sp:
+        sp.set_status(Status(StatusCode.ERROR, "first"))
+        sp.set_status(Status(StatusCode.OK))
     # Explicit start and end: the OpenTelemetry tracer the SDK exposes.
     s = t.tracer.start_span("explicit_times", start_time=T0 + 1000, kind=SpanKind.PRODUCER)
     s.end(end_time=T0 + 5000)
@@ -562,6 +574,15 @@ def span_model_ours(url: str) -> dict:
     lib.end(s)
     s = lib.start(t, "added_link")
     lib.add_link(s, LINK_TRACE, LINK_SPAN, LINK_ATTRS)
+    lib.end(s)
+    lib.end(lib.start_ex(t, "typed_initial", typed_attrs=TYPED_INITIAL))
+    s = lib.start(t, "ok_is_final")
+    lib.set_status(s, cabi.STATUS_OK)
+    lib.set_status(s, cabi.STATUS_ERROR, "too late")
+    lib.end(s)
+    s = lib.start(t, "error_then_ok")
+    lib.set_status(s, cabi.STATUS_ERROR, "first")
+    lib.set_status(s, cabi.STATUS_OK)
     lib.end(s)
     s = lib.start_ex(t, "explicit_times", kind="PRODUCER", start_time=T0 + 1000)
     lib.end_at(s, T0 + 5000)
@@ -605,6 +626,16 @@ def propagation_python(url: str) -> dict:
     with t.start_span("extracted_child"):
         pass
     context.detach(token)
+    # A remote parent given by its ids (an OpenTelemetry SpanContext), no baggage.
+    # pylint: disable=import-outside-toplevel
+    from opentelemetry import trace
+    from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
+    remote = SpanContext(trace_id=int(REMOTE_TRACE, 16), span_id=int(REMOTE_SPAN, 16),
+                         is_remote=True, trace_flags=TraceFlags(1))
+    token = context.attach(trace.set_span_in_context(NonRecordingSpan(remote)))
+    with t.start_span("child_of_ids"):
+        pass
+    context.detach(token)
     return _py_done([t], {"<DEFAULT_SESSION>": t.session_id}, facts)
 
 
@@ -619,6 +650,8 @@ def propagation_ours(url: str) -> dict:
     parent = lib.extract(t, EXTRACT_CARRIER["traceparent"], EXTRACT_CARRIER["baggage"])
     lib.end(lib.start(t, "extracted_child", parent=parent))
     lib.end(parent)
+    lib.end(lib.start_ex(t, "child_of_ids",
+                         parent_context=cabi.span_context(REMOTE_TRACE, REMOTE_SPAN)))
     return _ours_done(lib, [t], ids, facts)
 
 
@@ -702,14 +735,15 @@ SCENARIOS = [
     Scenario("events-by-id", "create_event, enrich an event by id, update_event_id in "
              "span enrichment", events_python, events_ours,
              ["event-id-made-locally", "event-enrich-keeps-inputs"]),
-    Scenario("span-model", "span kinds, links, events, status, explicit times, renaming, "
-             "array attributes under any key, readable ids (OTLP/JSON)",
+    Scenario("span-model", "span kinds, links, events, status (OK is final), explicit times, "
+             "renaming, typed initial and array attributes under any key, readable ids "
+             "(OTLP/JSON)",
              span_model_python, span_model_ours, ["links-exported"]),
     Scenario("span-model-protobuf", "the span model again over OTLP/protobuf (the SDK "
              "then uses OpenTelemetry's own encoder)", span_model_python, span_model_ours,
              [], **PROTOBUF),
     Scenario("propagation", "inject with and without a span, a child of an extracted "
-             "context", propagation_python, propagation_ours,
+             "context, a child of a remote parent given by its ids", propagation_python, propagation_ours,
              ["baggage-keys", "traceparent-flags"]),
     Scenario("link-carrier", "link_carrier at init: the tracer's spans continue a remote "
              "trace and session", link_carrier_python, link_carrier_ours,
