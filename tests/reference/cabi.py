@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -54,9 +55,17 @@ class HhSpanOptions(ctypes.Structure):  # pylint: disable=too-few-public-methods
                 ("parent_context", ctypes.POINTER(HhSpanContext))]
 
 
-STATS_FIELDS = ["spans_started", "spans_ended", "spans_exported", "spans_dropped",
-                "export_requests", "export_failures", "export_retries", "rest_calls",
-                "rest_failures", "spans_rejected", "queue_len", "spans_no_session"]
+def _stats_fields() -> list:
+    """hh_stats's counters, read from the header: hh_tracer_stats writes the whole struct,
+    so this side's copy must never be shorter than the library's."""
+    text = (ROOT / "include" / "honeyhive.h").read_text(encoding="utf-8")
+    block = re.search(r"typedef struct \{((?:(?!typedef).)*?)\} hh_stats;", text, re.S)
+    if not block:
+        raise RuntimeError("hh_stats not found in include/honeyhive.h")
+    return re.findall(r"^\s*uint64_t (\w+);", block.group(1), re.M)
+
+
+STATS_FIELDS = _stats_fields()
 
 
 class HhStats(ctypes.Structure):  # pylint: disable=too-few-public-methods
