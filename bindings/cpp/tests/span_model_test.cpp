@@ -372,19 +372,20 @@ TEST_F(SpanModelTest, RecordErrorCarriesTheStackTraceAndEscaped) {
   EXPECT_EQ(ev["attributes"]["exception.type"].str(), "ParseError");
   EXPECT_EQ(ev["attributes"]["exception.message"].str(), "unexpected '}'");
   EXPECT_EQ(ev["attributes"]["exception.stacktrace"].str(), stack);
-  EXPECT_TRUE(ev["attributes"]["exception.escaped"].as_bool()) << ev.dump();
+  // The reference SDK sends escaped as the text str(bool).
+  EXPECT_EQ(ev["attributes"]["exception.escaped"].str(), "True") << ev.dump();
   EXPECT_EQ(with["status_code"].str(), "STATUS_CODE_ERROR");
 
   const JValue& exc = span_named(spans, "exception-with-stack");
   const JValue& ea = exc["events"][0]["attributes"];
   EXPECT_EQ(ea["exception.type"].str(), "std::invalid_argument");
   EXPECT_EQ(ea["exception.stacktrace"].str(), stack);
-  EXPECT_FALSE(ea["exception.escaped"].as_bool()) << exc.dump();
+  EXPECT_EQ(ea["exception.escaped"].str(), "False") << exc.dump();
 
   const JValue& unwound = span_named(spans, "escaped-by-unwinding");
   const JValue& ua = unwound["events"][0]["attributes"];
   EXPECT_EQ(ua["exception.type"].str(), Span::kUnwindErrorType);
-  EXPECT_TRUE(ua["exception.escaped"].as_bool()) << unwound.dump();
+  EXPECT_EQ(ua["exception.escaped"].str(), "True") << unwound.dump();
   EXPECT_FALSE(ua.has("exception.stacktrace")) << "none given";
 }
 
@@ -424,6 +425,8 @@ TEST_F(SpanModelTest, CreateAndEnrichEventsById) {
   ASSERT_EQ(id.size(), 36u) << id;
   const std::string in_default = tracer.create_event(EventOptions("standalone", EventType::Model));
   EXPECT_NE(in_default, id);
+  const std::string chosen = "dddddddd-eeee-4fff-8000-111111111111";
+  EXPECT_EQ(tracer.create_event(EventOptions("chosen-id").id(chosen)), chosen);
   tracer.enrich_event(id, Json::object({{"feedback", Json::object({{"rating", 5}})},
                                         {"metrics", Json::object({{"relevance", 0.9}})}}));
   EXPECT_THROW(tracer.enrich_event("not-an-id", Json::object({{"feedback", Json::object({{"a", 1}})}})),
@@ -438,7 +441,7 @@ TEST_F(SpanModelTest, CreateAndEnrichEventsById) {
 
   const JValue requests = receiver.requests();
   const auto posts = find_requests(requests, "POST", "/events");
-  ASSERT_EQ(posts.size(), 2u) << requests.dump();
+  ASSERT_EQ(posts.size(), 3u) << requests.dump();
   const JValue* mine = nullptr;
   const JValue* other = nullptr;
   for (const JValue* r : posts) {
@@ -446,6 +449,9 @@ TEST_F(SpanModelTest, CreateAndEnrichEventsById) {
     EXPECT_EQ((*r)["headers"]["hh-client-language"].str(), "cpp");
     if (e["event_name"].str() == "vector_lookup") mine = r;
     if (e["event_name"].str() == "standalone") other = r;
+    if (e["event_name"].str() == "chosen-id") {
+      EXPECT_EQ(e["event_id"].str(), chosen);
+    }
   }
   ASSERT_NE(mine, nullptr) << requests.dump();
   ASSERT_NE(other, nullptr) << requests.dump();
@@ -458,6 +464,7 @@ TEST_F(SpanModelTest, CreateAndEnrichEventsById) {
   EXPECT_EQ(e["metadata"]["index"].str(), "v2");
   EXPECT_EQ(e["metrics"]["hits"].as_int(), 2);
   EXPECT_EQ(e["duration"].as_double(), 42.0);
+  EXPECT_EQ(e["event_id"].str(), id) << "the id returned is the one sent";
   const JValue& o = (*other)["body_json"]["event"];
   EXPECT_EQ(o["event_type"].str(), "model");
   EXPECT_EQ(o["session_id"].str(), tracer.session_id());

@@ -1260,6 +1260,8 @@ class EventOptions {
     }
     return *this;
   }
+  /// A caller-chosen event id (a UUID); by default the library makes one.
+  EventOptions& id(std::string_view v) { return set("event_id", v); }
   /// The session it belongs to (default: the tracer's default session).
   EventOptions& session(SessionRef v) {
     if (v.has_value()) set("session_id", v.id());
