@@ -508,8 +508,11 @@ using TimePoint = Clock::time_point;
 namespace detail {
 
 /// `t` as Unix-epoch nanoseconds (0, "now", for the default TimePoint). False for a time
-/// before the epoch, which the C ABI cannot express.
+/// before the epoch, which the C ABI cannot express, or past what int64 nanoseconds hold.
 inline bool unix_nano(TimePoint t, uint64_t& out) noexcept {
+  if (t.time_since_epoch() > std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds::max())) {
+    return false;
+  }
   const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
   if (ns < 0) return false;
   out = static_cast<uint64_t>(ns);
