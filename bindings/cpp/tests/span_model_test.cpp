@@ -521,3 +521,22 @@ TEST_F(SpanModelTest, ResourceAttributes) {
   EXPECT_EQ(d["process.runtime.name"].str(), "c++") << d.dump();
   EXPECT_EQ(d["process.runtime.version"].str(), std::to_string(__cplusplus));
 }
+
+TEST_F(SpanModelTest, SpansWithoutASessionAreCountedNotExported) {
+  // Session auto-create mode with no session id: the tracer has no default session.
+  Tracer tracer(config().skip_backend_session_creation(true));
+  const auto session = tracer.create_session(SessionOptions().name("auto-created"));
+  { auto orphan = tracer.span("no-session", EventType::Tool); }
+  { auto in_session = session.span("in-session", EventType::Tool); }
+  EXPECT_THROW(tracer.inject(), honeyhive::Error) << "no default session to continue";
+  tracer.flush(10s);
+  const JValue spans = receiver.wait_spans(1);
+  ASSERT_EQ(spans.size(), 1u) << spans.dump();
+  const JValue& s = span_named(spans, "in-session");
+  EXPECT_EQ(attr(s, "honeyhive.session_id").str(), session.id());
+  EXPECT_TRUE(attr(s, "honeyhive.session_auto_create").as_bool()) << s.dump();
+  const auto stats = tracer.stats();
+  EXPECT_EQ(stats.spans_no_session, 1u);
+  EXPECT_EQ(stats.spans_exported, 1u);
+  EXPECT_EQ(stats.spans_dropped, 0u);
+}
