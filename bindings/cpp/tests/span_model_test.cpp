@@ -523,20 +523,33 @@ TEST_F(SpanModelTest, ResourceAttributes) {
 }
 
 TEST_F(SpanModelTest, SpansWithoutASessionAreCountedNotExported) {
-  // Session auto-create mode with no session id: the tracer has no default session.
+  // Session auto-create mode with no session id: the tracer has no default session; a span
+  // with no session is counted, not exported, except a SERVER root, which gets its own.
   Tracer tracer(config().skip_backend_session_creation(true));
   const auto session = tracer.create_session(SessionOptions().name("auto-created"));
   { auto orphan = tracer.span("no-session", EventType::Tool); }
   { auto in_session = session.span("in-session", EventType::Tool); }
+  {
+    // Each incoming request (a SERVER root) gets a fresh session, which its children take.
+    auto request1 = tracer.span("request-1", SpanOptions().kind(SpanKind::Server));
+    auto handler = request1.child("handler", EventType::Tool);
+    auto request2 = tracer.span("request-2", SpanOptions().kind(SpanKind::Server));
+  }
   EXPECT_THROW(tracer.inject(), honeyhive::Error) << "no default session to continue";
   tracer.flush(10s);
-  const JValue spans = receiver.wait_spans(1);
-  ASSERT_EQ(spans.size(), 1u) << spans.dump();
+  const JValue spans = receiver.wait_spans(4);
+  ASSERT_EQ(spans.size(), 4u) << spans.dump();
   const JValue& s = span_named(spans, "in-session");
   EXPECT_EQ(attr(s, "honeyhive.session_id").str(), session.id());
   EXPECT_TRUE(attr(s, "honeyhive.session_auto_create").as_bool()) << s.dump();
+  const std::string& s1 = attr(span_named(spans, "request-1"), "honeyhive.session_id").str();
+  const std::string& s2 = attr(span_named(spans, "request-2"), "honeyhive.session_id").str();
+  EXPECT_EQ(s1.size(), 36u) << spans.dump();
+  EXPECT_NE(s1, s2);
+  EXPECT_NE(s1, session.id());
+  EXPECT_EQ(attr(span_named(spans, "handler"), "honeyhive.session_id").str(), s1);
   const auto stats = tracer.stats();
   EXPECT_EQ(stats.spans_no_session, 1u);
-  EXPECT_EQ(stats.spans_exported, 1u);
+  EXPECT_EQ(stats.spans_exported, 4u);
   EXPECT_EQ(stats.spans_dropped, 0u);
 }
