@@ -174,6 +174,7 @@ func cTracerStats(t uint64) (Stats, error) {
 		RESTFailures:   uint64(s.rest_failures),
 		QueueLen:       uint64(s.queue_len),
 		SpansRejected:  uint64(s.spans_rejected),
+		SpansNoSession: uint64(s.spans_no_session),
 	}, nil
 }
 
