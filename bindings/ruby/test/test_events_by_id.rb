@@ -40,7 +40,7 @@ class TestEventsById < Minitest::Test
     assert_equal 12.5, event["duration"]
     assert_equal "partial", event["error"]
     assert_equal "p", event["project"]
-    assert_equal id, event["event_id"] if event.key?("event_id")
+    assert_equal id, event["event_id"], "the id returned is the one sent"
 
     put = receiver.requests_to("/events", method: "PUT").map { |r| r["body_json"] }.find { |b| b["event_id"] == id }
     refute_nil put, "PUT /events for #{id}"
