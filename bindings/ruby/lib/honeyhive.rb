@@ -188,8 +188,9 @@ module HoneyHive
       nil
     end
 
-    # @api private: the W3C headers of +session_id+'s session without a span (a baggage header;
-    # nil: the tracer's default session).
+    # @api private: the baggage header that continues +session_id+'s session without a span
+    # (nil: the tracer's default session; then nil when the tracer has none, as in
+    # auto-create mode).
     def session_baggage(tracer_handle, session_id)
       sid = session_id && c_string(session_id)
       buf = FFI::MemoryPointer.new(:char, 256)
@@ -199,6 +200,7 @@ module HoneyHive
         buf = FFI::MemoryPointer.new(:char, len.read(:size_t) + 1)
         status = Native.hh_session_inject(tracer_handle, sid, buf, buf.size, len)
       end
+      return nil if status == Native::ERR_INVALID_ARGUMENT && sid.nil?
       raise Error.from_status(status, nil, "inject") unless status == Native::OK
 
       buf.read_string

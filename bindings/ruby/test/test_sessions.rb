@@ -120,6 +120,8 @@ class TestSessions < Minitest::Test
   # session of its own that its children take; a span with no session is not exported.
   def test_server_root_in_auto_create_mode_and_spans_without_a_session
     tracer = new_tracer(skip_backend_session_creation: true)
+    assert_nil tracer.session_id
+    assert_equal({}, tracer.inject({}), "no span and no session: nothing to continue")
     tracer.trace("no-session") { 1 }
     tracer.trace("request", kind: :server) { tracer.trace("step") { 1 } }
     tracer.trace("request-2", kind: :server) { 1 }

@@ -303,13 +303,14 @@ module HoneyHive
     # current span (and no +session_id+), its "traceparent" and "baggage" (session_id,
     # project, source, ...); without one, the "baggage" that continues a session in another
     # service: +session_id+'s, else the current session's (with_session/use_session), else the
-    # tracer's default session's.
+    # tracer's default session's (nothing when there is none: auto-create mode).
     def inject(headers = {}, session_id: nil)
       span = session_id.nil? && current_span
       if span
         span.context_headers.each { |k, v| headers[k] = v }
       else
-        headers["baggage"] = HoneyHive.session_baggage(@handle, session_id || Context.frame(@handle)&.session_id)
+        baggage = HoneyHive.session_baggage(@handle, session_id || Context.frame(@handle)&.session_id)
+        headers["baggage"] = baggage if baggage
       end
       headers
     end
