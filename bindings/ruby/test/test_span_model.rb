@@ -138,7 +138,7 @@ class TestSpanModel < Minitest::Test
 
   def test_typed_attributes_under_any_key_arrays_included
     tracer = new_tracer
-    tracer.trace("typed") do |span|
+    tracer.trace("typed", attributes: { "initial.tags" => %w[x y] }, kind: :client) do |span|
       span.add_attributes("http.route" => "/chat", "retry.delays_ms" => [10, 20], "cached" => false,
                           "score" => 0.75, "labels" => [:a, "b"], "ratios" => [1, 2.5],
                           "oks" => [true], "empty" => [], "mixed" => [1, "two"], "big" => 2**70,
@@ -148,6 +148,7 @@ class TestSpanModel < Minitest::Test
     end
     assert tracer.flush
     a = receiver.wait_spans(1).first["attributes"]
+    assert_equal %w[x y], a["initial.tags"], "initial attributes (JSON) keep arrays too"
     assert_equal "/chat", a["http.route"]
     assert_equal [10, 20], a["retry.delays_ms"]
     assert_equal false, a["cached"]
