@@ -43,20 +43,14 @@ module HoneyHive
     # Tracer#stats). Raises HoneyHive::Error for an unknown handle.
     def finish(end_timestamp: nil)
       return true if @finished
+      return finish_at(HoneyHive.time_ns(end_timestamp)) if end_timestamp
 
-      end_ns = end_timestamp && HoneyHive.time_ns(end_timestamp)
       @finished = true
       if @finalizer
         ObjectSpace.undefine_finalizer(self)
         @finalizer = false
       end
-      batched = @remote || !@tracer.immediate?
-      status =
-        if end_ns
-          batched ? Native.hh_span_end_at_batched(@handle, end_ns, 0) : Native.hh_span_end_at(@handle, end_ns, 0)
-        else
-          batched ? Native.hh_span_end_batched(@handle) : Native.hh_span_end(@handle)
-        end
+      status = @remote || !@tracer.immediate? ? Native.hh_span_end_batched(@handle) : Native.hh_span_end(@handle)
       return true if status == Native::OK
       return false if status == Native::ERR_TRACER_CLOSED
 
@@ -257,6 +251,25 @@ module HoneyHive
     end
 
     private
+
+    # #finish with an explicit end time (Unix-epoch nanoseconds).
+    def finish_at(end_ns)
+      @finished = true
+      if @finalizer
+        ObjectSpace.undefine_finalizer(self)
+        @finalizer = false
+      end
+      status =
+        if @remote || !@tracer.immediate?
+          Native.hh_span_end_at_batched(@handle, end_ns, 0)
+        else
+          Native.hh_span_end_at(@handle, end_ns, 0)
+        end
+      return true if status == Native::OK
+      return false if status == Native::ERR_TRACER_CLOSED
+
+      raise Error.from_status(status, nil, "span end")
+    end
 
     # The typed batch call for +attributes+ under namespace code +ns+.
     def set_typed(attributes, ns, what)

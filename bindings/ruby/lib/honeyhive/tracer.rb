@@ -146,7 +146,12 @@ module HoneyHive
 
       frame = Context.frame(@handle)
       sid = session_id || frame&.session_id
-      span = start(name, event_type, attributes, frame&.span, sid, false, kind, links, start_timestamp)
+      span =
+        if kind || links || start_timestamp
+          start_ex(name, event_type, attributes, frame&.span, sid, false, kind, links, start_timestamp)
+        else
+          start(name, event_type, attributes, frame&.span, sid, false)
+        end
       begin
         Context.with(@handle, Context::Frame.new(span, sid)) { yield span }
       rescue Exception => e # rubocop:disable Lint/RescueException -- recorded, then re-raised
@@ -180,7 +185,11 @@ module HoneyHive
       else
         parent_span = parent
       end
-      start(name, event_type, attributes, parent_span, session_id, true, kind, links, start_timestamp)
+      if kind || links || start_timestamp || !(parent_span.nil? || parent_span.is_a?(Span))
+        start_ex(name, event_type, attributes, parent_span, session_id, true, kind, links, start_timestamp)
+      else
+        start(name, event_type, attributes, parent_span, session_id, true)
+      end
     end
 
     # Makes +span+ (from start_span or extract) the current span for the block.
@@ -389,11 +398,8 @@ module HoneyHive
 
     private
 
-    def start(name, event_type, attributes, parent, session_id, finalize, kind, links, start_timestamp)
-      if kind || links || start_timestamp || (parent && !parent.is_a?(Span))
-        return start_ex(name, event_type, attributes, parent, session_id, finalize, kind, links, start_timestamp)
-      end
-
+    # The plain path (hh_span_start): no options struct is made.
+    def start(name, event_type, attributes, parent, session_id, finalize)
       attrs = attributes && !attributes.empty? ? HoneyHive.to_json(attributes) : nil
       err, out = HoneyHive.scratch
       name = HoneyHive.c_string(name)
@@ -405,8 +411,7 @@ module HoneyHive
       Span.new(self, out.read_uint64, name, finalize: finalize)
     end
 
-    # #start with kind, links, start time or a parent given by ids: hh_span_start_ex (kept off
-    # the plain path, which makes no options struct).
+    # #start with kind, links, start time or a parent given by ids: hh_span_start_ex.
     def start_ex(name, event_type, attributes, parent, session_id, finalize, kind, links, start_timestamp)
       keep = []
       options = Native::HHSpanOptions.new
