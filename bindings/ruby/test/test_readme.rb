@@ -52,4 +52,18 @@ class TestReadme < Minitest::Test
     assert_includes out, "trace #{job['trace_id']}, span #{job['span_id']}"
     assert_equal "upstream answered 503", spans["http.get"]["status_message"]
   end
+  def test_events_snippet_sends_what_it_shows
+    code = snippets.find { |c| c.include?("create_event") }
+    refute_nil code
+    env = { "HH_API_URL" => RECEIVER.url, "HH_API_KEY" => "readme-key" }
+    out = IO.popen(env, [RbConfig.ruby, "-I", File.expand_path("../lib", __dir__), "-e", code], err: %i[child out], &:read)
+    assert $?.success?, out
+    session = receiver.requests_to("/session/start").map { |r| r["body_json"]["session"] }.find { |s| s["session_name"] == "support-chat" }
+    refute_nil session
+    event = receiver.requests_to("/events", method: "POST").first["body_json"]["event"]
+    assert_equal ["answer", "model", session["session_id"]], event.values_at("event_name", "event_type", "session_id")
+    put = receiver.requests_to("/events", method: "PUT").map { |r| r["body_json"] }.find { |b| b["event_id"] == event["event_id"] }
+    assert_equal({ "rating" => 5, "comment" => "helpful" }, put["feedback"])
+    assert_includes out, "session_id=#{session['session_id']}"
+  end
 end
