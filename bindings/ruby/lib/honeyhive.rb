@@ -174,16 +174,21 @@ module HoneyHive
       end
     end
 
-    # @api private: the session_id member of a W3C baggage header, or nil.
+    # @api private: the session_id member of a W3C baggage header (a UUID, hyphenated and
+    # lowercase), or nil when there is none or it is not a UUID.
     def baggage_session_id(baggage)
       return nil if baggage.nil?
 
-      baggage.split(",").each do |member|
-        key, value = member.split(";", 2).first.split("=", 2)
+      # Bytes, not text: the header comes from outside and may be any bytes.
+      baggage.to_s.b.split(",").each do |member|
+        key, value = member.split(";", 2).first.to_s.split("=", 2)
         next unless value && key.strip == "session_id"
 
-        sid = value.strip.gsub(/%\h\h/) { |m| m[1, 2].hex.chr }.force_encoding(Encoding::UTF_8)
-        return sid if !sid.empty? && sid.valid_encoding? && !sid.include?("\0")
+        sid = value.strip.gsub(/%\h\h/n) { |m| m[1, 2].hex.chr }
+        next unless sid.match?(/\A\h{8}-?\h{4}-?\h{4}-?\h{4}-?\h{12}\z/n)
+
+        hex = sid.delete("-").downcase
+        return [hex[0, 8], hex[8, 4], hex[12, 4], hex[16, 4], hex[20, 12]].join("-").force_encoding(Encoding::UTF_8)
       end
       nil
     end

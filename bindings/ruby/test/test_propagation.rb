@@ -91,6 +91,11 @@ class TestPropagation < Minitest::Test
     end
     assert_equal :handled, value
     assert_equal server.session_id, server.current_session_id, "session released after the block"
+    # A baggage session that is not a UUID (or is not text) is ignored, never raised.
+    ["session_id=not-a-uuid", "session_id=%FF%00", "\xff\xfe;=,".b].each do |bad|
+      seen = server.extract("baggage" => bad) { |remote| [remote, server.current_session_id] }
+      assert_equal [nil, server.session_id], seen, bad.inspect
+    end
     assert server.flush
     span = receiver.wait_spans(1).first
     assert_equal sid, span["attributes"]["honeyhive.session_id"]
