@@ -175,7 +175,7 @@ impl Pipeline {
         self.work.stats.drop_lost(1);
         self.work
             .log
-            .warn("export queue full: span dropped (see stats spans_dropped)");
+            .warn_deferred("export queue full: span dropped (see stats spans_dropped)");
     }
 
     #[cold]
