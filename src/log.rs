@@ -93,7 +93,9 @@ impl Handler {
     fn call_entered(self: &Arc<Self>, level: Level, line: &str) {
         let me = Arc::as_ptr(self) as usize;
         let _ = CALLING.try_with(|c| c.borrow_mut().push(me));
-        let _ = catch_unwind(AssertUnwindSafe(|| (self.f)(level, line)));
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            off_the_runtime(|| (self.f)(level, line))
+        }));
         let _ = CALLING.try_with(|c| {
             let mut c = c.borrow_mut();
             if let Some(i) = c.iter().rposition(|p| *p == me) {
@@ -118,6 +120,21 @@ impl Handler {
             }
             std::thread::sleep(Duration::from_millis(1));
         }
+    }
+}
+
+/// Runs `f`, on a thread of the background runtime as a blocking section: the runtime's other
+/// work moves to another thread meanwhile, so a handler that waits for it (a flush of another
+/// tracer) cannot starve it.
+fn off_the_runtime(f: impl FnOnce()) {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    let on_worker = Handle::try_current()
+        .map(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread)
+        .unwrap_or(false);
+    if on_worker {
+        tokio::task::block_in_place(f)
+    } else {
+        f()
     }
 }
 
