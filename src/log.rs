@@ -131,10 +131,24 @@ fn off_the_runtime(f: impl FnOnce()) {
     let on_worker = Handle::try_current()
         .map(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread)
         .unwrap_or(false);
-    if on_worker {
-        tokio::task::block_in_place(f)
-    } else {
-        f()
+    if !on_worker {
+        return f();
+    }
+    // `block_in_place` refuses (panics before running `f`) where the thread may not block
+    // that way: then `f` runs as it is.
+    let mut f = Some(f);
+    let refused = catch_unwind(AssertUnwindSafe(|| {
+        tokio::task::block_in_place(|| {
+            if let Some(f) = f.take() {
+                f()
+            }
+        })
+    }))
+    .is_err();
+    if refused {
+        if let Some(f) = f.take() {
+            f()
+        }
     }
 }
 
@@ -239,7 +253,7 @@ fn deliver(handler: Option<Arc<Handler>>, level: Level, line: &str) {
     }
     match PROCESS.current() {
         Some(p) if p.enter() => p.call_entered(level, line),
-        _ => to_stderr(&line),
+        _ => to_stderr(line),
     }
 }
 

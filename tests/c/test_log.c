@@ -3,10 +3,12 @@
  * that swapping handlers while others log never uses a released user_data (memcheck run). */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -304,13 +306,15 @@ static atomic_long late_calls;
 static void counting_handler(void *user_data, uint32_t level, const char *message) {
     counted *c = user_data;
     (void)level;
-    (void)message;
     if (atomic_load(&c->magic) != LIVE)
         atomic_fetch_add(&late_calls, 1);
-    atomic_fetch_add(&c->count, 1);
+    /* Only the logging threads' lines (a closed tracer's late warning may come too). */
+    if (strstr(message, "extract: baggage ignored"))
+        atomic_fetch_add(&c->count, 1);
 }
 
 static hh_tracer logging_tracers[2];
+static atomic_int logging_finished;
 
 static void *logging_thread(void *arg) {
     hh_tracer t = logging_tracers[(intptr_t)arg % 2];
@@ -318,62 +322,134 @@ static void *logging_thread(void *arg) {
     for (int i = 0; i < n; i++) {
         hh_span parent = 0;
         /* Verbose tracer: the ignored baggage session id is a debug line, on this thread. */
-        if (hh_tracer_extract(t, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "session_id=not-a-uuid", &parent,
-                              NULL) == HH_OK)
+        if (hh_tracer_extract(t, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "session_id=not-a-uuid",
+                              &parent, NULL) == HH_OK)
             IGNORE_STATUS(hh_span_end(parent));
     }
+    atomic_fetch_add(&logging_finished, 1);
     return NULL;
+}
+
+/* Installs a fresh counted handler (or none, with `install` 0) in the process slot (slot 0) or
+ * the first tracer's (slot 1), and releases the one replaced when the swap says it may. */
+static long swap_handler(int slot, int install, counted *prev[2], counted **kept, int *kept_n, int max_kept) {
+    counted *next = NULL;
+    if (install) {
+        next = calloc(1, sizeof *next);
+        atomic_store(&next->magic, LIVE);
+    }
+    hh_log_fn fn = next ? counting_handler : NULL;
+    hh_status st = slot == 0 ? hh_set_log_handler(fn, next) : hh_tracer_set_log_handler(logging_tracers[0], fn, next);
+    if (st != HH_OK && st != HH_ERR_TIMEOUT) /* one failure per bad swap, no pass per swap */
+        CHECK_MSG(0, "swap: %s", hh_status_name(st));
+    long delivered = 0;
+    if (prev[slot] != NULL) {
+        delivered = atomic_load(&prev[slot]->count);
+        if (st == HH_OK) {
+            /* No call is running in it and none will start: release it now. */
+            atomic_store(&prev[slot]->magic, DEAD);
+            free(prev[slot]);
+        } else if (*kept_n < max_kept) {
+            kept[(*kept_n)++] = prev[slot]; /* a call may still run in it: keep it */
+        }
+    }
+    prev[slot] = next;
+    return delivered;
 }
 
 static void swapped_under_logging(void) {
     TEST_BEGIN("log handler: swapped while other threads log");
     rcv_reset(&R);
     atomic_store(&late_calls, 0);
+    atomic_store(&logging_finished, 0);
     /* Lines of the first go to its own handler, those of the second to the process one. */
+    enum { THREADS = 4, MAX_KEPT = 4096 };
+    counted *prev[2] = {NULL, NULL};
+    counted *kept[MAX_KEPT];
+    int kept_n = 0, swaps = 0;
+    long delivered = 0;
+    delivered += swap_handler(0, 1, prev, kept, &kept_n, MAX_KEPT);
     logging_tracers[0] = keyed_tracer(",\"verbose\":true");
     logging_tracers[1] = keyed_tracer(",\"verbose\":true");
-    enum { THREADS = 4, MAX_KEPT = 1024 };
+    delivered += swap_handler(1, 1, prev, kept, &kept_n, MAX_KEPT);
     pthread_t th[THREADS];
     for (intptr_t i = 0; i < THREADS; i++)
         pthread_create(&th[i], NULL, logging_thread, (void *)i);
-    long delivered = 0;
-    int swaps = reduced ? 40 : 600, kept_n = 0;
-    counted *prev[2] = {NULL, NULL}; /* 0: the process handler's, 1: the tracer's */
-    counted *kept[MAX_KEPT];
-    for (int i = 0; i < swaps + 2; i++) {
-        int slot = i % 2;
-        counted *next = NULL;
-        if (i < swaps) {
-            next = calloc(1, sizeof *next);
-            atomic_store(&next->magic, LIVE);
-        }
-        hh_log_fn fn = next ? counting_handler : NULL;
-        hh_status st = slot == 0 ? hh_set_log_handler(fn, next)
-                                 : hh_tracer_set_log_handler(logging_tracers[0], fn, next);
-        CHECK_MSG(st == HH_OK || st == HH_ERR_TIMEOUT, "swap: %s", hh_status_name(st));
-        if (prev[slot] != NULL) {
-            delivered += atomic_load(&prev[slot]->count);
-            if (st == HH_OK) {
-                /* No call is running in it and none will start: release it now. */
-                atomic_store(&prev[slot]->magic, DEAD);
-                free(prev[slot]);
-            } else if (kept_n < MAX_KEPT) {
-                kept[kept_n++] = prev[slot]; /* a call may still run in it: keep it */
-            }
-        }
-        prev[slot] = next;
-        if (i == swaps - 1)
-            for (int j = 0; j < THREADS; j++)
-                pthread_join(th[j], NULL);
+    /* Swap both slots in turn until every thread is done (and at least 20 times). */
+    while (atomic_load(&logging_finished) < THREADS || swaps < 20) {
+        delivered += swap_handler(swaps % 2, 1, prev, kept, &kept_n, MAX_KEPT);
+        swaps++;
     }
+    for (int j = 0; j < THREADS; j++)
+        pthread_join(th[j], NULL);
+    delivered += swap_handler(0, 0, prev, kept, &kept_n, MAX_KEPT);
+    delivered += swap_handler(1, 0, prev, kept, &kept_n, MAX_KEPT);
     CHECK_EQ(atomic_load(&late_calls), 0);
-    CHECK_MSG(delivered > 0, "no line reached a handler");
+    /* Every thread's every line reached one of the handlers (none was installed-less). */
+    CHECK_EQ(delivered, (long)THREADS * (reduced ? 100 : 2000));
     if (kept_n > 0)
-        fprintf(stderr, "  (%d swaps waited past the bound: their handlers were kept)\n", kept_n);
+        fprintf(stderr, "  (%d of %d swaps waited past the bound: their handlers were kept)\n", kept_n, swaps);
     close_tracer(logging_tracers[0]);
     close_tracer(logging_tracers[1]);
     for (int j = 0; j < kept_n; j++)
         free(kept[j]);
+}
+
+static void child_keeps_handlers(void) {
+    TEST_BEGIN("log handler: a forked child keeps the process's and the tracer's handlers");
+    rcv_reset(&R);
+    lines process, own;
+    lines_init(&process);
+    lines_init(&own);
+    CHECK_OK(hh_set_log_handler(record, &process));
+    hh_tracer t = keyed_tracer(",\"verbose\":true");
+    CHECK_OK(hh_tracer_set_log_handler(t, record, &own));
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int code = 0;
+        /* A line of the tracer, on this thread: its own handler. */
+        hh_span parent = 0;
+        if (hh_tracer_extract(t, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "session_id=x", &parent,
+                              NULL) != HH_OK)
+            code |= 1;
+        else
+            IGNORE_STATUS(hh_span_end(parent));
+        if (find_line(&own, "extract: baggage ignored") < 0)
+            code |= 2;
+        /* A line while a tracer is created: the process handler. */
+        hh_tracer far = 0;
+        if (hh_tracer_new("{\"api_key\":\"" KEY "\",\"project\":\"p\",\"server_url\":\"http://192.0.2.1:9\"}", &far,
+                          NULL) != HH_OK)
+            code |= 4;
+        if (find_line(&process, "plain http://") < 0)
+            code |= 8;
+        /* No call of the parent's threads is counted as running here: the swap is HH_OK. */
+        if (hh_set_log_handler(NULL, NULL) != HH_OK)
+            code |= 16;
+        _exit(code);
+    }
+    CHECK(pid > 0);
+    int status = -1;
+    int waited = 0;
+    for (int i = 0; i < scaled_ms(20000) / 10; i++) {
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            waited = 1;
+            break;
+        }
+        usleep(10000);
+    }
+    if (!waited) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+    }
+    CHECK_MSG(waited && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "child exit status %d (bits: 1 extract, 2 tracer handler, 4 new, 8 process handler, 16 swap)",
+              WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    CHECK_OK(hh_set_log_handler(NULL, NULL));
+    close_tracer(t);
+    lines_free(&process);
+    lines_free(&own);
 }
 
 void test_log(void) {
@@ -382,4 +458,5 @@ void test_log(void) {
     null_restores_stderr();
     handler_calls_library();
     swapped_under_logging();
+    child_keeps_handlers();
 }
