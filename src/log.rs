@@ -55,16 +55,33 @@ impl std::fmt::Debug for Handler {
     }
 }
 
+/// Handler calls nested on one thread that `own_calls` sees (deeper ones count as other
+/// threads' calls: a swap from there waits its bound).
+const MAX_NESTED_CALLS: usize = 8;
+
+/// The handlers one thread is calling, innermost last. Fixed-size, not on the heap: a forked
+/// child would otherwise hold the unreachable lists of the parent's vanished threads.
+struct Calling {
+    depth: usize,
+    handlers: [usize; MAX_NESTED_CALLS],
+}
+
 thread_local! {
-    /// The handlers this thread is calling (innermost last): a handler that replaces itself is
-    /// not waited for by its own thread.
-    static CALLING: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+    /// The handlers this thread is calling: a handler that replaces itself is not waited for
+    /// by its own thread.
+    static CALLING: RefCell<Calling> = const {
+        RefCell::new(Calling { depth: 0, handlers: [0; MAX_NESTED_CALLS] })
+    };
 }
 
 fn own_calls(h: &Arc<Handler>) -> usize {
     let me = Arc::as_ptr(h) as usize;
     CALLING
-        .try_with(|c| c.borrow().iter().filter(|p| **p == me).count())
+        .try_with(|c| {
+            let c = c.borrow();
+            let seen = c.depth.min(MAX_NESTED_CALLS);
+            c.handlers[..seen].iter().filter(|p| **p == me).count()
+        })
         .unwrap_or(0)
 }
 
@@ -92,15 +109,20 @@ impl Handler {
     /// Calls it (counted in by `enter`), containing any panic, then counts the call out.
     fn call_entered(self: &Arc<Self>, level: Level, line: &str) {
         let me = Arc::as_ptr(self) as usize;
-        let _ = CALLING.try_with(|c| c.borrow_mut().push(me));
+        let _ = CALLING.try_with(|c| {
+            let mut c = c.borrow_mut();
+            if c.depth < MAX_NESTED_CALLS {
+                let d = c.depth;
+                c.handlers[d] = me;
+            }
+            c.depth += 1;
+        });
         let _ = catch_unwind(AssertUnwindSafe(|| {
             off_the_runtime(|| (self.f)(level, line))
         }));
         let _ = CALLING.try_with(|c| {
             let mut c = c.borrow_mut();
-            if let Some(i) = c.iter().rposition(|p| *p == me) {
-                c.remove(i);
-            }
+            c.depth = c.depth.saturating_sub(1);
         });
         // Release: what the handler did happens before the setter sees the call finished.
         self.in_flight.fetch_sub(1, Ordering::Release);

@@ -201,7 +201,7 @@ impl Pipeline {
                 Stats::add(&self.work.stats.rest_failures, 1);
                 self.work
                     .log
-                    .warn(format!("background runtime unavailable: {e}"));
+                    .warn_deferred(format!("background runtime unavailable: {e}"));
             }
         }
     }
