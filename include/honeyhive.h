@@ -622,9 +622,9 @@ HH_NODISCARD hh_status hh_event_enrich(hh_tracer tracer, const char *event_id, c
  Replacing a handler waits up to 2 seconds for calls still running in the one replaced on
  other threads (not for those on the calling thread: a handler may replace itself). `HH_OK`:
  none is running and none will start, so the old `user_data` may be freed. `HH_ERR_TIMEOUT`:
- some still ran; the new handler is installed all the same, but the old `user_data` must stay
- valid (release it later, e.g. at the next successful swap, or never). Thread-safe; may be
- called from within a handler.
+ some still ran (a handler blocked that long); the new handler is installed all the same,
+ but the old `user_data` must stay valid, as the library cannot tell when that call ends
+ (keep it for the life of the process). Thread-safe; may be called from within a handler.
  */
 HH_NODISCARD hh_status hh_set_log_handler(hh_log_fn log_fn, void *user_data);
 

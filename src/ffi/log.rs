@@ -81,9 +81,9 @@ fn swapped(done: bool) -> Result<(), Error> {
 /// Replacing a handler waits up to 2 seconds for calls still running in the one replaced on
 /// other threads (not for those on the calling thread: a handler may replace itself). `HH_OK`:
 /// none is running and none will start, so the old `user_data` may be freed. `HH_ERR_TIMEOUT`:
-/// some still ran; the new handler is installed all the same, but the old `user_data` must stay
-/// valid (release it later, e.g. at the next successful swap, or never). Thread-safe; may be
-/// called from within a handler.
+/// some still ran (a handler blocked that long); the new handler is installed all the same,
+/// but the old `user_data` must stay valid, as the library cannot tell when that call ends
+/// (keep it for the life of the process). Thread-safe; may be called from within a handler.
 #[no_mangle]
 #[must_use]
 pub extern "C" fn hh_set_log_handler(log_fn: hh_log_fn, user_data: *mut c_void) -> hh_status {
@@ -109,6 +109,12 @@ pub extern "C" fn hh_tracer_set_log_handler(
     let h = handler(log_fn, user_data);
     guard(std::ptr::null_mut(), || {
         let t = tracers::open(tracer)?;
-        swapped(t.inner.log.set_handler(h))
+        let done = t.inner.log.set_handler(h);
+        // Closed meanwhile: close may have removed handlers before this one came.
+        if t.inner.is_closed() {
+            t.inner.log.set_handler(None);
+            return Err(Error::new(ErrorKind::TracerClosed, "tracer is closed"));
+        }
+        swapped(done)
     })
 }
