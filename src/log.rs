@@ -370,13 +370,21 @@ impl Logger {
             }
             return;
         };
-        let mut d = DEFERRED.lock();
-        for (level, line) in lines {
-            if d.len() < MAX_DEFERRED {
-                d.push((h.clone(), level, line));
+        let mut overflow = Vec::new();
+        {
+            let mut d = DEFERRED.lock();
+            for (level, line) in lines {
+                if d.len() < MAX_DEFERRED {
+                    d.push((h.clone(), level, line));
+                } else {
+                    overflow.push(line);
+                }
             }
+            HAS_DEFERRED.store(true, Ordering::Release);
         }
-        HAS_DEFERRED.store(true, Ordering::Release);
+        for line in overflow {
+            to_stderr(&line);
+        }
     }
 
     /// The lines a warning gives under the rate limit (none once it went quiet).
