@@ -28,6 +28,26 @@
 #define HH_EVENT_ID_BUF_LEN 37
 
 /*
+ A debug line (only with `verbose` / `HH_VERBOSE=true`).
+ */
+#define HH_LOG_DEBUG 0
+
+/*
+ A fact the user must know whatever the verbosity (a configuration notice, where data goes).
+ */
+#define HH_LOG_INFO 1
+
+/*
+ A warning (rate-limited per tracer, as on stderr).
+ */
+#define HH_LOG_WARN 2
+
+/*
+ An error (reserved: the library reports no line at this level yet).
+ */
+#define HH_LOG_ERROR 3
+
+/*
  Flag for `hh_span_end_ex`: keep the handle valid (as a parent, for `hh_span_inject`, for
  `hh_span_session_id`) until `hh_span_release`, however many other spans end meanwhile.
  */
@@ -255,6 +275,19 @@ typedef struct {
  A tracer handle. 0 is never valid.
  */
 typedef uint64_t hh_tracer;
+
+/*
+ Receives one diagnostic line: `level` is an `HH_LOG_*` value; `message` is the line stderr
+ would get without the newline (prefix such as `[honeyhive tracer 3] warning: ` included),
+ with secrets redacted and control characters escaped, NUL-terminated, valid only during the
+ call (copy it to keep it). `user_data` is the pointer given with the handler.
+
+ Called on any thread, the library's background threads included, possibly on several at
+ once; never with a lock of the library held, so it may call `hh_*` functions (flush or close
+ of another tracer included; flushing or closing the tracer the line comes from may wait for
+ this very call and then return `HH_ERR_TIMEOUT`). It must not unwind (a C++ exception, a longjmp) out of the call.
+ */
+typedef void (*hh_log_fn)(void *user_data, uint32_t level, const char *message);
 
 /*
  One of the `HH_EVENT_*` values.
@@ -579,6 +612,31 @@ HH_NODISCARD hh_status hh_event_create(hh_tracer tracer, const char *event_json,
  `event_id` and `enrichment_json` are NUL-terminated; `err` is NULL or writable.
  */
 HH_NODISCARD hh_status hh_event_enrich(hh_tracer tracer, const char *event_id, const char *enrichment_json, hh_error *err);
+
+/*
+ Sets the process-wide log handler: it receives the lines of every tracer without a handler
+ of its own (`hh_tracer_set_log_handler`) and the lines of no tracer (notices while
+ `hh_tracer_new` reads the configuration, the exit flush). `log_fn` NULL: stderr again (the
+ default). The process keeps it across `fork()` (the child too).
+
+ Replacing a handler waits up to 2 seconds for calls still running in the one replaced on
+ other threads (not for those on the calling thread: a handler may replace itself). `HH_OK`:
+ none is running and none will start, so the old `user_data` may be freed. `HH_ERR_TIMEOUT`:
+ some still ran (a handler blocked that long); the new handler is installed all the same,
+ but the old `user_data` must stay valid, as the library cannot tell when that call ends
+ (keep it for the life of the process). Thread-safe; may be called from within a handler.
+ */
+HH_NODISCARD hh_status hh_set_log_handler(hh_log_fn log_fn, void *user_data);
+
+/*
+ Sets `tracer`'s own log handler (NULL: back to the process-wide one): its lines go there
+ instead. Lines logged while the tracer was being created went to the process-wide handler.
+ Replacing it follows the rule of `hh_set_log_handler` (`HH_OK`: the old `user_data` may be
+ freed; `HH_ERR_TIMEOUT`: not yet). `hh_tracer_close` removes it (with the same
+ bounded wait): once close returns, the tracer's late lines go to the process-wide handler.
+ `HH_ERR_INVALID_HANDLE` / `HH_ERR_TRACER_CLOSED` for a bad or closed tracer. Thread-safe.
+ */
+HH_NODISCARD hh_status hh_tracer_set_log_handler(hh_tracer tracer, hh_log_fn log_fn, void *user_data);
 
 /*
  Starts a new session on `tracer` and writes its id (36 characters and a NUL) to

@@ -672,7 +672,8 @@ fn no_session(
     tracer.stats.spans_ended.add(1);
     crate::stats::Stats::add(&tracer.stats.spans_no_session, 1);
     if tracer.sessions.first_no_session() {
-        tracer.log.warn(format!(
+        // Under the span's lock: a log handler must not run here.
+        tracer.log.warn_deferred(format!(
             "span {:?} has no session (skip_backend_session_creation without session_id, and \
              none given or inherited): not exported, HoneyHive cannot attribute it; such spans \
              are counted in stats spans_no_session (warned once)",

@@ -90,7 +90,7 @@ impl Tracer {
     /// used, not here (see `TracerInner::use_session`). Never waits for the network.
     pub fn new(config: Config) -> Result<Tracer> {
         let id = NEXT_TRACER_ID.fetch_add(1, Ordering::Relaxed);
-        let log = Arc::new(Logger::new(config.verbose, id, config.redactor()));
+        let log = Logger::new(config.verbose, id, config.redactor());
         let stats = Arc::new(Stats::default());
         let headers = base_headers(&config)?;
         for notice in &config.notices {

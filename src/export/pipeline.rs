@@ -175,7 +175,7 @@ impl Pipeline {
         self.work.stats.drop_lost(1);
         self.work
             .log
-            .warn("export queue full: span dropped (see stats spans_dropped)");
+            .warn_deferred("export queue full: span dropped (see stats spans_dropped)");
     }
 
     #[cold]
@@ -201,7 +201,7 @@ impl Pipeline {
                 Stats::add(&self.work.stats.rest_failures, 1);
                 self.work
                     .log
-                    .warn(format!("background runtime unavailable: {e}"));
+                    .warn_deferred(format!("background runtime unavailable: {e}"));
             }
         }
     }

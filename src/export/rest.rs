@@ -158,7 +158,9 @@ impl Rest {
         self
     }
 
-    /// Queues a call; returns at once. `session_id` orders calls for one session.
+    /// Queues a call; returns at once. `session_id` orders calls for one session. May run
+    /// under a span table's lock (a span's start starts its session): its warnings are
+    /// deferred (`Logger::warn_deferred`).
     pub fn submit(
         self: &Arc<Self>,
         shared: &Shared,
@@ -182,7 +184,8 @@ impl Rest {
             Err(e) => {
                 self.pending.fetch_sub(1, Ordering::AcqRel);
                 Stats::add(&self.stats.rest_failures, 1);
-                self.log.warn(format!("{method} {path} failed: {e}"));
+                self.log
+                    .warn_deferred(format!("{method} {path} failed: {e}"));
                 return;
             }
         };
@@ -191,7 +194,8 @@ impl Rest {
             Err(e) => {
                 self.pending.fetch_sub(1, Ordering::AcqRel);
                 Stats::add(&self.stats.rest_failures, 1);
-                self.log.warn(format!("{method} {path} dropped: {e}"));
+                self.log
+                    .warn_deferred(format!("{method} {path} dropped: {e}"));
                 return;
             }
         };
@@ -287,7 +291,7 @@ impl Rest {
                 .compare_exchange(last, now, Ordering::AcqRel, Ordering::Acquire)
                 .is_ok()
         {
-            self.log.warn(format!(
+            self.log.warn_deferred(format!(
                 "{method} {path} dropped: {why} (at most {MAX_PENDING} calls, {} MiB); \
                  further drops are counted in stats rest_failures",
                 MAX_PENDING_BYTES >> 20

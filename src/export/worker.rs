@@ -88,6 +88,8 @@ pub(super) async fn run<P: AsRef<Work> + Send + Sync + 'static>(
         };
         let Some(owner) = owner.upgrade() else { return };
         let p = (*owner).as_ref();
+        // Lines logged under a lock since the last round reach the log handler from here.
+        crate::log::deliver_deferred();
         let flushing = !woken.replies.is_empty() || woken.stop;
         let sweep = send_queued(p, &encoding, &policy, sink.as_mut(), &mut held, flushing);
         if let Err(panic) = guarded(|| Box::pin(sweep)).await {

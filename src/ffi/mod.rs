@@ -9,6 +9,7 @@
 pub mod event;
 #[cfg(test)]
 mod fork_window_tests;
+pub mod log;
 pub mod session;
 pub mod span;
 pub mod span_attrs;

@@ -79,7 +79,10 @@ pub unsafe extern "C" fn hh_tracer_session_id(
 #[must_use]
 pub extern "C" fn hh_tracer_flush(tracer: hh_tracer, timeout_ms: u32) -> hh_status {
     guard(std::ptr::null_mut(), || {
-        tracers::flush(tracer, Duration::from_millis(timeout_ms.into()))
+        let result = tracers::flush(tracer, Duration::from_millis(timeout_ms.into()));
+        // Warnings logged under a lock (a span without a session) reach the handler by now.
+        crate::log::deliver_deferred();
+        result
     })
 }
 
@@ -97,7 +100,16 @@ pub extern "C" fn hh_tracer_flush(tracer: hh_tracer, timeout_ms: u32) -> hh_stat
 #[must_use]
 pub extern "C" fn hh_tracer_close(tracer: hh_tracer, timeout_ms: u32) -> hh_status {
     guard(std::ptr::null_mut(), || {
-        tracers::close(tracer, Duration::from_millis(timeout_ms.into()))
+        let open = tracers::open(tracer).ok();
+        let result = tracers::close(tracer, Duration::from_millis(timeout_ms.into()));
+        // A closed tracer's late lines (a session call still running) go to the process's
+        // handler: the caller may free its own handler's data once close returns.
+        if let Some(t) = open {
+            t.inner.log.set_handler(None);
+        }
+        // Warnings logged under a lock (a span without a session) reach the handler by now.
+        crate::log::deliver_deferred();
+        result
     })
 }
 

@@ -142,10 +142,10 @@ fn at_exit() {
     });
     gate::open_gate();
     let Some((components, _)) = free else {
-        eprintln!(
-            "[honeyhive] warning: exit flush skipped: a lock of the library stayed busy (exit() \
+        crate::log::process_warn(
+            "exit flush skipped: a lock of the library stayed busy (exit() \
              called while this thread was inside the library, e.g. from a signal handler); \
-             spans not yet delivered are lost"
+             spans not yet delivered are lost",
         );
         return;
     };

@@ -30,5 +30,6 @@ void test_threads(void);
 void test_fork(void);
 void test_span_model(void);
 void test_events(void);
+void test_log(void);
 
 #endif
