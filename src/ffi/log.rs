@@ -22,9 +22,13 @@ pub const HH_LOG_ERROR: u32 = 3;
 /// call (copy it to keep it). `user_data` is the pointer given with the handler.
 ///
 /// Called on any thread, the library's background threads included, possibly on several at
-/// once; never with a lock of the library held, so it may call `hh_*` functions (flush or close
-/// of another tracer included; flushing or closing the tracer the line comes from may wait for
-/// this very call and then return `HH_ERR_TIMEOUT`). It must not unwind (a C++ exception, a longjmp) out of the call.
+/// once: the only user code the library ever runs on its own threads. A handler must not call
+/// back into the library (hand the line to your own logger and return). It is never called
+/// with a lock of the library held, so a handler that does call `hh_*` functions anyway does not
+/// deadlock (flushing or closing the tracer the line comes from waits for this very call and
+/// returns `HH_ERR_TIMEOUT`). It must not unwind (a C++ exception, a longjmp) out of the call.
+/// A runtime that cannot safely take calls from foreign threads should queue the line to one of
+/// its own threads.
 pub type hh_log_fn =
     Option<unsafe extern "C" fn(user_data: *mut c_void, level: u32, message: *const c_char)>;
 
