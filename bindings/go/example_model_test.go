@@ -51,8 +51,8 @@ func ExampleSpan_AddEvent() {
 		attribute.Int64Slice("db.ids", []int64{1, 7}),
 	)...)
 	span.SetStatus(codes.Error, "index unavailable") // status apart from RecordError
-
-	sc := span.SpanContext() // the ids, without injecting a header
+	// The ids, without injecting a header:
+	sc := span.SpanContext()
 	fmt.Println(len(sc.TraceID().String()), len(sc.SpanID().String()), sc.IsValid())
 	// Output: 32 16 true
 }

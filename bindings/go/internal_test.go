@@ -171,3 +171,40 @@ func TestUnixNanos(t *testing.T) {
 		t.Error("unixNanos")
 	}
 }
+
+// The README's snippets after "## The span model" are parts of the Example functions of
+// example_model_test.go, as written there (without the function's indentation): a snippet
+// that no longer compiles fails the build of those examples, and one edited in only one of
+// the two places fails here.
+func TestReadmeSnippetsAreExamples(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("example_model_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	examples := strings.ReplaceAll(string(src), "\n\t", "\n")
+	_, section, ok := strings.Cut(string(readme), "## The span model")
+	if !ok {
+		t.Fatal("README has no span model section")
+	}
+	section, _, _ = strings.Cut(section, "\n## Configuration")
+	n := 0
+	for {
+		_, rest, ok := strings.Cut(section, "```go\n")
+		if !ok {
+			break
+		}
+		snippet, after, _ := strings.Cut(rest, "```\n")
+		section = after
+		n++
+		if !strings.Contains(examples, "\n"+snippet) {
+			t.Errorf("README snippet %d is not in example_model_test.go as written:\n%s", n, snippet)
+		}
+	}
+	if n < 5 {
+		t.Errorf("found %d snippets, want the 5 of the span model and sessions sections", n)
+	}
+}
