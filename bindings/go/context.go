@@ -3,6 +3,7 @@ package honeyhive
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"runtime"
 	"strings"
@@ -235,8 +236,8 @@ func (t *Tracer) Start(ctx context.Context, name string, opts ...StartOption) (c
 // `baggage` with its session id (the session of CreateSession when ctx carries one),
 // project and source, so that another service (in any language) can continue the trace and
 // the session with Extract. A ctx without a span writes only `baggage`, for the session of
-// ctx (CreateSession, Extract) or else the tracer's default session: the other service's
-// spans then join that session.
+// ctx (CreateSession, Extract) or else the tracer's default session (nothing when it has
+// none): the other service's spans then join that session.
 func (t *Tracer) Inject(ctx context.Context, h http.Header) error {
 	if h == nil {
 		return newError("inject", StatusNullArgument, "nil http.Header")
@@ -275,6 +276,9 @@ func (t *Tracer) Inject(ctx context.Context, h http.Header) error {
 		// them ("" is the tracer's default session).
 		b, err := cSessionInject(t.handle, session)
 		runtime.KeepAlive(t)
+		if session == "" && errors.Is(err, ErrInvalidArgument) {
+			return nil // the tracer has no default session: nothing to carry
+		}
 		if err != nil {
 			return opError("inject", err)
 		}
