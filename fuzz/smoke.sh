@@ -20,7 +20,7 @@ SECONDS_EACH="${FUZZ_SECONDS:-25}"
 TARGETS=("$@")
 mkdir -p "$WORK"
 if [[ ${#TARGETS[@]} -eq 0 ]]; then
-  TARGETS=(config_json enrichment_json session_options propagation)
+  TARGETS=(config_json enrichment_json session_options propagation span_model event_json resource_env)
 fi
 
 # The targets make test-mode tracers only; stray HH_*/OTEL_* settings must not change that

@@ -23,10 +23,76 @@
 
 
 /*
+ Bytes of an event id buffer: a UUID (36 characters) and a NUL.
+ */
+#define HH_EVENT_ID_BUF_LEN 37
+
+/*
  Flag for `hh_span_end_ex`: keep the handle valid (as a parent, for `hh_span_inject`, for
  `hh_span_session_id`) until `hh_span_release`, however many other spans end meanwhile.
  */
 #define HH_END_KEEP_HANDLE 1
+
+/*
+ `hh_span_options.kind`: an internal operation (the default).
+ */
+#define HH_SPAN_KIND_INTERNAL 0
+
+/*
+ Handles an incoming request.
+ */
+#define HH_SPAN_KIND_SERVER 1
+
+/*
+ Makes an outgoing request.
+ */
+#define HH_SPAN_KIND_CLIENT 2
+
+/*
+ Sends a message.
+ */
+#define HH_SPAN_KIND_PRODUCER 3
+
+/*
+ Receives a message.
+ */
+#define HH_SPAN_KIND_CONSUMER 4
+
+/*
+ `hh_span_set_status`: no status (changes nothing).
+ */
+#define HH_SPAN_STATUS_UNSET 0
+
+/*
+ The operation succeeded; final (later statuses are ignored).
+ */
+#define HH_SPAN_STATUS_OK 1
+
+/*
+ The operation failed; replaces Unset (and an earlier Error).
+ */
+#define HH_SPAN_STATUS_ERROR 2
+
+/*
+ Flag for `hh_span_record_error_ex`: the exception left the span's scope
+ (`exception.escaped` "True").
+ */
+#define HH_ERROR_ESCAPED 1
+
+/*
+ Events a span keeps; more are dropped and counted (`droppedEventsCount`).
+ */
+#define HH_MAX_EVENTS_PER_SPAN 1024
+
+/*
+ Links a span keeps; more are dropped and counted (`droppedLinksCount`).
+ */
+#define HH_MAX_LINKS_PER_SPAN 128
+
+/*
+ Attributes an event or a link keeps; more are dropped and counted.
+ */
+#define HH_MAX_ATTRIBUTES_PER_EVENT 128
 
 /*
  Size of `hh_error.message`, including the terminating NUL.
@@ -89,6 +155,14 @@
 #define HH_MAX_EVENTS_PER_SPAN 1024
 
 #define HH_MAX_LINKS_PER_SPAN 128
+
+/*
+ Attributes one event or one link keeps (OpenTelemetry's default `max_attributes_per_event`
+ and `max_attributes_per_link`); the rest are dropped and counted.
+ */
+#define MAX_ATTRIBUTES_PER_EVENT 128
+
+#define MAX_ATTRIBUTES_PER_LINK 128
 
 /*
  Attribute keys longer than this are rejected.
@@ -228,7 +302,73 @@ typedef struct {
    For `HH_ATTR_F64`.
    */
   double f64;
+  /*
+   For the `HH_ATTR_*_ARRAY` types: the elements (NULL allowed when `len` is 0). Arrays
+   over 65,536 elements or 1 MiB of content are truncated (the rest dropped).
+   */
+  const void *items;
+  /*
+   For the `HH_ATTR_*_ARRAY` types: the number of elements in `items`.
+   */
+  size_t len;
 } hh_attr;
+
+/*
+ A span's ids (OpenTelemetry's SpanContext).
+ */
+typedef struct {
+  uint8_t trace_id[16];
+  uint8_t span_id[8];
+  /*
+   Bit 0: sampled.
+   */
+  uint8_t trace_flags;
+  /*
+   Whether the context came from another process.
+   */
+  bool is_remote;
+} hh_span_context;
+
+/*
+ A link to another span, with attributes (any namespace).
+ */
+typedef struct {
+  hh_span_context context;
+  /*
+   May be NULL when `attrs_len` is 0.
+   */
+  const hh_attr *attrs;
+  size_t attrs_len;
+} hh_link;
+
+/*
+ Options of `hh_span_start_ex`; a zeroed struct (or NULL) means `hh_span_start`'s defaults.
+ */
+typedef struct {
+  /*
+   An `HH_SPAN_KIND_*` value.
+   */
+  uint32_t kind;
+  /*
+   Unix-epoch nanoseconds; 0: now.
+   */
+  uint64_t start_time_unix_nano;
+  /*
+   Links to other spans (NULL allowed when `links_len` is 0).
+   */
+  const hh_link *links;
+  size_t links_len;
+  /*
+   Typed initial attributes, with `attributes_json` (a key in both keeps this value).
+   */
+  const hh_attr *attrs;
+  size_t attrs_len;
+  /*
+   Used when `parent` is 0: a remote parent given by ids (e.g. an OpenTelemetry
+   SpanContext); the span takes its tracer's session (or `session_id`). NULL: none.
+   */
+  const hh_span_context *parent_context;
+} hh_span_options;
 
 /*
  Counters of one tracer, for `hh_tracer_stats`.
@@ -280,6 +420,12 @@ typedef struct {
    Spans waiting in the export queue now.
    */
   uint64_t queue_len;
+  /*
+   Spans not exported because they had no session (HoneyHive cannot attribute them):
+   recorded spans ended on a tracer with neither a default session nor one given or
+   inherited. Counted in `spans_ended`, not in `spans_dropped`.
+   */
+  uint64_t spans_no_session;
 } hh_stats;
 
 /*
@@ -363,6 +509,26 @@ typedef struct {
  */
 #define HH_ATTR_BOOL 4
 
+/*
+ `hh_attr.items`: `const char *const *`, `hh_attr.len` NUL-terminated UTF-8 strings.
+ */
+#define HH_ATTR_STR_ARRAY 5
+
+/*
+ `hh_attr.items`: `const int64_t *`, `hh_attr.len` of them.
+ */
+#define HH_ATTR_I64_ARRAY 6
+
+/*
+ `hh_attr.items`: `const double *`, `hh_attr.len` of them.
+ */
+#define HH_ATTR_F64_ARRAY 7
+
+/*
+ `hh_attr.items`: `const bool *`, `hh_attr.len` of them.
+ */
+#define HH_ATTR_BOOL_ARRAY 8
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -374,12 +540,55 @@ extern "C" {
 HH_NODISCARD hh_status hh_test_panic(hh_error *err);
 
 /*
+ Records a standalone event (`POST /events`, in the background) and writes its id (36
+ characters and a NUL) to `out_event_id` (`buf_len >= HH_EVENT_ID_BUF_LEN`). Never waits
+ for the network: the id is made here and sent with the event, which reaches the server
+ after its session's start. `event_json`: an object with any of `event_name` (default
+ "unknown_event"), `event_type` ("model", "tool" (default) or "chain"), `inputs`,
+ `outputs`, `config`, `metadata`, `feedback`, `metrics`, `user_properties` (objects),
+ `error` (string), `duration` (number), `session_id` (a UUID; default: the tracer's
+ session), `event_id` (a UUID; default: a new one); other keys are sent as given
+ (`project` and `source` are the tracer's and refused). Thread-safe.
+
+ Returns `HH_ERR_NULL_ARGUMENT` (NULL `event_json` or `out_event_id`),
+ `HH_ERR_BUFFER_TOO_SMALL`, `HH_ERR_INVALID_JSON`, `HH_ERR_INVALID_ARGUMENT` (a field of the
+ wrong type, an id that is not a UUID, no session), `HH_ERR_LIMIT_EXCEEDED` (oversized or
+ too deeply nested JSON), `HH_ERR_INVALID_HANDLE`, `HH_ERR_TRACER_CLOSED`. Delivery
+ failures are not reported here: they are counted in stats `rest_failures`.
+
+ # Safety
+ `event_json` is NUL-terminated; `out_event_id` is writable for `buf_len` bytes; `err` is
+ NULL or writable.
+ */
+HH_NODISCARD hh_status hh_event_create(hh_tracer tracer, const char *event_json, char *out_event_id, size_t buf_len, hh_error *err);
+
+/*
+ Enriches an event by its id (`PUT /events` with `event_id`, in the background): an event
+ from `hh_event_create`, a span's event id, or a session id, for example user feedback that
+ arrives after the request ended. `enrichment_json` takes the keys of `hh_session_enrich`
+ (`metadata`, `inputs` (sent as `metadata.inputs`), `outputs`, `metrics`, `feedback`,
+ `config`, `user_properties`, `duration`; other keys join `metadata`); nothing is sent when
+ all are empty. An enrichment of an event created by this tracer reaches the server after
+ the event. Thread-safe.
+
+ Returns `HH_ERR_NULL_ARGUMENT`, `HH_ERR_INVALID_ARGUMENT` (`event_id` not a UUID),
+ `HH_ERR_INVALID_JSON`, `HH_ERR_LIMIT_EXCEEDED`, `HH_ERR_INVALID_HANDLE`,
+ `HH_ERR_TRACER_CLOSED`; nothing is sent on error.
+
+ # Safety
+ `event_id` and `enrichment_json` are NUL-terminated; `err` is NULL or writable.
+ */
+HH_NODISCARD hh_status hh_event_enrich(hh_tracer tracer, const char *event_id, const char *enrichment_json, hh_error *err);
+
+/*
  Starts a new session on `tracer` and writes its id (36 characters and a NUL) to
  `out_session_id` (`buf_len >= HH_SESSION_ID_BUF_LEN`). Never waits for the network: the id
  is made here and `POST /session/start` runs in the background, reaching the server before
  the session's spans. `options_json`: NULL or an object with any of `session_name`,
  `session_id` (a UUID), `inputs`, `metadata`, `user_properties` (objects), `source`,
- `skip_api_call` (with `session_id`: no REST call). Thread-safe: many threads may create
+ `skip_api_call` (with `session_id`: no REST call; a `session_name` given with it is
+ stamped on the session's spans as `baggage.session_name` and travels in injected baggage,
+ as the reference SDK's). Thread-safe: many threads may create
  sessions on one tracer at once.
 
  # Safety
@@ -402,13 +611,36 @@ HH_NODISCARD hh_status hh_session_create(hh_tracer tracer, const char *options_j
 HH_NODISCARD hh_status hh_session_enrich(hh_tracer tracer, const char *session_id, const char *enrichment_json, hh_error *err);
 
 /*
+ Writes the `baggage` header that continues a session in another service without a span:
+ `session_id=...,project=...,source=...` (the entries `hh_span_inject` writes, and the
+ session's name when `hh_session_create` gave it one without an API call). `session_id`
+ NULL means the tracer's default session; using it this way starts it if it was not yet
+ (in the background). `*baggage_len`, when not NULL, receives the length without the NUL,
+ also with `HH_ERR_BUFFER_TOO_SMALL`, so the caller can retry with a larger buffer.
+ Returns `HH_ERR_INVALID_ARGUMENT` for a session id that is not a UUID or when the tracer
+ has no default session, `HH_ERR_NULL_ARGUMENT` for a NULL `baggage`,
+ `HH_ERR_TRACER_CLOSED` / `HH_ERR_INVALID_HANDLE` for a closed or invalid tracer. Never
+ waits for the network. Thread-safe.
+
+ # Safety
+ `session_id` is NULL or NUL-terminated; `baggage` is writable for `baggage_buf_len` bytes;
+ `baggage_len` is NULL or writable.
+ */
+HH_NODISCARD hh_status hh_session_inject(hh_tracer tracer, const char *session_id, char *baggage, size_t baggage_buf_len, size_t *baggage_len);
+
+/*
  Starts a span on `tracer`.
  - `name`: required, non-empty; names over 1024 bytes are truncated.
  - `event_type`: an `HH_EVENT_*` value (`HH_EVENT_DEFAULT` detects it from the name).
  - `parent`: 0 for a root span, or a span handle (live or recently ended, of any tracer), or
    a remote parent from `hh_tracer_extract`. The child joins the parent's trace.
- - `session_id`: NULL to inherit the parent's session (a root span takes the tracer's
-   default session), or a session id from `hh_session_create`.
+ - `session_id`: a session id (from `hh_session_create`, or any UUID), which always wins; or
+   NULL: the parent's session when the parent is a span of this tracer or a remote parent,
+   else (a root span, or a parent of another tracer) the tracer's default session. With
+   skip_backend_session_creation and no session_id (session auto-create mode) there is no
+   default session: a span with no session is not exported (counted in `spans_no_session`).
+   In that mode every exported span carries `honeyhive.session_auto_create` and
+   `honeyhive.session_name`.
  - `attributes_json`: NULL or a JSON object of initial attributes.
 
  On success writes the handle to `*out_span`; end it with `hh_span_end`. A span excluded by
@@ -468,9 +700,11 @@ HH_NODISCARD hh_status hh_span_set_f64(hh_span span, hh_namespace ns, const char
 HH_NODISCARD hh_status hh_span_set_bool(hh_span span, hh_namespace ns, const char *key, bool value);
 
 /*
- Records an error on the span: an `exception` event, status ERROR "<type>: <message>", and
+ Records an error on the span: an `exception` event (`exception.type`,
+ `exception.message`, `exception.escaped` "False"), status ERROR "<type>: <message>", and
  the attributes `honeyhive_error` and `honeyhive_error_type`. `error_type` may be NULL
- ("Error"). Thread-safe.
+ ("Error"). `hh_span_record_error_ex` adds a stack trace, the escaped flag and a time.
+ Thread-safe.
 
  # Safety
  `error_type` is NULL or NUL-terminated; `message` is NUL-terminated.
@@ -569,6 +803,96 @@ HH_NODISCARD hh_status hh_span_set_attrs(hh_span span, const hh_attr *attrs, siz
 HH_NODISCARD hh_status hh_span_end_attrs(hh_span span, const hh_attr *attrs, size_t count, uint32_t flags, hh_error *err);
 
 /*
+ `hh_span_start` with options (see `hh_span_options`): span kind, start time, links, typed
+ initial attributes (any key, arrays included) and a remote parent given by ids.
+ `options` NULL is `hh_span_start`. Links past `HH_MAX_LINKS_PER_SPAN` are dropped and
+ counted (not read); more than 1024 give `HH_ERR_LIMIT_EXCEEDED`. Errors: those of `hh_span_start`, and `HH_ERR_INVALID_ARGUMENT` for an unknown
+ kind, a zero trace or span id in a link or parent context, or a bad attribute (`err`
+ names it). Thread-safe; never waits for the network.
+
+ # Safety
+ As `hh_span_start`; `options` is NULL or readable, its `links`, `attrs` and
+ `parent_context` as documented on `hh_span_options` (strings and arrays valid for the
+ call; the library copies what it keeps).
+ */
+HH_NODISCARD hh_status hh_span_start_ex(hh_tracer tracer, const char *name, hh_event_type event_type, hh_span parent, const char *session_id, const char *attributes_json, const hh_span_options *options, hh_span *out_span, hh_error *err);
+
+/*
+ Adds an event to a live span: `name` (required, non-empty), `attrs_len` attributes (any
+ namespace, arrays included; past `HH_MAX_ATTRIBUTES_PER_EVENT` dropped and counted), at
+ `time_unix_nano` (0: now). Past `HH_MAX_EVENTS_PER_SPAN` events the event is dropped and
+ counted. Errors: `HH_ERR_INVALID_HANDLE`, `HH_ERR_SPAN_ENDED`, `HH_ERR_TRACER_CLOSED`,
+ `HH_ERR_NULL_ARGUMENT`, `HH_ERR_INVALID_UTF8`, `HH_ERR_INVALID_ARGUMENT` (`err` names a
+ bad attribute), `HH_ERR_LIMIT_EXCEEDED` (more than 1024 attributes). Thread-safe.
+
+ # Safety
+ `name` is NUL-terminated; `attrs` as `hh_span_set_attrs`'s; `err` is NULL or writable.
+ */
+HH_NODISCARD hh_status hh_span_add_event(hh_span span, const char *name, const hh_attr *attrs, size_t attrs_len, uint64_t time_unix_nano, hh_error *err);
+
+/*
+ Adds a link to another span (its context and attributes) to a live span; past
+ `HH_MAX_LINKS_PER_SPAN` it is dropped and counted. Errors: as `hh_span_add_event`, and
+ `HH_ERR_INVALID_ARGUMENT` for a zero trace or span id. Thread-safe.
+
+ # Safety
+ `link` is readable, its `attrs` as `hh_span_set_attrs`'s; `err` is NULL or writable.
+ */
+HH_NODISCARD hh_status hh_span_add_link(hh_span span, const hh_link *link, hh_error *err);
+
+/*
+ Sets the span's status (`HH_SPAN_STATUS_*`) as OpenTelemetry does: OK is final, ERROR
+ replaces UNSET (and an earlier ERROR), UNSET changes nothing. `description` (NULL
+ allowed) is kept for ERROR only. Independent of `hh_span_record_error`. Errors:
+ `HH_ERR_INVALID_HANDLE`, `HH_ERR_SPAN_ENDED`, `HH_ERR_TRACER_CLOSED`,
+ `HH_ERR_INVALID_ARGUMENT` (unknown code), `HH_ERR_INVALID_UTF8`. Thread-safe.
+
+ # Safety
+ `description` is NULL or NUL-terminated.
+ */
+HH_NODISCARD hh_status hh_span_set_status(hh_span span, uint32_t code, const char *description);
+
+/*
+ Renames a live span (`name` non-empty; over 1024 bytes truncated). The event type chosen
+ at start is kept. Thread-safe.
+
+ # Safety
+ `name` is NUL-terminated.
+ */
+HH_NODISCARD hh_status hh_span_set_name(hh_span span, const char *name);
+
+/*
+ `hh_span_record_error` with OpenTelemetry's `record_exception` fields: the `exception`
+ event carries `exception.type` (`error_type`, NULL: "Error"), `exception.message`,
+ `exception.stacktrace` (when `stacktrace` is not NULL; truncated past 1 MiB) and
+ `exception.escaped` ("True" with `HH_ERROR_ESCAPED`, else "False": the text the reference
+ SDK sends), at `time_unix_nano` (0: now). Also status ERROR and `honeyhive_error` /
+ `honeyhive_error_type`, as `hh_span_record_error`. Unknown flags give
+ `HH_ERR_INVALID_ARGUMENT`. Thread-safe.
+
+ # Safety
+ `error_type` and `stacktrace` are NULL or NUL-terminated; `message` is NUL-terminated.
+ */
+HH_NODISCARD hh_status hh_span_record_error_ex(hh_span span, const char *error_type, const char *message, const char *stacktrace, uint32_t flags, uint64_t time_unix_nano);
+
+/*
+ `hh_span_end_ex` with an explicit end time (Unix-epoch nanoseconds; 0: now), for work
+ measured elsewhere. `flags` as `hh_span_end_ex`'s. Thread-safe.
+ */
+HH_NODISCARD hh_status hh_span_end_at(hh_span span, uint64_t end_time_unix_nano, uint32_t flags);
+
+/*
+ Writes the span's ids (trace id, span id, flags, whether remote) to `*out`: of a live,
+ recently ended or remote span (from `hh_tracer_extract`), without injecting a header.
+ `HH_ERR_INVALID_HANDLE` for a stale handle, `HH_ERR_NULL_ARGUMENT` for a NULL `out`.
+ Thread-safe.
+
+ # Safety
+ `out` is writable.
+ */
+HH_NODISCARD hh_status hh_span_get_context(hh_span span, hh_span_context *out);
+
+/*
  The library version, e.g. "0.1.0". Static storage: never free it. Thread-safe.
  */
 const char *hh_version(void);
@@ -581,8 +905,14 @@ const char *hh_status_name(int32_t status);
 
 /*
  Creates a tracer from `config_json` (NULL, "" or a JSON object; explicit keys win over
- `HH_*`/`OTEL_*` environment variables, which win over defaults) and starts its default
- session in the background. Never waits for the network.
+ `HH_*`/`OTEL_*` environment variables, which win over defaults). Its default session is
+ started (`POST /session/start`, in the background) at its first use: the first span,
+ `hh_session_enrich`, `hh_span_inject` or `hh_session_inject` that targets it, before that
+ span or call reaches the server; a tracer whose spans all name their own sessions never
+ starts it. With `link_carrier` (`{"traceparent": ..., "baggage": ...}`), root spans
+ continue that remote trace and the carrier's baggage `session_id` is the default session
+ (already started by its service: never started here); an invalid carrier is ignored with
+ a warning. Never waits for the network.
 
  On success writes the new handle to `*out_tracer`. On failure returns a status and, when
  `err` is not NULL, a message naming the offending field. Release with `hh_tracer_close`.
@@ -599,7 +929,8 @@ HH_NODISCARD hh_status hh_tracer_new(const char *config_json, hh_tracer *out_tra
  (`buf_len >= HH_SESSION_ID_BUF_LEN` always suffices). `*out_len`, when `out_len` is not
  NULL, receives the length without the NUL, also with `HH_ERR_BUFFER_TOO_SMALL`.
  `HH_ERR_INVALID_ARGUMENT` when the tracer has no default session
- (skip_backend_session_creation without session_id). Thread-safe.
+ (skip_backend_session_creation without session_id). Reading the id does not start the
+ session. Thread-safe.
 
  # Safety
  `buf` is writable for `buf_len` bytes; `out_len` is NULL or writable.

@@ -36,7 +36,10 @@ class Header:
 
     def __init__(self, text):
         self.statuses = self._enum(text, "hh_status")
-        self.events = self._defines(text, "HH_EVENT_")
+        # HH_EVENT_ID_BUF_LEN is a buffer size (see `sizes`), not an event type.
+        self.events = [
+            (n, v) for n, v in self._defines(text, "HH_EVENT_") if not n.endswith("_LEN")
+        ]
         self.namespaces = self._defines(text, "HH_NS_")
         self.stats_fields = self._struct_fields(text, "hh_stats")
         self.sizes = {

@@ -11,6 +11,12 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+mod resource_attrs;
+pub use resource_attrs::parse_resource_env;
+use resource_attrs::resolve_resource;
+#[cfg(test)]
+pub(crate) use resource_attrs::MAX_RESOURCE_ATTRIBUTES;
+
 pub const DEFAULT_SERVER_URL: &str = "https://api.dp1.us.honeyhive.ai";
 pub const DEFAULT_SOURCE: &str = "dev";
 
@@ -121,10 +127,58 @@ pub struct Config {
     pub client_language: String,
     pub api_timeout: Duration,
     pub batch: BatchConfig,
+    /// `service.name` of the resource: `service_name`, else `resource_attributes`' one, else
+    /// `OTEL_SERVICE_NAME` / `HH_SERVICE_NAME`, else `OTEL_RESOURCE_ATTRIBUTES`' one, else
+    /// `unknown_service:<program>`.
     pub service_name: String,
+    /// Resource attributes from `OTEL_RESOURCE_ATTRIBUTES` and `resource_attributes` (the
+    /// config's win on equal keys), in order, each key once; string, number or bool values.
+    /// Neither `service.name` (see `service_name`) nor `process.pid` (the library's).
+    pub resource_attributes: Vec<(String, Value)>,
+    /// Lines the tracer prints once it exists: keys of the Python SDK accepted without effect,
+    /// `OTEL_RESOURCE_ATTRIBUTES` entries skipped.
+    pub notices: Vec<String>,
     pub experiment_metadata: Vec<(String, String)>,
     /// Outbound proxies (`proxy`, `no_proxy`, `HTTPS_PROXY`, ...).
     pub proxy: ProxySettings,
+    /// `link_carrier`: the W3C headers of a remote trace the tracer's root spans continue.
+    pub link_carrier: Option<LinkCarrier>,
+}
+
+/// `link_carrier` (the reference SDK's init parameter): `traceparent` and `baggage`, keys in
+/// any case. Checked when the tracer is made (`Tracer::new`), which ignores an invalid one
+/// with a warning: the carrier usually comes from another service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkCarrier {
+    pub traceparent: Option<String>,
+    pub baggage: Option<String>,
+}
+
+impl LinkCarrier {
+    /// An object of string values; other keys are ignored (a carrier holds other headers).
+    fn parse(v: Option<Value>) -> Result<Option<LinkCarrier>> {
+        let Some(Value::Object(map)) = v else {
+            return Ok(None);
+        };
+        let mut carrier = LinkCarrier {
+            traceparent: None,
+            baggage: None,
+        };
+        for (k, v) in map {
+            let Value::String(v) = v else {
+                return Err(Error::config(
+                    "link_carrier",
+                    format!("value of {k:?} must be a string"),
+                ));
+            };
+            if k.eq_ignore_ascii_case("traceparent") {
+                carrier.traceparent = Some(v);
+            } else if k.eq_ignore_ascii_case("baggage") {
+                carrier.baggage = Some(v);
+            }
+        }
+        Ok(Some(carrier))
+    }
 }
 
 impl Config {
@@ -368,9 +422,8 @@ impl Config {
             ));
         }
 
-        let service_name = src
-            .string("service_name", &["OTEL_SERVICE_NAME", "HH_SERVICE_NAME"])?
-            .unwrap_or_else(|| format!("unknown_service:{}", program_name()));
+        let mut notices = sdk_key_notices(&explicit);
+        let (service_name, resource_attributes) = resolve_resource(&src, &mut notices)?;
         let experiment_metadata =
             match env("HH_EXPERIMENT_METADATA").filter(|v| !v.trim().is_empty()) {
                 None => Vec::new(),
@@ -402,6 +455,8 @@ impl Config {
             env,
         )?;
 
+        let link_carrier = LinkCarrier::parse(src.object("link_carrier")?)?;
+
         let config = Config {
             api_key: api_key.map(Secret),
             ingestion_api_key: ingestion_api_key.map(Secret),
@@ -430,8 +485,11 @@ impl Config {
             api_timeout,
             batch,
             service_name,
+            resource_attributes,
+            notices,
             experiment_metadata,
             proxy,
+            link_carrier,
         };
         config.check_exporter_ready()?;
         Ok(config)
@@ -491,9 +549,48 @@ const KNOWN_KEYS: &[&str] = &[
     "max_export_batch_size",
     "export_timeout_ms",
     "service_name",
+    "resource_attributes",
     "proxy",
     "no_proxy",
+    "link_carrier",
 ];
+
+/// Keys of the Python SDK's tracer configuration that mean nothing here: accepted (so that one
+/// configuration serves both), with a notice the first time each is seen in the process.
+const SDK_KEYS_WITHOUT_EFFECT: [&str; 12] = [
+    "disable_http_tracing",
+    "disable_tracing",
+    "max_attributes",
+    "max_events",
+    "max_links",
+    "max_span_size",
+    "preserve_core_attributes",
+    "cache_enabled",
+    "cache_max_size",
+    "cache_ttl",
+    "cache_cleanup_interval",
+    "requests_session",
+];
+
+/// Bit `i` set: `SDK_KEYS_WITHOUT_EFFECT[i]` was noticed in this process already.
+static SDK_KEYS_NOTICED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// The notices for the Python SDK's keys in `explicit` not noticed before in this process.
+fn sdk_key_notices(explicit: &Map<String, Value>) -> Vec<String> {
+    use std::sync::atomic::Ordering;
+    let mut out = Vec::new();
+    for (i, key) in SDK_KEYS_WITHOUT_EFFECT.iter().enumerate() {
+        let bit = 1u32 << i;
+        if explicit.contains_key(*key)
+            && SDK_KEYS_NOTICED.fetch_or(bit, Ordering::AcqRel) & bit == 0
+        {
+            out.push(format!(
+                "config key `{key}` (of the Python SDK) has no effect in this library; accepted and ignored"
+            ));
+        }
+    }
+    out
+}
 
 /// Headers the user may not set: they frame the message or concern one connection (a wrong
 /// `content-length` would cut every export short, still counted as delivered), or the library
@@ -516,7 +613,9 @@ const FORBIDDEN_HEADERS: &[&str] = &[
 ];
 
 fn check_known_keys(explicit: &Map<String, Value>) -> Result<()> {
-    match explicit.keys().find(|k| !KNOWN_KEYS.contains(&k.as_str())) {
+    match explicit.keys().find(|k| {
+        !KNOWN_KEYS.contains(&k.as_str()) && !SDK_KEYS_WITHOUT_EFFECT.contains(&k.as_str())
+    }) {
         Some(k) => Err(Error::config(k, "unknown config key")),
         None => Ok(()),
     }
@@ -881,6 +980,22 @@ mod tests {
         }
         let e = resolve("{}", &[("HH_OTLP_PROTOCOL", "grpc")]).unwrap_err();
         assert!(e.message.contains("otlp_protocol"));
+    }
+
+    #[test]
+    fn python_sdk_keys_are_accepted_with_one_notice() {
+        // Only this test uses these keys: the notice is once per process.
+        let json = r#"{"api_key":"k","disable_http_tracing":true,"cache_ttl":5.5,"max_links":3}"#;
+        let c = resolve(json, &[]).unwrap();
+        assert_eq!(c.notices.len(), 3, "{:?}", c.notices);
+        assert!(
+            c.notices[0].contains("`disable_http_tracing`"),
+            "{:?}",
+            c.notices
+        );
+        assert!(resolve(json, &[]).unwrap().notices.is_empty());
+        let e = resolve(r#"{"api_key":"k","disable_http_tracin":true}"#, &[]).unwrap_err();
+        assert!(e.message.contains("disable_http_tracin"), "{}", e.message);
     }
 
     #[test]

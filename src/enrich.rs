@@ -57,6 +57,13 @@ pub fn span_enrichment(json: &str) -> Result<Vec<KeyValue>> {
                 Value::String(s) => out.push(KeyValue::new("honeyhive_event_name", clip(s))),
                 _ => return Err(Error::arg("enrichment: event_name must be a string")),
             },
+            // The reference's `enrich_span(update_event_id=...)`: the span's event id, as given.
+            "update_event_id" => match v {
+                Value::Null => {}
+                Value::String(s) if s.is_empty() => {}
+                Value::String(s) => out.push(KeyValue::new("honeyhive_event_id", clip(s))),
+                _ => return Err(Error::arg("enrichment: update_event_id must be a string")),
+            },
             "attributes" => {}
             k if NAMESPACES.iter().any(|(n, _)| *n == k) => {}
             other => flatten(&format!("honeyhive_metadata.{other}"), v, &mut out)?,
@@ -360,6 +367,23 @@ mod tests {
             OtelValue::String("model".into())
         )));
         assert!(a.contains(&("honeyhive_metadata.custom".into(), OtelValue::I64(7))));
+    }
+
+    #[test]
+    fn update_event_id_sets_the_span_event_id() {
+        let a = attrs(
+            r#"{"update_event_id":"11111111-2222-4333-8444-555555555555","metadata":{"a":1}}"#,
+        );
+        assert!(a.contains(&(
+            "honeyhive_event_id".into(),
+            OtelValue::String("11111111-2222-4333-8444-555555555555".into())
+        )));
+        assert!(
+            !a.iter().any(|(k, _)| k.contains("update_event_id")),
+            "{a:?}"
+        );
+        assert!(attrs(r#"{"update_event_id":null}"#).is_empty());
+        assert!(span_enrichment(r#"{"update_event_id":5}"#).is_err());
     }
 
     #[test]

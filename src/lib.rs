@@ -14,6 +14,7 @@ pub mod config;
 pub mod enrich;
 pub mod error;
 pub mod event_type;
+pub mod events;
 pub mod export;
 #[allow(unsafe_code)]
 pub mod ffi;
@@ -28,6 +29,7 @@ pub mod propagation;
 pub mod proxy;
 pub mod redact;
 pub mod registry;
+pub mod resource;
 pub mod runtime;
 pub mod session;
 pub mod span;

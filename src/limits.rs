@@ -22,6 +22,10 @@ pub const MAX_ATTRIBUTES_PER_CALL: usize = 1024;
 pub const MAX_ATTRIBUTES_PER_SPAN: u32 = 1024;
 pub const MAX_EVENTS_PER_SPAN: u32 = 1024;
 pub const MAX_LINKS_PER_SPAN: u32 = 128;
+/// Attributes one event or one link keeps (OpenTelemetry's default `max_attributes_per_event`
+/// and `max_attributes_per_link`); the rest are dropped and counted.
+pub const MAX_ATTRIBUTES_PER_EVENT: u32 = 128;
+pub const MAX_ATTRIBUTES_PER_LINK: u32 = 128;
 /// Attribute keys longer than this are rejected.
 pub const MAX_KEY_BYTES: usize = 1024;
 

@@ -1,8 +1,9 @@
 //! W3C trace context and baggage: a span's context goes out as `traceparent` plus a
 //! `baggage` carrying session_id, project and source; coming in, it becomes a remote parent.
 
-use crate::config::Config;
+use crate::config::{Config, LinkCarrier};
 use crate::error::{Error, Result};
+use crate::log::Logger;
 use crate::span::SpanRef;
 use opentelemetry::baggage::BaggageExt;
 use opentelemetry::propagation::TextMapPropagator;
@@ -15,18 +16,80 @@ use std::sync::Arc;
 /// Baggage keys that name the session and its labels.
 const SESSION_KEYS: [&str; 3] = ["session_id", "honeyhive_session_id", "honeyhive.session_id"];
 
-/// Header values for one span: (`traceparent`, `baggage`).
-pub fn inject(c: &Config, span: &SpanRef) -> (String, String) {
+/// Header values for one span: (`traceparent`, `baggage`). `session_name`: the name its
+/// session was given by `create_session` without an API call (the reference SDK carries it in
+/// baggage).
+pub fn inject(c: &Config, span: &SpanRef, session_name: Option<&str>) -> (String, String) {
+    let entries = baggage_entries(
+        c,
+        span.session.as_deref(),
+        session_name,
+        &span.remote_baggage,
+    );
+    let cx = Context::new()
+        .with_remote_span_context(span.context.clone())
+        .with_baggage(entries);
+    let mut carrier: HashMap<String, String> = HashMap::new();
+    TraceContextPropagator::new().inject_context(&cx, &mut carrier);
+    BaggagePropagator::new().inject_context(&cx, &mut carrier);
+    (
+        carrier.remove("traceparent").unwrap_or_default(),
+        carrier.remove("baggage").unwrap_or_default(),
+    )
+}
+
+/// The `baggage` header of a session without a span (the same entries `inject` writes).
+pub fn session_baggage(c: &Config, session: &str, session_name: Option<&str>) -> String {
+    let cx = Context::new().with_baggage(baggage_entries(c, Some(session), session_name, &[]));
+    let mut carrier: HashMap<String, String> = HashMap::new();
+    BaggagePropagator::new().inject_context(&cx, &mut carrier);
+    carrier.remove("baggage").unwrap_or_default()
+}
+
+/// The `link_carrier` of a tracer's config as the remote parent of its root spans, or `None`
+/// (with a warning) when its `traceparent` is missing or invalid. A `session_id` in its
+/// baggage that is not a UUID is ignored (warned about too).
+pub fn link_parent(carrier: &LinkCarrier, log: &Logger) -> Option<SpanRef> {
+    let Some(traceparent) = carrier.traceparent.as_deref() else {
+        log.warn("link_carrier has no traceparent: ignored");
+        return None;
+    };
+    match extract(traceparent, carrier.baggage.as_deref()) {
+        Ok(extracted) => {
+            if !extracted.rejected.is_empty() {
+                log.warn(format!(
+                    "link_carrier: baggage ignored: {}",
+                    extracted.rejected.join(", ")
+                ));
+            }
+            Some(extracted.reference)
+        }
+        Err(e) => {
+            log.warn(format!("link_carrier ignored: {}", e.message));
+            None
+        }
+    }
+}
+
+fn baggage_entries(
+    c: &Config,
+    session: Option<&str>,
+    session_name: Option<&str>,
+    remote: &[(String, String)],
+) -> Vec<KeyValue> {
     let mut entries: Vec<KeyValue> = Vec::new();
     let mut put = |k: &str, v: &str| {
         if !v.is_empty() && !entries.iter().any(|e| e.key.as_str() == k) {
             entries.push(KeyValue::new(k.to_string(), v.to_string()));
         }
     };
-    if let Some(s) = &span.session {
+    if let Some(s) = session {
         put("session_id", s);
     }
-    for (k, v) in &span.remote_baggage {
+    if let Some(n) = session_name {
+        put("session_name", n);
+    }
+    for (k, v) in remote {
         put(k, v);
     }
     if let Some(p) = &c.project {
@@ -44,16 +107,7 @@ pub fn inject(c: &Config, span: &SpanRef) -> (String, String) {
             }
         }
     }
-    let cx = Context::new()
-        .with_remote_span_context(span.context.clone())
-        .with_baggage(entries);
-    let mut carrier: HashMap<String, String> = HashMap::new();
-    TraceContextPropagator::new().inject_context(&cx, &mut carrier);
-    BaggagePropagator::new().inject_context(&cx, &mut carrier);
-    (
-        carrier.remove("traceparent").unwrap_or_default(),
-        carrier.remove("baggage").unwrap_or_default(),
-    )
+    entries
 }
 
 /// A remote parent from incoming headers. The session comes from baggage when it is a valid

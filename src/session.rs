@@ -5,8 +5,195 @@
 use crate::config::{canonical_session_id, parse_object};
 use crate::enrich::session_enrichment_body;
 use crate::error::{Error, ErrorKind, Result};
-use crate::tracer::{new_session_id, Tracer};
+use crate::sync::ShortLock;
+use crate::tracer::{new_session_id, Tracer, TracerInner};
+use opentelemetry::{Key, KeyValue, StringValue};
 use serde_json::{Map, Value};
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::Arc;
+
+/// `SessionState::flags`: the default session is still to be started.
+const NEEDS_START: u8 = 1;
+/// Its start is being submitted by another thread right now.
+const STARTING: u8 = 2;
+/// Some session has a name of its own (`create_session` with `skip_api_call` and
+/// `session_name`), stamped on its spans.
+const NAMED: u8 = 4;
+/// Session auto-create mode: every span with a session gets its session's name.
+const AUTO_CREATE: u8 = 8;
+
+/// How long a use of the default session waits for another thread submitting its start.
+const MAX_START_WAIT_YIELDS: u32 = 100_000;
+
+/// Named sessions remembered per tracer (the oldest is forgotten past it: a server making one
+/// per request must not grow without bound).
+const MAX_NAMED_SESSIONS: usize = 4096;
+
+const SESSION_NAME_KEY: Key = Key::from_static_str("honeyhive.session_name");
+const BAGGAGE_SESSION_NAME_KEY: Key = Key::from_static_str("baggage.session_name");
+
+/// A tracer's session bookkeeping that span starts read: all of it behind one flags word, so
+/// that a span of a tracer with nothing to do (its default session started, no named
+/// sessions, not auto-create) pays one load.
+#[derive(Debug)]
+pub(crate) struct SessionState {
+    flags: AtomicU8,
+    named: ShortLock<NamedSessions>,
+    warned_no_session: AtomicBool,
+}
+
+#[derive(Debug, Default)]
+struct NamedSessions {
+    names: HashMap<Arc<str>, Arc<str>>,
+    order: VecDeque<Arc<str>>,
+}
+
+impl SessionState {
+    pub(crate) fn new(needs_start: bool, auto_create: bool) -> Self {
+        let mut flags = 0;
+        if needs_start {
+            flags |= NEEDS_START;
+        }
+        if auto_create {
+            flags |= AUTO_CREATE;
+        }
+        SessionState {
+            flags: AtomicU8::new(flags),
+            named: ShortLock::new(NamedSessions::default()),
+            warned_no_session: AtomicBool::new(false),
+        }
+    }
+
+    pub(crate) fn auto_create(&self) -> bool {
+        self.flags.load(Ordering::Relaxed) & AUTO_CREATE != 0
+    }
+
+    /// The default session was started by `create_session` with its id.
+    fn started_by_caller(&self) {
+        self.flags.fetch_and(!NEEDS_START, Ordering::AcqRel);
+    }
+
+    /// True the first time only: the one warning about spans without a session.
+    pub(crate) fn first_no_session(&self) -> bool {
+        !self.warned_no_session.swap(true, Ordering::Relaxed)
+    }
+
+    fn remember_name(&self, session: &str, name: &str) {
+        let mut named = self.named.lock();
+        let session: Arc<str> = session.into();
+        if named.names.insert(session.clone(), name.into()).is_none() {
+            named.order.push_back(session);
+            if named.order.len() > MAX_NAMED_SESSIONS {
+                if let Some(old) = named.order.pop_front() {
+                    named.names.remove(&old);
+                }
+            }
+        }
+        drop(named);
+        self.flags.fetch_or(NAMED, Ordering::Release);
+    }
+
+    /// The name given to a session by `create_session` (`skip_api_call` + `session_name`).
+    pub(crate) fn name_of(&self, session: &str) -> Option<Arc<str>> {
+        if self.flags.load(Ordering::Acquire) & NAMED == 0 {
+            return None;
+        }
+        // Held for a lookup or an insert only.
+        self.named.lock().names.get(session).cloned()
+    }
+}
+
+impl TracerInner {
+    /// A span, enrich, inject or event is about to use `session`. When it is the default
+    /// session and that was never started, its `POST /session/start` is submitted now, before
+    /// the caller's span or call can be queued (so the server learns of the session first, and
+    /// nothing waits). Adds to `attributes` what the session stamps on a span starting in it
+    /// (`None`: not for a span). One load when there is nothing to do.
+    #[inline]
+    pub(crate) fn use_session(&self, session: &str, attributes: Option<&mut Vec<KeyValue>>) {
+        // Acquire: a thread that sees the start submitted also sees it registered, so its
+        // span is held back by the worker until the start is done.
+        let flags = self.sessions.flags.load(Ordering::Acquire);
+        if flags != 0 {
+            self.use_session_slow(session, flags, attributes);
+        }
+    }
+
+    #[cold]
+    fn use_session_slow(
+        &self,
+        session: &str,
+        mut flags: u8,
+        attributes: Option<&mut Vec<KeyValue>>,
+    ) {
+        let is_default = self.default_session.as_deref() == Some(session);
+        let mut patience = MAX_START_WAIT_YIELDS;
+        while is_default && flags & (NEEDS_START | STARTING) != 0 {
+            if flags & STARTING != 0 {
+                // Another thread is submitting the start (no network): its span goes first.
+                // Bounded: a fork in the middle of that submit leaves STARTING set for good in
+                // the child, whose spans then go without waiting for it.
+                if patience == 0 {
+                    break;
+                }
+                patience -= 1;
+                std::thread::yield_now();
+                flags = self.sessions.flags.load(Ordering::Acquire);
+                continue;
+            }
+            match self.sessions.flags.compare_exchange(
+                flags,
+                (flags & !NEEDS_START) | STARTING,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => {
+                    self.start_default_session(session);
+                    flags = self.sessions.flags.fetch_and(!STARTING, Ordering::AcqRel) & !STARTING;
+                }
+                Err(now) => flags = now,
+            }
+        }
+        let Some(attributes) = attributes else { return };
+        let name = if flags & NAMED != 0 {
+            self.sessions.name_of(session)
+        } else {
+            None
+        };
+        if flags & AUTO_CREATE != 0 {
+            let name = name
+                .clone()
+                .unwrap_or_else(|| Arc::from(self.config.session_name.as_str()));
+            attributes.push(KeyValue::new(
+                SESSION_NAME_KEY,
+                opentelemetry::Value::String(StringValue::from(name)),
+            ));
+        }
+        if let Some(name) = name {
+            // As the reference SDK, whose session name travels in baggage and is stamped
+            // with the other baggage entries.
+            attributes.push(KeyValue::new(
+                BAGGAGE_SESSION_NAME_KEY,
+                opentelemetry::Value::String(StringValue::from(name)),
+            ));
+        }
+    }
+
+    /// The default session when `session_id` is `None`, else the id canonical (a UUID).
+    pub(crate) fn session_or_default(&self, session_id: Option<&str>) -> Result<String> {
+        match session_id {
+            Some(s) => {
+                canonical_session_id(s).ok_or_else(|| Error::arg("session_id is not a UUID"))
+            }
+            None => self
+                .default_session
+                .as_deref()
+                .map(str::to_owned)
+                .ok_or_else(|| Error::arg("the tracer has no default session: pass a session id")),
+        }
+    }
+}
 
 impl Tracer {
     /// Starts a new session and returns its id at once. Options (all optional):
@@ -76,6 +263,12 @@ impl Tracer {
         // skip_api_call only skips with a caller-given id; without one the session is started
         // as usual (as in the reference SDK).
         if skip && opts.get("session_id").is_some() {
+            // The reference SDK puts this name into baggage: it is stamped on the session's
+            // spans (`baggage.session_name`, and `honeyhive.session_name` in auto-create
+            // mode) and injected with it.
+            if let Some(given) = text("session_name")? {
+                self.inner.sessions.remember_name(&session_id, &given);
+            }
             return Ok(session_id);
         }
         let mut session = Map::new();
@@ -94,6 +287,10 @@ impl Tracer {
                 session.insert(k.into(), v);
             }
         }
+        // The caller starts the default session itself (by its id): not again at its first use.
+        if self.inner.default_session.as_deref() == Some(session_id.as_str()) {
+            self.inner.sessions.started_by_caller();
+        }
         self.inner.pipeline.rest_call(
             reqwest::Method::POST,
             "/session/start",
@@ -103,22 +300,42 @@ impl Tracer {
         Ok(session_id)
     }
 
+    /// The `baggage` header that continues a session in another service without a span:
+    /// `session_id`, project, source (and what else `hh_span_inject` writes). `None`: the
+    /// default session (which counts as using it: it is started if it was not).
+    pub fn session_baggage(&self, session_id: Option<&str>) -> Result<String> {
+        if self.is_closed() {
+            return Err(Error::new(ErrorKind::TracerClosed, "tracer is closed"));
+        }
+        let sid = self.inner.session_or_default(session_id)?;
+        self.inner.use_session(&sid, None);
+        let name = self.inner.sessions.name_of(&sid);
+        Ok(crate::propagation::session_baggage(
+            &self.inner.config,
+            &sid,
+            name.as_deref(),
+        ))
+    }
+
+    /// `inject` of a span: its (`traceparent`, `baggage`). Using its session counts as using
+    /// it (a remote parent's may be the default one, never started yet).
+    pub fn inject(&self, reference: &crate::span::SpanRef) -> (String, String) {
+        let name = reference.session.as_deref().and_then(|s| {
+            self.inner.use_session(s, None);
+            self.inner.sessions.name_of(s)
+        });
+        crate::propagation::inject(&self.inner.config, reference, name.as_deref())
+    }
+
     /// Sends `PUT /events` for a session (the default one when `session_id` is `None`).
     /// Nothing is sent when every field is empty.
     pub fn enrich_session(&self, session_id: Option<&str>, json: &str) -> Result<()> {
         if self.is_closed() {
             return Err(Error::new(ErrorKind::TracerClosed, "tracer is closed"));
         }
-        let sid = match session_id {
-            Some(s) => {
-                canonical_session_id(s).ok_or_else(|| Error::arg("session_id is not a UUID"))?
-            }
-            None => self
-                .session_id()
-                .ok_or_else(|| Error::arg("the tracer has no default session: pass a session id"))?
-                .to_string(),
-        };
+        let sid = self.inner.session_or_default(session_id)?;
         if let Some(body) = session_enrichment_body(&sid, json)? {
+            self.inner.use_session(&sid, None);
             self.inner
                 .pipeline
                 .rest_call(reqwest::Method::PUT, "/events", body, &sid);

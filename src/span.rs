@@ -16,7 +16,7 @@ use crate::event_type;
 use crate::export::AfterEnqueue;
 use crate::limits;
 use crate::tracer::TracerInner;
-use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status, TraceFlags};
+use opentelemetry::trace::{Event, Link, SpanContext, SpanId, SpanKind, Status, TraceFlags};
 use opentelemetry::{InstrumentationScope, Key, KeyValue, StringValue, Value};
 use opentelemetry_sdk::trace::{IdGenerator as _, SpanData, SpanEvents, SpanLinks};
 use std::borrow::Cow;
@@ -37,6 +37,34 @@ const EVENT_TYPE_KEY: Key = Key::from_static_str("honeyhive_event_type");
 /// Room for attributes set after start, so the usual few setters never reallocate.
 const SPARE_ATTRIBUTES: usize = 8;
 
+/// What `start_with` may set besides `start`'s arguments (the OpenTelemetry span model);
+/// `Default` is `start`'s behaviour.
+#[derive(Debug, Clone)]
+pub struct StartOptions {
+    pub kind: SpanKind,
+    /// `None`: now.
+    pub start_time: Option<SystemTime>,
+    /// Links to other spans (past `limits::MAX_LINKS_PER_SPAN` dropped and counted; each
+    /// link's attributes bounded by `limits::MAX_ATTRIBUTES_PER_LINK`).
+    pub links: Vec<Link>,
+    /// Typed initial attributes, after the JSON ones (a key in both keeps this value).
+    pub attributes: Vec<KeyValue>,
+    /// A remote parent given by ids, used when the span has no parent id.
+    pub parent_context: Option<SpanContext>,
+}
+
+impl Default for StartOptions {
+    fn default() -> Self {
+        StartOptions {
+            kind: SpanKind::Internal,
+            start_time: None,
+            links: Vec::new(),
+            attributes: Vec::new(),
+            parent_context: None,
+        }
+    }
+}
+
 /// What a recorded span has collected so far (absent for a span excluded by a name filter).
 #[derive(Debug)]
 pub(crate) struct Recording {
@@ -48,8 +76,29 @@ pub(crate) struct Recording {
     /// Attributes this span may hold (the per-span limit minus the tracer's stamped ones).
     attribute_limit: u32,
     dropped_attributes_count: u32,
+    /// Kind, events, links and status, boxed: most spans have none of them, and the
+    /// recording is moved on the hot path (a pointer instead of about 100 bytes).
+    model: Option<Box<Model>>,
+}
+
+/// The rarer parts of a recording.
+#[derive(Debug)]
+struct Model {
+    kind: SpanKind,
     events: SpanEvents,
+    links: SpanLinks,
     status: Status,
+}
+
+impl Default for Model {
+    fn default() -> Self {
+        Model {
+            kind: SpanKind::Internal,
+            events: SpanEvents::default(),
+            links: SpanLinks::default(),
+            status: Status::Unset,
+        }
+    }
 }
 
 impl Recording {
@@ -180,28 +229,43 @@ impl Recording {
 
     /// An `exception` event, error status, and `honeyhive_error` / `honeyhive_error_type` on
     /// the span itself (the reference SDK's decorator makes a separate `<name>_error` span in
-    /// another trace instead; we keep the error on the span that failed).
-    pub(crate) fn record_error(&mut self, error_type: Option<&str>, message: &str) {
+    /// another trace instead; we keep the error on the span that failed). The event's
+    /// attributes are OpenTelemetry's `record_exception`'s: `exception.type`,
+    /// `exception.message`, `exception.stacktrace` (when given) and `exception.escaped` as the
+    /// text "True" or "False" (the reference sends `str(escaped)`).
+    pub(crate) fn record_error(
+        &mut self,
+        error_type: Option<&str>,
+        message: &str,
+        stacktrace: Option<&str>,
+        escaped: bool,
+        time: Option<SystemTime>,
+    ) {
         let message = limits::truncate_utf8(message, limits::MAX_ATTRIBUTE_VALUE_BYTES);
         let error_type = error_type.filter(|t| !t.is_empty()).unwrap_or("Error");
         let error_type = limits::truncate_utf8(error_type, limits::MAX_KEY_BYTES);
-        if self.events.len() < limits::MAX_EVENTS_PER_SPAN as usize {
-            self.events.events.push(opentelemetry::trace::Event::new(
-                "exception",
-                crate::clock::now(),
-                vec![
-                    KeyValue::new("exception.type", error_type.to_string()),
-                    KeyValue::new("exception.message", message.to_string()),
-                ],
-                0,
-            ));
-        } else {
-            self.events.dropped_count += 1;
+        let mut attributes = Vec::with_capacity(4);
+        attributes.push(KeyValue::new("exception.type", error_type.to_string()));
+        attributes.push(KeyValue::new("exception.message", message.to_string()));
+        if let Some(trace) = stacktrace {
+            let trace = limits::truncate_utf8(trace, limits::MAX_ATTRIBUTE_VALUE_BYTES);
+            attributes.push(KeyValue::new("exception.stacktrace", trace.to_string()));
         }
+        attributes.push(KeyValue::new(
+            "exception.escaped",
+            if escaped { "True" } else { "False" },
+        ));
+        self.push_event(Event::new(
+            "exception",
+            time.unwrap_or_else(crate::clock::now),
+            attributes,
+            0,
+        ));
         let status = Status::error(format!("{error_type}: {message}"));
         // As the SDK: Ok > Error > Unset.
-        if status > self.status {
-            self.status = status;
+        let model = self.model();
+        if status > model.status {
+            model.status = status;
         }
         // The error always fits: the span keeps room for these two (see `start`), and a later
         // error replaces an earlier one instead of taking more room.
@@ -216,26 +280,86 @@ impl Recording {
         ));
     }
 
+    /// Adds an event (its attributes already bounded by `bounded_attributes`); past
+    /// `limits::MAX_EVENTS_PER_SPAN` it is dropped and counted, as the SDK does.
+    pub(crate) fn push_event(&mut self, event: Event) {
+        let events = &mut self.model().events;
+        if events.len() < limits::MAX_EVENTS_PER_SPAN as usize {
+            events.events.push(event);
+        } else {
+            events.dropped_count += 1;
+        }
+    }
+
+    /// Adds a link; past `limits::MAX_LINKS_PER_SPAN` it is dropped and counted.
+    pub(crate) fn push_link(&mut self, link: Link) {
+        let links = &mut self.model().links;
+        if links.len() < limits::MAX_LINKS_PER_SPAN as usize {
+            links.links.push(link);
+        } else {
+            links.dropped_count += 1;
+        }
+    }
+
+    /// Sets the status as OpenTelemetry does: Ok is final, Error replaces Unset or an
+    /// earlier Error, Unset changes nothing. The description is kept for Error only.
+    pub(crate) fn set_status(&mut self, status: Status) {
+        if status == Status::Unset {
+            return;
+        }
+        let model = self.model();
+        if model.status != Status::Ok {
+            model.status = status;
+        }
+    }
+
+    /// The rarer parts, made on first use.
+    fn model(&mut self) -> &mut Model {
+        self.model.get_or_insert_with(Box::default)
+    }
+
+    /// Renames the span (truncated past `limits::MAX_SPAN_NAME_BYTES`).
+    pub(crate) fn set_name(&mut self, name: &str) {
+        let name = limits::truncate_utf8(name, limits::MAX_SPAN_NAME_BYTES);
+        self.name = Cow::Owned(name.to_string());
+    }
+
     /// What the span will weigh in the export queue: every byte it holds.
     pub(crate) fn estimated_size(&self) -> usize {
-        crate::span_size::span_bytes(&self.name, &self.attributes, &self.events, &[])
+        let Some(m) = &self.model else {
+            return crate::span_size::span_bytes(&self.name, &self.attributes, &[], &[]);
+        };
+        let status = match &m.status {
+            Status::Error { description } => description.len(),
+            _ => 0,
+        };
+        crate::span_size::span_bytes(&self.name, &self.attributes, &m.events, &m.links) + status
     }
 
     /// The finished span, as the SDK would hand it to a span processor.
-    pub(crate) fn into_span_data(self, context: SpanContext) -> SpanData {
+    /// `end_time` `None`: now.
+    pub(crate) fn into_span_data(
+        self,
+        context: SpanContext,
+        end_time: Option<SystemTime>,
+    ) -> SpanData {
+        let m = match self.model {
+            Some(m) => *m,
+            None => Model::default(),
+        };
         SpanData {
             span_context: context,
             parent_span_id: self.parent_span_id,
             parent_span_is_remote: self.parent_span_is_remote,
-            span_kind: SpanKind::Internal,
+            span_kind: m.kind,
             name: self.name,
             start_time: self.start_time,
-            end_time: crate::clock::now(),
+            end_time: end_time.unwrap_or_else(crate::clock::now),
             attributes: self.attributes,
             dropped_attributes_count: self.dropped_attributes_count,
-            events: self.events,
-            links: SpanLinks::default(),
-            status: self.status,
+            events: m.events,
+            links: m.links,
+            status: m.status,
             // The pipeline writes its tracer's scope (`honeyhive.<id>`): not cloned per span.
             instrumentation_scope: InstrumentationScope::default(),
         }
@@ -266,7 +390,8 @@ pub(crate) fn check_start(name: &str, event_type: Option<&str>) -> Result<()> {
 
 /// Starts a span on `tracer` (arguments already passed `check_start`): its context (ids,
 /// flags, trace state as the SDK's sampler would set them) and, unless a name filter
-/// excludes it, its recording with the stamped attributes.
+/// excludes it, its recording with the stamped attributes. (`start_with`'s options are
+/// applied by `begin_with`: this path, `start`'s, stays as it is.)
 pub(crate) fn begin(
     tracer: &TracerInner,
     name: &str,
@@ -384,13 +509,77 @@ pub(crate) fn begin(
         attributes: attrs,
         attribute_limit: attribute_limit as u32,
         dropped_attributes_count: dropped,
-        events: SpanEvents::default(),
-        status: Status::Unset,
+        model: None,
     };
     Started {
         reference,
         recording: Some(recording),
     }
+}
+
+/// `begin` with `start_with`'s options: the typed initial attributes join the JSON ones (a
+/// key in both keeps the typed value), then kind, start time and links are set.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn begin_with(
+    tracer: &TracerInner,
+    name: &str,
+    event_type: Option<&str>,
+    parent: Option<&SpanRef>,
+    session: Option<Arc<str>>,
+    mut attributes: Vec<KeyValue>,
+    options: &StartOptions,
+) -> Started {
+    for kv in &options.attributes {
+        match attributes.iter_mut().find(|held| held.key == kv.key) {
+            Some(held) => held.value = kv.value.clone(),
+            None => attributes.push(kv.clone()),
+        }
+    }
+    let mut started = begin(tracer, name, event_type, parent, session, attributes);
+    if let Some(r) = &mut started.recording {
+        apply_options(r, options);
+    }
+    started
+}
+
+/// Kind, start time and links of `start_with`.
+fn apply_options(recording: &mut Recording, o: &StartOptions) {
+    if o.kind != SpanKind::Internal {
+        recording.model().kind = o.kind.clone();
+    }
+    if let Some(t) = o.start_time {
+        recording.start_time = t;
+    }
+    for link in &o.links {
+        recording.push_link(link.clone());
+    }
+}
+
+/// A remote parent given by ids (`StartOptions::parent_context`): what `begin` needs of it.
+/// It has no session of its own (the span takes its tracer's).
+pub(crate) fn remote_parent(context: &SpanContext) -> SpanRef {
+    SpanRef {
+        context: context.clone(),
+        session: None,
+        remote_baggage: Vec::new(),
+    }
+}
+
+/// Attributes of an event or link as the span keeps them: past `max` dropped (the count
+/// returned), one value per key (the last), strings and keys bounded as a span's are.
+pub(crate) fn bounded_attributes(attributes: Vec<KeyValue>, max: u32) -> (Vec<KeyValue>, u32) {
+    let mut out: Vec<KeyValue> = Vec::with_capacity(attributes.len().min(max as usize));
+    let mut dropped = 0u32;
+    for kv in attributes {
+        if let Some(held) = out.iter_mut().find(|h| h.key == kv.key) {
+            held.value = kv.value;
+        } else if out.len() < max as usize {
+            out.push(kv);
+        } else {
+            dropped = dropped.saturating_add(1);
+        }
+    }
+    (out, dropped)
 }
 
 /// A continued remote trace keeps the caller's project and source (baggage values win
@@ -434,18 +623,21 @@ pub(crate) fn finish_enqueue(
     context: &SpanContext,
     has_session: bool,
     recording: &mut Option<Recording>,
+    end_time: Option<SystemTime>,
 ) -> (bool, AfterEnqueue) {
     let Some(size) = recording.as_ref().map(Recording::estimated_size) else {
         return (true, AfterEnqueue::Nothing);
     };
-    if !has_session && tracer.config.exporter == crate::config::ExporterKind::HoneyHive {
-        warn_no_session(tracer, context);
+    // A span without a session is not exported (HoneyHive cannot attribute it), unless the
+    // pipeline is closed: then it is refused and counted as any span ended after close.
+    if !has_session {
+        return no_session(tracer, context, size, recording, end_time);
     }
     tracer.pipeline.enqueue(size, || {
         recording
             .take()
             .expect("checked above")
-            .into_span_data(context.clone())
+            .into_span_data(context.clone(), end_time)
     })
 }
 
@@ -457,12 +649,37 @@ fn too_many_attributes() -> Error {
     ))
 }
 
+/// Counts a span ended without a session (`spans_ended` and `spans_no_session`) and drops it;
+/// warns the first time. After close it is refused as any span (counted in `spans_dropped`).
 #[cold]
-fn warn_no_session(tracer: &TracerInner, context: &SpanContext) {
-    tracer.log.warn(format!(
-        "span {:?} has no session id (skip_backend_session_creation without session_id): HoneyHive cannot attribute it",
-        context.span_id()
-    ));
+#[inline(never)]
+fn no_session(
+    tracer: &TracerInner,
+    context: &SpanContext,
+    size: usize,
+    recording: &mut Option<Recording>,
+    end_time: Option<SystemTime>,
+) -> (bool, AfterEnqueue) {
+    if tracer.is_closed() {
+        return tracer.pipeline.enqueue(size, || {
+            recording
+                .take()
+                .expect("checked by finish_enqueue")
+                .into_span_data(context.clone(), end_time)
+        });
+    }
+    drop(recording.take());
+    tracer.stats.spans_ended.add(1);
+    crate::stats::Stats::add(&tracer.stats.spans_no_session, 1);
+    if tracer.sessions.first_no_session() {
+        tracer.log.warn(format!(
+            "span {:?} has no session (skip_backend_session_creation without session_id, and \
+             none given or inherited): not exported, HoneyHive cannot attribute it; such spans \
+             are counted in stats spans_no_session (warned once)",
+            context.span_id()
+        ));
+    }
+    (true, AfterEnqueue::Nothing)
 }
 
 /// The error of a span ended after its tracer was closed.
@@ -476,4 +693,88 @@ pub(crate) fn refused_after_close() -> Error {
 
 pub(crate) fn tracer_closed() -> Error {
     Error::new(ErrorKind::TracerClosed, "the span's tracer is closed")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recording() -> Recording {
+        Recording {
+            parent_span_id: SpanId::INVALID,
+            parent_span_is_remote: false,
+            name: Cow::Borrowed("n"),
+            start_time: SystemTime::UNIX_EPOCH,
+            attributes: Vec::new(),
+            attribute_limit: limits::MAX_ATTRIBUTES_PER_SPAN,
+            dropped_attributes_count: 0,
+            model: None,
+        }
+    }
+
+    #[test]
+    fn the_queue_size_counts_events_links_and_the_status_description() {
+        let base = recording().estimated_size();
+        let mut r = recording();
+        r.push_event(Event::new(
+            "e",
+            SystemTime::UNIX_EPOCH,
+            vec![KeyValue::new("k", "x".repeat(5000))],
+            0,
+        ));
+        assert!(r.estimated_size() >= base + 5000);
+        let mut r = recording();
+        r.push_link(Link::new(
+            SpanContext::empty_context(),
+            vec![KeyValue::new("k", "y".repeat(7000))],
+            0,
+        ));
+        assert!(r.estimated_size() >= base + 7000);
+        let mut r = recording();
+        r.set_status(Status::error("z".repeat(9000)));
+        assert!(r.estimated_size() >= base + 9000);
+    }
+
+    #[test]
+    fn status_ok_is_final_and_unset_changes_nothing() {
+        let mut r = recording();
+        r.set_status(Status::error("first"));
+        r.set_status(Status::Unset);
+        r.set_status(Status::error("second"));
+        let data = |r: Recording| r.into_span_data(SpanContext::empty_context(), None).status;
+        let mut ok = recording();
+        ok.set_status(Status::Ok);
+        ok.set_status(Status::error("late"));
+        assert_eq!(data(ok), Status::Ok);
+        assert_eq!(data(r), Status::error("second"));
+        // A span with none of the rarer parts goes out as an internal span with no status.
+        let plain = recording().into_span_data(SpanContext::empty_context(), None);
+        assert_eq!(plain.span_kind, SpanKind::Internal);
+        assert_eq!(plain.status, Status::Unset);
+    }
+
+    #[test]
+    fn events_and_links_past_the_limits_are_counted() {
+        let mut r = recording();
+        for _ in 0..limits::MAX_EVENTS_PER_SPAN + 2 {
+            r.push_event(Event::new("e", SystemTime::UNIX_EPOCH, Vec::new(), 0));
+        }
+        for _ in 0..limits::MAX_LINKS_PER_SPAN + 3 {
+            r.push_link(Link::new(SpanContext::empty_context(), Vec::new(), 0));
+        }
+        let d = r.into_span_data(SpanContext::empty_context(), None);
+        assert_eq!(d.events.len(), limits::MAX_EVENTS_PER_SPAN as usize);
+        assert_eq!(d.events.dropped_count, 2);
+        assert_eq!(d.links.len(), limits::MAX_LINKS_PER_SPAN as usize);
+        assert_eq!(d.links.dropped_count, 3);
+        let many: Vec<KeyValue> = (0..limits::MAX_ATTRIBUTES_PER_EVENT + 4)
+            .map(|i| KeyValue::new(format!("k{i}"), 1))
+            .chain([KeyValue::new("k0", 2)])
+            .collect();
+        let (kept, dropped) = bounded_attributes(many, limits::MAX_ATTRIBUTES_PER_EVENT);
+        assert_eq!(kept.len(), limits::MAX_ATTRIBUTES_PER_EVENT as usize);
+        assert_eq!(dropped, 4);
+        // A key repeated keeps its last value in place.
+        assert_eq!(kept[0].value, Value::I64(2));
+    }
 }

@@ -5,7 +5,7 @@
 //! (`Stats`), their reset and the snapshot from it.
 //!
 //! To add a counter (say `spans_rejected`):
-//! 1. here, a field before `queue_len`: `#[counter(AtomicU64)]` (or `Striped` for a counter
+//! 1. here, a field at the end (after `queue_len`: the C struct only grows at its end): `#[counter(AtomicU64)]` (or `Striped` for a counter
 //!    bumped on every span from many threads), its doc, `pub spans_rejected: u64,`;
 //! 2. bump it where it happens: `Stats::add(&stats.spans_rejected, 1)`;
 //! 3. `make header` (regenerates include/honeyhive.h and Ruby's tables);
@@ -74,12 +74,18 @@ macro_rules! stats_table {
             #[gauge]
             $(#[doc = $queue_doc:literal])*
             pub queue_len: u64,
+            $(
+                #[counter($counter_after:ident)]
+                $(#[doc = $doc_after:literal])*
+                pub $field_after:ident: u64,
+            )*
         }
     ) => {
         /// The live counters of one tracer.
         #[derive(Debug, Default)]
         pub struct Stats {
             $( $(#[doc = $doc])* pub $field: $counter, )*
+            $( $(#[doc = $doc_after])* pub $field_after: $counter_after, )*
             /// Part of `spans_dropped`: spans ended after close. Their own `end` call reported
             /// it, so they do not make a flush or close report a loss.
             pub spans_refused_after_close: AtomicU64,
@@ -94,6 +100,7 @@ macro_rules! stats_table {
             /// Zeroes every counter (in a forked child).
             pub fn reset(&self) {
                 $( Counter::zero(&self.$field); )*
+                $( Counter::zero(&self.$field_after); )*
                 self.spans_refused_after_close.zero();
                 self.spans_lost.zero();
             }
@@ -102,6 +109,7 @@ macro_rules! stats_table {
                 StatsSnapshot {
                     $( $field: Counter::get(&self.$field), )*
                     queue_len: queue_len as u64,
+                    $( $field_after: Counter::get(&self.$field_after), )*
                 }
             }
         }
@@ -149,6 +157,11 @@ pub struct StatsSnapshot {
     #[gauge]
     /// Spans waiting in the export queue now.
     pub queue_len: u64,
+    #[counter(AtomicU64)]
+    /// Spans not exported because they had no session (HoneyHive cannot attribute them):
+    /// recorded spans ended on a tracer with neither a default session nor one given or
+    /// inherited. Counted in `spans_ended`, not in `spans_dropped`.
+    pub spans_no_session: u64,
 }
 
 impl Stats {
@@ -196,6 +209,7 @@ mod tests {
             (&stats.rest_calls, 8),
             (&stats.rest_failures, 9),
             (&stats.spans_rejected, 11),
+            (&stats.spans_no_session, 12),
         ] {
             Stats::add(counter, n);
         }
@@ -213,6 +227,7 @@ mod tests {
             rest_failures: 9,
             spans_rejected: 11,
             queue_len: 10,
+            spans_no_session: 12,
         };
         assert_eq!(stats.snapshot(10), expected);
         // 4 dropped, 1 of them refused after close (already reported), 11 rejected, 9 REST

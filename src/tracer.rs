@@ -38,6 +38,11 @@ pub struct TracerInner {
     pub(crate) stats: Arc<Stats>,
     pub(crate) log: Arc<Logger>,
     pub(crate) default_session: Option<Arc<str>>,
+    /// Session bookkeeping read at span start: whether the default session still has to be
+    /// started, named sessions, auto-create mode (see `session::SessionState`).
+    pub(crate) sessions: crate::session::SessionState,
+    /// `link_carrier`: the remote parent of the tracer's root spans.
+    pub(crate) link_parent: Option<crate::span::SpanRef>,
     /// Attributes stamped on every span besides the session ones (project, source, evaluation).
     /// The pipeline writes them when it encodes a span (see `span`).
     pub(crate) stamped: Vec<KeyValue>,
@@ -81,12 +86,16 @@ pub struct Tracer {
 }
 
 impl Tracer {
-    /// Creates a tracer and starts its default session. Never waits for the network.
+    /// Creates a tracer. Its default session is started (`POST /session/start`) when first
+    /// used, not here (see `TracerInner::use_session`). Never waits for the network.
     pub fn new(config: Config) -> Result<Tracer> {
         let id = NEXT_TRACER_ID.fetch_add(1, Ordering::Relaxed);
         let log = Arc::new(Logger::new(config.verbose, id, config.redactor()));
         let stats = Arc::new(Stats::default());
         let headers = base_headers(&config)?;
+        for notice in &config.notices {
+            log.info(notice);
+        }
         warn_plain_http(&config, &log);
         log_proxy_routes(&config, &log);
 
@@ -121,7 +130,7 @@ impl Tracer {
             config.disable_batch,
             sink,
             Encoding {
-                resource: resource(&config),
+                resource: crate::resource::build(&config),
                 scope,
                 stamped: stamped.clone(),
             },
@@ -130,17 +139,30 @@ impl Tracer {
             rest,
         );
 
-        let default_session = if config.skip_backend_session_creation && config.session_id.is_none()
-        {
+        // `link_carrier`: root spans continue the carrier's trace, and its session (already
+        // started by the service that sent it) is the default one.
+        let link_parent = config
+            .link_carrier
+            .as_ref()
+            .and_then(|c| crate::propagation::link_parent(c, &log));
+        let carried_session = link_parent.as_ref().and_then(|p| p.session.clone());
+        let auto_create = config.skip_backend_session_creation && config.session_id.is_none();
+        let default_session = if let Some(s) = carried_session.clone() {
+            Some(s)
+        } else if auto_create {
             None
-        } else if config.exporter == ExporterKind::HoneyHive || config.session_id.is_some() {
+        } else {
+            // Local and generic OTLP exporters still group spans into a session.
             Some(Arc::<str>::from(
                 config.session_id.clone().unwrap_or_else(new_session_id),
             ))
-        } else {
-            // Local and generic OTLP exporters still group spans into a session.
-            Some(Arc::<str>::from(new_session_id()))
         };
+        // Started lazily, by its first use: unless it came with the carrier, the caller said
+        // it exists (skip_backend_session_creation with session_id), or nothing is sent.
+        let needs_start = default_session.is_some()
+            && carried_session.is_none()
+            && !config.skip_backend_session_creation
+            && config.rest_enabled();
         let inner = Arc::new(TracerInner {
             id,
             config,
@@ -148,16 +170,13 @@ impl Tracer {
             stats,
             log,
             default_session,
+            sessions: crate::session::SessionState::new(needs_start, auto_create),
+            link_parent,
             stamped,
             closed: AtomicBool::new(false),
             close_outcome: AtomicU8::new(CloseOutcome::PENDING),
         });
         let tracer = Tracer { inner };
-        if let Some(sid) = tracer.inner.default_session.clone() {
-            if !tracer.inner.config.skip_backend_session_creation {
-                tracer.start_default_session(&sid);
-            }
-        }
         tracer.inner.log.debug(|| {
             format!(
                 "tracer ready: exporter {:?}, session {:?}, source {:?}",
@@ -232,9 +251,17 @@ impl Tracer {
             std::thread::sleep(Duration::from_millis(1));
         }
     }
+}
 
-    fn start_default_session(&self, session_id: &str) {
-        let c = &self.inner.config;
+impl TracerInner {
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// `POST /session/start` for the default session, with the tracer's name, inputs and
+    /// metadata (see `use_session`).
+    pub(crate) fn start_default_session(&self, session_id: &str) {
+        let c = &self.config;
         let mut session = serde_json::Map::new();
         if let Some(p) = &c.project {
             session.insert("project".into(), p.clone().into());
@@ -263,18 +290,12 @@ impl Tracer {
         if !metadata.is_empty() {
             session.insert("metadata".into(), metadata.into());
         }
-        self.inner.pipeline.rest_call(
+        self.pipeline.rest_call(
             reqwest::Method::POST,
             "/session/start",
             serde_json::json!({ "session": session }),
             session_id,
         );
-    }
-}
-
-impl TracerInner {
-    pub fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::Acquire)
     }
 }
 
@@ -379,15 +400,6 @@ fn make_sink(c: &Config, mut headers: HeaderMap) -> Result<Sink> {
     })
 }
 
-fn resource(c: &Config) -> Vec<KeyValue> {
-    vec![
-        KeyValue::new("service.name", c.service_name.clone()),
-        KeyValue::new("telemetry.sdk.name", CLIENT_PACKAGE),
-        KeyValue::new("telemetry.sdk.language", c.client_language.clone()),
-        KeyValue::new("telemetry.sdk.version", VERSION),
-    ]
-}
-
 /// Project, source, evaluation and experiment attributes stamped on every span (each
 /// `honeyhive.*` key with its `traceloop.association.properties.*` mirror).
 fn stamped_attributes(c: &Config) -> Vec<KeyValue> {
@@ -428,6 +440,14 @@ fn stamped_attributes(c: &Config) -> Vec<KeyValue> {
         out.push(KeyValue::new(
             format!("honeyhive.experiment_metadata.{k}"),
             v.clone(),
+        ));
+    }
+    // Session auto-create mode: ingestion creates each session from its spans. Only spans
+    // with a session are exported, so every span that carries this has one.
+    if c.skip_backend_session_creation && c.session_id.is_none() {
+        out.push(KeyValue::new(
+            Key::from_static_str("honeyhive.session_auto_create"),
+            true,
         ));
     }
     out

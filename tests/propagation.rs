@@ -134,3 +134,53 @@ fn hostile_baggage_is_validated_and_falls_back_to_the_tracers_own_values() {
     );
     assert_eq!(valid.attr_str("honeyhive.project"), Some("their-project"));
 }
+
+#[test]
+fn link_carrier_roots_continue_the_carriers_trace_and_session_without_starting_it() {
+    let rx = Receiver::start();
+    let sid = "cccccccc-0000-4000-8000-00000000000c";
+    let t = tracer(
+        &rx,
+        &format!(
+            r#"{{"link_carrier":{{"Traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01","BAGGAGE":"session_id={sid}","other":"x"}}}}"#
+        ),
+    );
+    assert_eq!(
+        session_of(t),
+        sid,
+        "the carrier's session is the default one"
+    );
+    let root = spans::start(t, "root", Some("chain"), 0, None, vec![]).unwrap();
+    let child = spans::start(t, "child", Some("tool"), root, None, vec![]).unwrap();
+    spans::end(child, false).unwrap();
+    spans::end(root, false).unwrap();
+    tracers::flush(t, WAIT).unwrap();
+    let got = rx.wait_for_spans(2, WAIT);
+    let root = span_named(&got, "root");
+    assert_eq!(root.trace_id, "0af7651916cd43dd8448eb211c80319c");
+    assert_eq!(root.parent_span_id.as_deref(), Some("b7ad6b7169203331"));
+    assert_eq!(span_named(&got, "child").trace_id, root.trace_id);
+    for s in &got {
+        assert_eq!(s.attr_str("honeyhive.session_id"), Some(sid));
+    }
+    assert!(
+        session_starts(&rx).is_empty(),
+        "the carrier's session belongs to its service"
+    );
+
+    // An invalid carrier is ignored (warned): new traces, a default session of our own.
+    let rx = Receiver::start();
+    let t = tracer(&rx, r#"{"link_carrier":{"traceparent":"00-zz"}}"#);
+    let s = spans::start(t, "root", Some("chain"), 0, None, vec![]).unwrap();
+    spans::end(s, false).unwrap();
+    tracers::flush(t, WAIT).unwrap();
+    let got = rx.wait_for_spans(1, WAIT);
+    assert_eq!(got[0].parent_span_id, None);
+    assert_eq!(session_starts(&rx).len(), 1);
+    // A value that is not a string is a config error.
+    let bad = honeyhive::Config::resolve(
+        Some(r#"{"api_key":"k","link_carrier":{"traceparent":1}}"#),
+        &|_| None,
+    );
+    assert!(bad.is_err());
+}

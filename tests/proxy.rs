@@ -93,7 +93,7 @@ fn export_one(json: &str, env: &[(&str, &str)]) -> honeyhive::StatsSnapshot {
     stats
 }
 
-const QUIET: &str = r#""skip_backend_session_creation":true,"schedule_delay_ms":600000"#;
+const QUIET: &str = r#""skip_backend_session_creation":true,"session_id":"0a0a0a0a-0000-4000-8000-000000000001","schedule_delay_ms":600000"#;
 
 #[test]
 fn http_proxy_from_the_environment_carries_plain_http() {

@@ -8,17 +8,26 @@ use serde_json::json;
 use std::time::Duration;
 
 #[test]
-fn init_starts_the_default_session_with_the_reference_body_and_headers() {
+fn the_default_session_starts_at_its_first_use_with_the_reference_body_and_headers() {
     let rx = Receiver::start();
     let t = tracer(
         &rx,
         r#"{"session_name":"my-run","inputs":{"q":"hello","n":null}}"#,
     );
+    // Not at init, and reading its id is no use of it.
+    let sid = session_of(t);
+    tracers::flush(t, WAIT).unwrap();
+    assert!(session_starts(&rx).is_empty(), "no start at init");
+    let s = spans::start(t, "first", Some("tool"), 0, None, vec![]).unwrap();
+    spans::end(s, false).unwrap();
+    let s = spans::start(t, "second", Some("tool"), 0, None, vec![]).unwrap();
+    spans::end(s, false).unwrap();
     tracers::flush(t, WAIT).unwrap();
     let starts = session_starts(&rx);
-    assert_eq!(starts.len(), 1);
+    assert_eq!(starts.len(), 1, "started once, by the first span");
     let r = &starts[0];
-    let sid = session_of(t);
+    let first_export = otlp_requests(&rx).iter().map(|r| r.seq).min().unwrap();
+    assert!(r.seq < first_export, "the start reaches the server first");
     let sid = sid.as_str();
     assert_eq!(
         r.body_json.as_ref().unwrap(),
@@ -46,6 +55,17 @@ fn caller_session_id_is_kept_lowercase_and_skip_sends_nothing() {
         &rx,
         r#"{"session_id":"AAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE"}"#,
     );
+    // The default session given by the caller starts at its first use, by its id.
+    let s = spans::start(
+        t,
+        "step",
+        Some("tool"),
+        0,
+        Some("aaaaaaaa-bbbb-4ccc-8ddd-EEEEEEEEEEEE"),
+        vec![],
+    )
+    .unwrap();
+    spans::end(s, false).unwrap();
     tracers::flush(t, WAIT).unwrap();
     assert_eq!(session_of(t), "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee");
     assert_eq!(
@@ -145,7 +165,10 @@ fn skip_api_call_with_an_id_sends_nothing() {
     .unwrap();
     assert_eq!(sid, "11111111-2222-4333-8444-555555555555");
     tracers::flush(t, WAIT).unwrap();
-    assert_eq!(session_starts(&rx).len(), 1, "only the default session");
+    assert!(
+        session_starts(&rx).is_empty(),
+        "nothing: the default session was not used"
+    );
     assert!(tracers::create_session(t, Some(r#"{"session_id":"nope"}"#)).is_err());
     assert!(tracers::create_session(t, Some(r#"{"bogus":1}"#)).is_err());
 }
@@ -232,4 +255,293 @@ fn evaluation_ids_go_to_session_metadata_and_every_span() {
         Some("dp-1")
     );
     let _ = Duration::ZERO;
+}
+
+const SID_A: &str = "aaaaaaaa-0000-4000-8000-00000000000a";
+
+fn end_root(t: u64, name: &str, session: Option<&str>) -> u64 {
+    let s = spans::start(t, name, Some("tool"), 0, session, vec![]).unwrap();
+    spans::end(s, true).unwrap();
+    s
+}
+
+#[test]
+fn a_child_of_another_tracers_span_takes_its_own_tracers_session() {
+    let rx = Receiver::start();
+    let t1 = tracer(&rx, r#"{"project":"p1"}"#);
+    let t2 = tracer(&rx, r#"{"project":"p2"}"#);
+    let parent = spans::start(t1, "t1-parent", Some("chain"), 0, None, vec![]).unwrap();
+    let other = spans::start(t2, "t2-child", Some("tool"), parent, None, vec![]).unwrap();
+    let grandchild = spans::start(t2, "t2-grandchild", Some("tool"), other, None, vec![]).unwrap();
+    let explicit =
+        spans::start(t2, "t2-explicit", Some("tool"), parent, Some(SID_A), vec![]).unwrap();
+    let same = spans::start(t1, "t1-child", Some("tool"), parent, None, vec![]).unwrap();
+    for s in [same, explicit, grandchild, other, parent] {
+        spans::end(s, false).unwrap();
+    }
+    tracers::flush(t1, WAIT).unwrap();
+    tracers::flush(t2, WAIT).unwrap();
+    let got = rx.wait_for_spans(5, WAIT);
+    let (s1, s2) = (session_of(t1), session_of(t2));
+    assert_ne!(s1, s2);
+    let session = |n: &str| {
+        span_named(&got, n)
+            .attr_str("honeyhive.session_id")
+            .unwrap()
+    };
+    assert_eq!(session("t1-parent"), s1);
+    assert_eq!(session("t1-child"), s1, "same tracer: inherited");
+    assert_eq!(session("t2-child"), s2, "another tracer's parent: its own");
+    assert_eq!(session("t2-grandchild"), s2);
+    assert_eq!(
+        session("t2-explicit"),
+        SID_A,
+        "an explicit session always wins"
+    );
+    let child = span_named(&got, "t2-child");
+    assert_eq!(child.attr_str("honeyhive.project"), Some("p2"));
+    // Still one trace: the parent is the parent.
+    assert_eq!(child.trace_id, span_named(&got, "t1-parent").trace_id);
+    assert_eq!(
+        child.parent_span_id.as_deref(),
+        Some(span_named(&got, "t1-parent").span_id.as_str())
+    );
+    // Each tracer started its own default session, once.
+    let started: Vec<String> = session_starts(&rx)
+        .iter()
+        .map(|r| {
+            r.body_json.as_ref().unwrap()["session"]["session_id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(started.len(), 2, "{started:?}");
+    assert!(started.contains(&s1) && started.contains(&s2));
+}
+
+#[test]
+fn a_remote_parent_gives_its_session_to_any_tracer() {
+    let rx = Receiver::start();
+    let t1 = tracer(&rx, "");
+    let t2 = tracer(&rx, r#"{"project":"p2"}"#);
+    let remote = spans::extract(
+        t1,
+        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        Some(&format!("session_id={SID_A}")),
+    )
+    .unwrap();
+    let s = spans::start(t2, "continued", Some("tool"), remote, None, vec![]).unwrap();
+    spans::end(s, false).unwrap();
+    tracers::flush(t2, WAIT).unwrap();
+    let got = rx.wait_for_spans(1, WAIT);
+    assert_eq!(got[0].attr_str("honeyhive.session_id"), Some(SID_A));
+    assert!(
+        session_starts(&rx).is_empty(),
+        "the caller's session is not started here"
+    );
+}
+
+#[test]
+fn auto_create_mode_starts_no_session_and_stamps_every_exported_span() {
+    let rx = Receiver::start();
+    let t = tracer(
+        &rx,
+        r#"{"skip_backend_session_creation":true,"session_name":"svc"}"#,
+    );
+    assert!(tracers::session_id(t).is_err(), "no default session");
+    // A session named without an API call (its name travels as the SDK's baggage does).
+    let named = tracers::create_session(
+        t,
+        Some(&format!(
+            r#"{{"session_id":"{SID_A}","skip_api_call":true,"session_name":"req-a"}}"#
+        )),
+    )
+    .unwrap();
+    let root = spans::start(t, "named-root", Some("chain"), 0, Some(&named), vec![]).unwrap();
+    let child = spans::start(t, "named-child", Some("tool"), root, None, vec![]).unwrap();
+    let (_, injected) = spans::inject(child).unwrap();
+    spans::end(child, false).unwrap();
+    spans::end(root, false).unwrap();
+    // A session made by the API: the tracer's name is stamped (as the SDK).
+    let made = tracers::create_session(t, Some(r#"{"session_name":"api-made"}"#)).unwrap();
+    end_root(t, "made", Some(&made));
+    // No session at all: not exported, counted.
+    end_root(t, "orphan-1", None);
+    end_root(t, "orphan-2", None);
+    tracers::flush(t, WAIT).unwrap();
+
+    let got = rx.wait_for_spans(3, WAIT);
+    assert_eq!(
+        got.len(),
+        3,
+        "{:?}",
+        got.iter().map(|s| &s.name).collect::<Vec<_>>()
+    );
+    for n in ["named-root", "named-child"] {
+        let s = span_named(&got, n);
+        assert_eq!(s.attr_str("honeyhive.session_id"), Some(SID_A));
+        assert_eq!(
+            s.attr_bool("honeyhive.session_auto_create"),
+            Some(true),
+            "{n}"
+        );
+        assert_eq!(s.attr_str("honeyhive.session_name"), Some("req-a"), "{n}");
+        assert_eq!(s.attr_str("baggage.session_name"), Some("req-a"), "{n}");
+    }
+    let s = span_named(&got, "made");
+    assert_eq!(s.attr_bool("honeyhive.session_auto_create"), Some(true));
+    assert_eq!(s.attr_str("honeyhive.session_name"), Some("svc"));
+    assert_eq!(s.attr_str("baggage.session_name"), None);
+    assert!(injected.contains("session_name=req-a"), "{injected}");
+    assert!(
+        injected.contains(&format!("session_id={SID_A}")),
+        "{injected}"
+    );
+    let bag = tracers::session_baggage(t, Some(SID_A)).unwrap();
+    assert!(
+        bag.contains("session_name=req-a") && bag.contains("project=proj"),
+        "{bag}"
+    );
+
+    // Only the API-made session was started.
+    let starts = session_starts(&rx);
+    assert_eq!(starts.len(), 1);
+    assert_eq!(
+        starts[0].body_json.as_ref().unwrap()["session"]["session_id"],
+        made.as_str()
+    );
+    let st = tracers::stats(t).unwrap();
+    assert_eq!(st.spans_no_session, 2, "{st:?}");
+    assert_eq!(st.spans_ended, 5, "{st:?}");
+    assert_eq!(
+        st.spans_exported + st.spans_dropped + st.spans_no_session,
+        st.spans_ended
+    );
+}
+
+#[test]
+fn the_default_session_starts_when_enriched_or_injected_and_not_for_other_sessions() {
+    // Sessions per request only: the default session is never started.
+    let rx = Receiver::start();
+    let t = tracer(&rx, "");
+    let sid = tracers::create_session(t, Some(r#"{"session_name":"req"}"#)).unwrap();
+    end_root(t, "in-request", Some(&sid));
+    tracers::enrich_session(t, Some(&sid), r#"{"metadata":{"k":1}}"#).unwrap();
+    let _ = tracers::session_baggage(t, Some(&sid)).unwrap();
+    tracers::flush(t, WAIT).unwrap();
+    let starts = session_starts(&rx);
+    assert_eq!(starts.len(), 1);
+    assert_eq!(
+        starts[0].body_json.as_ref().unwrap()["session"]["session_id"],
+        sid.as_str()
+    );
+
+    // Enriching the default session starts it first.
+    let rx = Receiver::start();
+    let t = tracer(&rx, "");
+    tracers::enrich_session(t, None, r#"{"metadata":{"k":1}}"#).unwrap();
+    tracers::flush(t, WAIT).unwrap();
+    let calls: Vec<String> = rx
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(calls, ["POST /session/start", "PUT /events"]);
+
+    // So does injecting it (hh_session_inject with no id).
+    let rx = Receiver::start();
+    let t = tracer(&rx, "");
+    let bag = tracers::session_baggage(t, None).unwrap();
+    let mut entries: Vec<&str> = bag.split(',').collect();
+    entries.sort_unstable();
+    let sid = format!("session_id={}", session_of(t));
+    assert_eq!(entries, ["project=proj", sid.as_str(), "source=dev"]);
+    tracers::flush(t, WAIT).unwrap();
+    assert_eq!(session_starts(&rx).len(), 1);
+
+    // Started by the caller with create_session and its id: not again at its first use.
+    let rx = Receiver::start();
+    let t = tracer(&rx, &format!(r#"{{"session_id":"{SID_A}"}}"#));
+    let sid = tracers::create_session(t, Some(&format!(r#"{{"session_id":"{SID_A}"}}"#))).unwrap();
+    assert_eq!(sid, SID_A);
+    end_root(t, "in-default", None);
+    tracers::flush(t, WAIT).unwrap();
+    assert_eq!(session_starts(&rx).len(), 1);
+}
+
+#[test]
+fn auto_create_mode_gives_each_root_server_span_its_own_session_and_leaks_it_nowhere() {
+    let rx = Receiver::start();
+    let t = tracer(
+        &rx,
+        r#"{"skip_backend_session_creation":true,"session_name":"svc"}"#,
+    );
+    let server = spans::StartOptions {
+        kind: opentelemetry::trace::SpanKind::Server,
+        ..Default::default()
+    };
+    let mut roots = Vec::new();
+    for i in 0..2 {
+        let root = spans::start_with(
+            t,
+            &format!("request-{i}"),
+            Some("chain"),
+            0,
+            None,
+            vec![],
+            &server,
+        )
+        .unwrap();
+        let child =
+            spans::start(t, &format!("handler-{i}"), Some("tool"), root, None, vec![]).unwrap();
+        spans::end(child, false).unwrap();
+        spans::end(root, false).unwrap();
+        roots.push(root);
+    }
+    // Not a root, or not SERVER: no session (not exported, counted).
+    end_root(t, "later-internal", None);
+    let other = tracer(&rx, r#"{"skip_backend_session_creation":true}"#);
+    let remote = spans::StartOptions {
+        parent_context: Some(opentelemetry::trace::SpanContext::new(
+            opentelemetry::trace::TraceId::from_hex("0af7651916cd43dd8448eb211c80319c").unwrap(),
+            opentelemetry::trace::SpanId::from_hex("b7ad6b7169203331").unwrap(),
+            opentelemetry::trace::TraceFlags::SAMPLED,
+            true,
+            Default::default(),
+        )),
+        ..server.clone()
+    };
+    let s =
+        spans::start_with(other, "server-under-remote", None, 0, None, vec![], &remote).unwrap();
+    spans::end(s, false).unwrap();
+    tracers::flush(t, WAIT).unwrap();
+    tracers::flush(other, WAIT).unwrap();
+    let got = rx.wait_for_spans(4, WAIT);
+    assert_eq!(
+        got.len(),
+        4,
+        "{:?}",
+        got.iter().map(|s| &s.name).collect::<Vec<_>>()
+    );
+    let sid = |n: &str| {
+        span_named(&got, n)
+            .attr_str("honeyhive.session_id")
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(sid("request-0"), sid("handler-0"));
+    assert_eq!(sid("request-1"), sid("handler-1"));
+    assert_ne!(
+        sid("request-0"),
+        sid("request-1"),
+        "each request its own session"
+    );
+    for s in &got {
+        assert_eq!(s.attr_bool("honeyhive.session_auto_create"), Some(true));
+        assert_eq!(s.attr_str("honeyhive.session_name"), Some("svc"));
+    }
+    assert_eq!(tracers::stats(t).unwrap().spans_no_session, 1);
+    assert_eq!(tracers::stats(other).unwrap().spans_no_session, 1);
+    assert!(session_starts(&rx).is_empty());
 }

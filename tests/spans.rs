@@ -562,3 +562,159 @@ fn array_values_are_truncated_at_their_limits() {
     let small = sp.attr("small").and_then(|v| v.as_array()).unwrap();
     assert_eq!(small.len(), 2);
 }
+
+/// The OpenTelemetry span model, through both OTLP encodings: kind, explicit times, links
+/// with attributes, events with attributes and times, status, rename, exceptions with a
+/// stack trace, typed array attributes under any key, a remote parent given by ids.
+#[test]
+fn the_span_model_goes_over_the_wire_in_json_and_protobuf() {
+    use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId};
+    use std::time::{Duration, UNIX_EPOCH};
+    for protocol in ["http/json", "http/protobuf"] {
+        let rx = Receiver::start();
+        let t = tracer(&rx, &format!(r#"{{"otlp_protocol":"{protocol}"}}"#));
+        let remote = SpanContext::new(
+            TraceId::from(0x0af7651916cd43dd8448eb211c80319c_u128),
+            SpanId::from(0xb7ad6b7169203331_u64),
+            TraceFlags::SAMPLED,
+            true,
+            Default::default(),
+        );
+        let linked = SpanContext::new(
+            TraceId::from(0x11_u128),
+            SpanId::from(0x22_u64),
+            TraceFlags::SAMPLED,
+            false,
+            Default::default(),
+        );
+        let start = UNIX_EPOCH + Duration::from_nanos(1_700_000_000_000_000_123);
+        let options = spans::StartOptions {
+            kind: SpanKind::Server,
+            start_time: Some(start),
+            links: vec![spans::link(
+                linked.clone(),
+                vec![opentelemetry::KeyValue::new("link.why", "retry")],
+            )],
+            attributes: vec![opentelemetry::KeyValue::new(
+                "http.request.header.accept",
+                opentelemetry::Value::Array(opentelemetry::Array::String(vec!["a".into()])),
+            )],
+            parent_context: Some(remote.clone()),
+        };
+        let s = spans::start_with(t, "request", None, 0, None, vec![], &options).unwrap();
+        let cx = spans::context(s).unwrap();
+        assert_eq!(cx.trace_id(), remote.trace_id());
+        spans::set_many(s, 2, |i| {
+            Ok(Attribute {
+                ns: 0,
+                key: ["any.ints", "any.flags"][i],
+                value: if i == 0 {
+                    AttrValue::I64Array(&[1, -2, 3])
+                } else {
+                    AttrValue::BoolArray(&[true, false])
+                },
+            })
+        })
+        .unwrap();
+        let at = UNIX_EPOCH + Duration::from_nanos(1_700_000_000_500_000_000);
+        spans::add_event(
+            s,
+            "cache.miss",
+            vec![opentelemetry::KeyValue::new("key", "k1")],
+            Some(at),
+        )
+        .unwrap();
+        spans::add_link(s, spans::link(remote.clone(), vec![])).unwrap();
+        spans::record_error_ex(
+            s,
+            Some("ValueError"),
+            "boom",
+            Some("Traceback: line 1"),
+            true,
+            None,
+        )
+        .unwrap();
+        // Ok is final: a later Error does not replace it.
+        spans::set_status(s, Status::Ok).unwrap();
+        spans::set_status(s, Status::error("late")).unwrap();
+        spans::set_name(s, "GET /items").unwrap();
+        let end = UNIX_EPOCH + Duration::from_nanos(1_700_000_001_000_000_000);
+        spans::end_at(s, false, Some(end)).unwrap();
+        tracers::flush(t, WAIT).unwrap();
+        let got = rx.wait_for_spans(1, WAIT);
+        let sp = span_named(&got, "GET /items");
+        assert_eq!(sp.kind, "SPAN_KIND_SERVER", "{protocol}");
+        assert_eq!(sp.trace_id, "0af7651916cd43dd8448eb211c80319c");
+        assert_eq!(sp.parent_span_id.as_deref(), Some("b7ad6b7169203331"));
+        assert_eq!(sp.start_time_unix_nano, 1_700_000_000_000_000_123);
+        assert_eq!(sp.end_time_unix_nano, 1_700_000_001_000_000_000);
+        assert_eq!(sp.status_code, "STATUS_CODE_OK");
+        assert_eq!(
+            sp.attr_str("honeyhive.session_id"),
+            Some(session_of(t).as_str())
+        );
+        assert_eq!(sp.attr("any.ints"), Some(&json!([1, -2, 3])));
+        assert_eq!(sp.attr("any.flags"), Some(&json!([true, false])));
+        assert_eq!(sp.attr("http.request.header.accept"), Some(&json!(["a"])));
+        assert_eq!(sp.links.len(), 2, "{protocol}");
+        assert_eq!(sp.links[0].trace_id, format!("{:032x}", 0x11));
+        assert_eq!(sp.links[0].span_id, format!("{:016x}", 0x22));
+        assert_eq!(sp.links[0].attributes["link.why"], json!("retry"));
+        assert_eq!(sp.links[1].span_id, "b7ad6b7169203331");
+        assert_eq!(sp.events.len(), 2);
+        assert_eq!(sp.events[0].name, "cache.miss");
+        assert_eq!(sp.events[0].time_unix_nano, 1_700_000_000_500_000_000);
+        assert_eq!(sp.events[0].attributes["key"], json!("k1"));
+        let ex = &sp.events[1];
+        assert_eq!(ex.name, "exception");
+        assert_eq!(ex.attributes["exception.type"], json!("ValueError"));
+        assert_eq!(ex.attributes["exception.message"], json!("boom"));
+        assert_eq!(
+            ex.attributes["exception.stacktrace"],
+            json!("Traceback: line 1")
+        );
+        // The reference sends `str(escaped)`: a string, not a boolean.
+        assert_eq!(ex.attributes["exception.escaped"], json!("True"));
+        tracers::close(t, WAIT).unwrap();
+    }
+}
+
+/// Events and links past the per-span limits are dropped and counted, as OpenTelemetry does;
+/// an event's attributes past their limit too.
+#[test]
+fn events_and_links_past_their_limits_are_dropped_and_counted() {
+    use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId};
+    let rx = Receiver::start();
+    let t = tracer(&rx, r#"{"otlp_protocol":"http/protobuf"}"#);
+    let s = spans::start(t, "busy", None, 0, None, vec![]).unwrap();
+    let max_events = honeyhive::limits::MAX_EVENTS_PER_SPAN as usize;
+    let max_links = honeyhive::limits::MAX_LINKS_PER_SPAN as usize;
+    let max_attrs = honeyhive::limits::MAX_ATTRIBUTES_PER_EVENT as usize;
+    let attrs: Vec<opentelemetry::KeyValue> = (0..max_attrs + 3)
+        .map(|i| opentelemetry::KeyValue::new(format!("a{i}"), i as i64))
+        .collect();
+    spans::add_event(s, "first", attrs, None).unwrap();
+    for _ in 1..max_events + 5 {
+        spans::add_event(s, "e", vec![], None).unwrap();
+    }
+    for i in 0..max_links + 2 {
+        let cx = SpanContext::new(
+            TraceId::from(1 + i as u128),
+            SpanId::from(1 + i as u64),
+            TraceFlags::SAMPLED,
+            false,
+            Default::default(),
+        );
+        spans::add_link(s, spans::link(cx, vec![])).unwrap();
+    }
+    spans::end(s, false).unwrap();
+    tracers::flush(t, WAIT).unwrap();
+    let got = rx.wait_for_spans(1, WAIT);
+    let sp = span_named(&got, "busy");
+    assert_eq!(sp.events.len(), max_events);
+    assert_eq!(sp.dropped_events_count, 5);
+    assert_eq!(sp.events[0].attributes.len(), max_attrs);
+    assert_eq!(sp.links.len(), max_links);
+    assert_eq!(sp.dropped_links_count, 2);
+    tracers::close(t, WAIT).unwrap();
+}

@@ -79,6 +79,8 @@ pub struct Rest {
     starts: ShortLock<HashMap<String, PendingStart>>,
     /// Notified whenever a start finishes.
     start_finished: Notify,
+    /// Event creations not known to be finished (see `note_event_create`).
+    event_creates: ShortLock<EventCreates>,
     limit: Arc<Semaphore>,
     pending: Arc<AtomicUsize>,
     pending_bytes: AtomicUsize,
@@ -138,6 +140,7 @@ impl Rest {
             last_per_session: ShortLock::new(HashMap::new()),
             starts: ShortLock::new(HashMap::new()),
             start_finished: Notify::new(),
+            event_creates: ShortLock::new(EventCreates::default()),
             limit: Arc::new(Semaphore::new(MAX_CONCURRENT)),
             pending: Arc::new(AtomicUsize::new(0)),
             pending_bytes: AtomicUsize::new(0),
@@ -306,6 +309,8 @@ impl Rest {
         let permit = self.limit.clone().acquire_owned().await.ok();
         let url = format!("{}{}", self.base_url, path);
         let deadline = tokio::time::Instant::now() + self.timeout;
+        // An event's creation: its id is checked against the answer's (cheap: shared bytes).
+        let sent_event = (method == Method::POST && path == "/events").then(|| body.clone());
         let result = transport::send(http, method.clone(), &url, headers, body, deadline).await;
         drop(permit);
         if result.delivered {
@@ -313,6 +318,11 @@ impl Rest {
                 .debug(|| format!("{method} {path} ok (session {session})"));
             if path == "/session/start" {
                 self.check_session_echo(session, result.body.as_deref());
+            }
+            if let Some(sent) = sent_event {
+                if let Some(warning) = other_event_id(&sent, result.body.as_deref()) {
+                    self.log.warn(warning);
+                }
             }
         } else {
             Stats::add(&self.stats.rest_failures, 1);
@@ -362,13 +372,17 @@ impl Rest {
         *self.inflight.lock() = Inflight::default();
         self.last_per_session.lock().clear();
         self.starts.lock().clear();
+        *self.event_creates.lock() = EventCreates::default();
         self.pending.store(0, Ordering::Release);
         self.pending_bytes.store(0, Ordering::Release);
     }
 
     /// This client's locks, for the fork hooks (see `crate::fork`).
     pub(crate) fn visit_locks(&self, v: &mut impl LockVisitor) -> bool {
-        v.visit(&self.inflight) && v.visit(&self.last_per_session) && v.visit(&self.starts)
+        v.visit(&self.inflight)
+            && v.visit(&self.last_per_session)
+            && v.visit(&self.starts)
+            && v.visit(&self.event_creates)
     }
 
     /// Calls not finished yet.
@@ -402,6 +416,64 @@ impl Rest {
     }
 }
 
+/// Event creations whose call may still be pending: event id → (its session, the call its
+/// updates wait for). Pruned of finished calls when it doubled since the last pruning, so it
+/// holds about as many entries as calls are pending (bounded by `MAX_PENDING`).
+#[derive(Debug, Default)]
+struct EventCreates {
+    by_event: HashMap<String, (String, Arc<Completion>)>,
+    prune_at: usize,
+}
+
+impl Rest {
+    /// After `POST /events` for `event_id` was submitted in `session_id`'s order: remembers
+    /// the call, so that an update of the event is ordered after it (`event_order_key`).
+    pub fn note_event_create(&self, event_id: &str, session_id: &str) {
+        // The session's last call: this creation, or a later call of the session (which runs
+        // after it). None: it finished already (or was dropped), nothing to wait for.
+        let Some(call) = self.last_per_session.lock().get(session_id).cloned() else {
+            return;
+        };
+        let mut creates = self.event_creates.lock();
+        if creates.by_event.len() >= creates.prune_at.max(64) {
+            creates.by_event.retain(|_, (_, c)| !c.is_done());
+            creates.prune_at = creates.by_event.len() * 2;
+        }
+        creates
+            .by_event
+            .insert(event_id.to_string(), (session_id.to_string(), call));
+    }
+
+    /// The order an update of `event_id` is submitted in: its session's while the event's
+    /// creation is pending (so it reaches the server after it), else the event's own.
+    pub fn event_order_key(&self, event_id: &str) -> String {
+        let mut creates = self.event_creates.lock();
+        match creates.by_event.get(event_id) {
+            Some((session, call)) if !call.is_done() => session.clone(),
+            Some(_) => {
+                creates.by_event.remove(event_id);
+                event_id.to_string()
+            }
+            None => event_id.to_string(),
+        }
+    }
+}
+
+/// The warning when the server answered an event's creation with another id than the one
+/// sent (the caller holds the sent one): None when it echoed it or said nothing.
+fn other_event_id(sent: &[u8], answer: Option<&[u8]>) -> Option<String> {
+    let id_of = |v: &Value| v.as_str().map(str::to_ascii_lowercase);
+    let sent: Value = serde_json::from_slice(sent).ok()?;
+    let sent = id_of(sent.get("event")?.get("event_id")?)?;
+    let answer: Value = serde_json::from_slice(answer?).ok()?;
+    let got = id_of(answer.get("event_id")?)?;
+    (got != sent).then(|| {
+        // The server's text, bounded (the log escapes and redacts it as any line).
+        let got = transport::body::printable(got.as_bytes(), 64);
+        format!("server answered event id {got} for event {sent}; the caller holds {sent}")
+    })
+}
+
 fn timestamp_nanos() -> u128 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -411,7 +483,7 @@ fn timestamp_nanos() -> u128 {
 
 #[cfg(test)]
 mod tests {
-    use super::MAX_PENDING_BYTES;
+    use super::{other_event_id, MAX_PENDING_BYTES};
     use crate::config::Config;
     use crate::tracer::Tracer;
     use hh_test_receiver::{Fault, Receiver};
@@ -453,5 +525,19 @@ mod tests {
         let s = t.stats();
         assert_eq!((s.rest_calls, s.rest_failures), (41, 40), "{s:?}");
         assert_eq!(rx.requests_to("POST", "/session/start").len(), 1);
+    }
+
+    #[test]
+    fn an_event_answered_with_another_id_is_reported() {
+        let sent = br#"{"event":{"event_id":"aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"}}"#;
+        let same = br#"{"success":true,"event_id":"AAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE"}"#;
+        assert_eq!(other_event_id(sent, Some(same)), None);
+        assert_eq!(other_event_id(sent, Some(b"{}")), None);
+        assert_eq!(other_event_id(sent, Some(b"not json")), None);
+        assert_eq!(other_event_id(sent, None), None);
+        let other = br#"{"success":true,"event_id":"x\u001b[31m"}"#;
+        let w = other_event_id(sent, Some(other)).expect("a warning");
+        assert!(w.contains("aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"), "{w}");
+        assert!(!w.contains('\u{1b}'), "{w}");
     }
 }

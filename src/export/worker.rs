@@ -56,14 +56,21 @@ pub(super) async fn run<P: AsRef<Work> + Send + Sync + 'static>(
     wake: Arc<Notify>,
     shared: Arc<Shared>,
 ) {
-    let (policy, mut sink, rest, dropped) = match owner.upgrade() {
+    let (policy, mut sink, rest, dropped, encoding) = match owner.upgrade() {
         Some(owner) => {
             let w = (*owner).as_ref();
+            // A worker runs in one process (a forked child starts its own): the resource
+            // names that process.
+            let encoding = Encoding {
+                resource: crate::resource::in_this_process(&w.encoding.resource),
+                ..w.encoding.clone()
+            };
             (
                 w.policy.clone(),
                 sink::open(&w.sink, &shared, w.export_timeout),
                 w.rest.clone(),
                 w.stats.clone(),
+                encoding,
             )
         }
         None => return,
@@ -82,7 +89,7 @@ pub(super) async fn run<P: AsRef<Work> + Send + Sync + 'static>(
         let Some(owner) = owner.upgrade() else { return };
         let p = (*owner).as_ref();
         let flushing = !woken.replies.is_empty() || woken.stop;
-        let sweep = send_queued(p, &policy, sink.as_mut(), &mut held, flushing);
+        let sweep = send_queued(p, &encoding, &policy, sink.as_mut(), &mut held, flushing);
         if let Err(panic) = guarded(|| Box::pin(sweep)).await {
             p.log.warn(format!("export worker: {panic}; it goes on"));
         }
@@ -114,6 +121,7 @@ pub(super) async fn run<P: AsRef<Work> + Send + Sync + 'static>(
 /// (within their bound) and then sends them too.
 async fn send_queued(
     p: &Work,
+    enc: &Encoding,
     policy: &BatchPolicy,
     sink: &mut dyn SpanSink,
     held: &mut Held,
@@ -132,32 +140,33 @@ async fn send_queued(
         held.sort(rest, &mut spans, p.max_held);
         unsent.left = spans.len();
     }
-    send(p, policy, sink, &mut spans, &mut unsent).await;
+    send(p, enc, policy, sink, &mut spans, &mut unsent).await;
     // A flush covers the held spans too: each goes as soon as its session's start settles.
     while flushing && !held.spans.is_empty() {
         let Some(rest) = &p.rest else {
             spans.append(&mut held.spans);
             unsent.left = spans.len();
-            send(p, policy, sink, &mut spans, &mut unsent).await;
+            send(p, enc, policy, sink, &mut spans, &mut unsent).await;
             break;
         };
         held.some_start_settles(rest).await;
         held.sort(rest, &mut spans, p.max_held);
         unsent.left = spans.len();
-        send(p, policy, sink, &mut spans, &mut unsent).await;
+        send(p, enc, policy, sink, &mut spans, &mut unsent).await;
     }
     p.queue.recycle(spans);
 }
 
 async fn send(
     p: &Work,
+    enc: &Encoding,
     policy: &BatchPolicy,
     sink: &mut dyn SpanSink,
     spans: &mut Vec<SpanData>,
     unsent: &mut Unsent<'_>,
 ) {
     for request in policy.requests(spans) {
-        deliver(p, sink, request).await;
+        deliver(p, enc, sink, request).await;
         unsent.sent(request.len());
     }
     crate::local::recycle_attribute_vecs(
@@ -258,12 +267,12 @@ fn session_of(span: &SpanData) -> Option<&str> {
 }
 
 /// Sends one request and counts its outcome (a panic inside is that request's failure).
-async fn deliver(p: &Work, sink: &mut dyn SpanSink, request: &[SpanData]) {
+async fn deliver(p: &Work, enc: &Encoding, sink: &mut dyn SpanSink, request: &[SpanData]) {
     let n = request.len() as u64;
     Stats::add(&p.stats.export_requests, 1);
     let outcome = guarded(|| {
         p.faults.panic_if_armed(Place::Delivery);
-        sink.export(request, &p.encoding)
+        sink.export(request, enc)
     })
     .await;
     let result = match outcome {

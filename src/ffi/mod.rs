@@ -6,11 +6,13 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![allow(non_camel_case_types)]
 
+pub mod event;
 #[cfg(test)]
 mod fork_window_tests;
 pub mod session;
 pub mod span;
 pub mod span_attrs;
+pub mod span_model;
 pub mod status;
 pub mod strings;
 pub mod tracer;

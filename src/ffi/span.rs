@@ -35,7 +35,7 @@ pub const HH_NS_CONFIG: hh_namespace = 6;
 /// `honeyhive_user_properties.<key>`
 pub const HH_NS_USER_PROPERTIES: hh_namespace = 7;
 
-fn event_type_name(t: hh_event_type) -> Result<Option<&'static str>> {
+pub(crate) fn event_type_name(t: hh_event_type) -> Result<Option<&'static str>> {
     match t {
         HH_EVENT_DEFAULT => Ok(None),
         HH_EVENT_MODEL => Ok(Some("model")),
@@ -50,8 +50,13 @@ fn event_type_name(t: hh_event_type) -> Result<Option<&'static str>> {
 /// - `event_type`: an `HH_EVENT_*` value (`HH_EVENT_DEFAULT` detects it from the name).
 /// - `parent`: 0 for a root span, or a span handle (live or recently ended, of any tracer), or
 ///   a remote parent from `hh_tracer_extract`. The child joins the parent's trace.
-/// - `session_id`: NULL to inherit the parent's session (a root span takes the tracer's
-///   default session), or a session id from `hh_session_create`.
+/// - `session_id`: a session id (from `hh_session_create`, or any UUID), which always wins; or
+///   NULL: the parent's session when the parent is a span of this tracer or a remote parent,
+///   else (a root span, or a parent of another tracer) the tracer's default session. With
+///   skip_backend_session_creation and no session_id (session auto-create mode) there is no
+///   default session: a span with no session is not exported (counted in `spans_no_session`).
+///   In that mode every exported span carries `honeyhive.session_auto_create` and
+///   `honeyhive.session_name`.
 /// - `attributes_json`: NULL or a JSON object of initial attributes.
 ///
 /// On success writes the handle to `*out_span`; end it with `hh_span_end`. A span excluded by
@@ -205,9 +210,11 @@ pub unsafe extern "C" fn hh_span_set_bool(
     unsafe { set_typed(span, ns, key, || Ok(AttrValue::Bool(value))) }
 }
 
-/// Records an error on the span: an `exception` event, status ERROR "<type>: <message>", and
+/// Records an error on the span: an `exception` event (`exception.type`,
+/// `exception.message`, `exception.escaped` "False"), status ERROR "<type>: <message>", and
 /// the attributes `honeyhive_error` and `honeyhive_error_type`. `error_type` may be NULL
-/// ("Error"). Thread-safe.
+/// ("Error"). `hh_span_record_error_ex` adds a stack trace, the escaped flag and a time.
+/// Thread-safe.
 ///
 /// # Safety
 /// `error_type` is NULL or NUL-terminated; `message` is NUL-terminated.

@@ -4,7 +4,7 @@
 use crate::enrich;
 use crate::error::{Error, Result};
 use crate::limits;
-use opentelemetry::{Key, KeyValue, Value};
+use opentelemetry::{Array, Key, KeyValue, StringValue, Value};
 
 // A namespace is named by a code (a plain `u32`: a public alias or constant here would be
 // exported to the C header): 0 for a key used as given, `n` in 1..=7 for
@@ -31,6 +31,13 @@ pub enum AttrValue<'a> {
     I64(i64),
     F64(f64),
     Bool(bool),
+    /// Arrays: past `limits::MAX_ARRAY_ELEMENTS` elements (or `limits::MAX_ARRAY_VALUE_BYTES`
+    /// of content: 8 bytes a number or boolean, a string its length) the rest is dropped,
+    /// the string across the byte limit cut at a character boundary.
+    StrArray(&'a [&'a str]),
+    I64Array(&'a [i64]),
+    F64Array(&'a [f64]),
+    BoolArray(&'a [bool]),
 }
 
 /// One attribute of a batch (`spans::set_many`, `spans::end_with`).
@@ -92,7 +99,35 @@ pub fn attribute_value(value: AttrValue<'_>) -> Value {
         AttrValue::I64(v) => v.into(),
         AttrValue::F64(v) => v.into(),
         AttrValue::Bool(v) => v.into(),
+        AttrValue::StrArray(v) => Value::Array(Array::String(bounded_strings(v))),
+        AttrValue::I64Array(v) => Value::Array(Array::I64(bounded_scalars(v))),
+        AttrValue::F64Array(v) => Value::Array(Array::F64(bounded_scalars(v))),
+        AttrValue::BoolArray(v) => Value::Array(Array::Bool(bounded_scalars(v))),
     }
+}
+
+/// The elements of a number or boolean array that fit the array limits (8 bytes each).
+#[cold]
+fn bounded_scalars<T: Copy>(items: &[T]) -> Vec<T> {
+    let max = limits::MAX_ARRAY_ELEMENTS.min(limits::MAX_ARRAY_VALUE_BYTES / 8);
+    items[..items.len().min(max)].to_vec()
+}
+
+/// The elements of a string array that fit the array limits: whole while they fit, the one
+/// across the byte limit cut at a character boundary, none after it.
+#[cold]
+fn bounded_strings(items: &[&str]) -> Vec<StringValue> {
+    let mut room = limits::MAX_ARRAY_VALUE_BYTES;
+    let mut out = Vec::with_capacity(items.len().min(limits::MAX_ARRAY_ELEMENTS));
+    for s in items.iter().take(limits::MAX_ARRAY_ELEMENTS) {
+        if room == 0 && !s.is_empty() {
+            break;
+        }
+        let kept = limits::truncate_utf8(s, room);
+        room -= kept.len();
+        out.push(StringValue::from(kept.to_string()));
+    }
+    out
 }
 
 /// The attribute as the span stores it.
@@ -185,6 +220,25 @@ mod tests {
             })
         };
         assert!(batch_attribute(0, 2, make(0)).is_ok());
+        // Arrays keep their element type and are bounded like strings.
+        let many = vec![7i64; limits::MAX_ARRAY_ELEMENTS + 5];
+        match attribute_value(AttrValue::I64Array(&many)) {
+            Value::Array(Array::I64(v)) => assert_eq!(v.len(), limits::MAX_ARRAY_ELEMENTS),
+            other => panic!("{other:?}"),
+        }
+        let big = "y".repeat(limits::MAX_ARRAY_VALUE_BYTES - 3);
+        let strs = [big.as_str(), "abcdef", "zz"];
+        match attribute_value(AttrValue::StrArray(&strs)) {
+            Value::Array(Array::String(v)) => {
+                assert_eq!(v.len(), 2);
+                assert_eq!(v[1].as_str(), "abc");
+            }
+            other => panic!("{other:?}"),
+        }
+        match attribute_value(AttrValue::BoolArray(&[true, false])) {
+            Value::Array(Array::Bool(v)) => assert_eq!(v, vec![true, false]),
+            other => panic!("{other:?}"),
+        }
         let e = batch_attribute(1, 2, make(1)).unwrap_err();
         assert!(e.message.starts_with("attribute 1 of 2: "), "{}", e.message);
     }

@@ -4,6 +4,7 @@
 //!
 //! - `create_tracer`: the way a tracer id is made.
 //! - `tracers`: look up, flush, close, stats, sessions of a tracer id.
+//! - `events`: events by id (create, enrich) on a tracer id.
 //! - `spans`: start, set, enrich, record errors, end, release, inject, extract.
 //! - `attributes`: which keys a caller may set, namespaces, value bounds.
 //! - `handles`: the generation-checked table behind both kinds of id.
@@ -12,7 +13,9 @@
 //! another object. 0 is never a valid id.
 
 pub mod attributes;
+pub mod events;
 pub mod handles;
+pub(crate) mod session_choice;
 pub mod spans;
 pub mod tracers;
 

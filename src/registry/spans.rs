@@ -13,10 +13,13 @@ use super::tracers::{with_any, with_open};
 use crate::enrich;
 use crate::error::{Error, ErrorKind, Result};
 use crate::export::AfterEnqueue;
+pub use crate::span::StartOptions;
 use crate::span::{Recording, SpanRef, Started};
 use once_cell::sync::Lazy;
+use opentelemetry::trace::{Event, Link, SpanContext, Status};
 use opentelemetry::KeyValue;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 /// A span id's slot: the span's context and tracer, and what it has recorded while live.
 /// Kept inline in the table (no allocation per span); the tracer is named by its id (no
@@ -102,17 +105,16 @@ fn check_open(tracer: u64) -> Result<()> {
     })
 }
 
-/// What a child needs from its parent's slot: the parent's context, its session when the
-/// child does not name one, and its remote baggage.
-fn parent_ref_of(slot: &SpanSlot, need_session: bool) -> SpanRef {
+/// What a child on `tracer` needs from its parent's slot: the parent's context, its session
+/// when the child does not name one and may take it (`session_choice::inherits`), and its
+/// remote baggage.
+fn parent_ref_of(slot: &SpanSlot, need_session: bool, tracer: u64) -> SpanRef {
     let r = &slot.span.reference;
+    let inherit = need_session
+        && super::session_choice::inherits(slot.tracer, tracer, slot.state == SlotState::Remote);
     SpanRef {
         context: r.context.clone(),
-        session: if need_session {
-            r.session.clone()
-        } else {
-            None
-        },
+        session: if inherit { r.session.clone() } else { None },
         remote_baggage: r.remote_baggage.clone(),
     }
 }
@@ -122,8 +124,8 @@ fn parent_ref_of(slot: &SpanSlot, need_session: bool) -> SpanRef {
 /// - `event_type`: "model", "tool" or "chain"; `None` detects it from the name and attributes.
 /// - `parent`: 0 for a root span, or a span id (live or recently ended, of any tracer), or a
 ///   remote parent from `extract`; the child joins the parent's trace.
-/// - `session`: a session id (a UUID, in any case); `None` inherits the parent's session, and
-///   a root span takes the tracer's default session.
+/// - `session`: a session id (a UUID, in any case); `None`: see `session_choice` (the
+///   parent's session when the parent is of this tracer or remote, else the tracer's).
 /// - `attributes`: initial attributes (see `enrich::initial_attributes`); they never replace
 ///   the ones the library stamps.
 ///
@@ -148,37 +150,113 @@ pub fn start(
     let closes = crate::tracer::closes();
     let need_session = session.is_none();
     with_open(tracer, |t| {
-        // A child inherits its parent's session; a root span takes the tracer's default.
-        // Built where the table stores it (no copies of the slot on the way).
-        let start = |parent_ref: Option<SpanRef>| SpanSlot {
-            span: crate::span::begin(
-                &t.inner,
-                name,
-                event_type,
-                parent_ref.as_ref(),
-                session.or_else(|| {
-                    parent_ref
-                        .as_ref()
-                        .and_then(|p| p.session.clone())
-                        .or_else(|| {
-                            t.inner
-                                .default_session
-                                .as_ref()
-                                .map(crate::local::session_canonical)
-                        })
-                }),
-                attributes,
-            ),
-            tracer,
-            state: SlotState::Active,
-            closes,
+        // Built where the table stores it (no copies of the slot on the way): one expression.
+        let start = |parent_ref: Option<SpanRef>| {
+            let mut attributes = attributes;
+            SpanSlot {
+                span: crate::span::begin(
+                    &t.inner,
+                    name,
+                    event_type,
+                    parent_ref.as_ref(),
+                    super::session_choice::choose(
+                        &t.inner,
+                        session,
+                        parent_ref.as_ref().map(|p| p.session.clone()),
+                        false,
+                        &mut attributes,
+                    ),
+                    attributes,
+                ),
+                tracer,
+                state: SlotState::Active,
+                closes,
+            }
         };
         if parent == 0 {
-            SPANS.insert_with(|| start(None)).ok_or_else(too_many_spans)
+            // `link_carrier`: a root span continues the carrier's remote trace. (Two calls: a
+            // constant `None` keeps the usual root's slot built in place, without a copy.)
+            match &t.inner.link_parent {
+                None => SPANS.insert_with(|| start(None)),
+                Some(link) => SPANS.insert_with(|| start(Some(link.clone()))),
+            }
+            .ok_or_else(too_many_spans)
         } else {
             SPANS.insert_with_parent(
                 parent,
-                |slot| parent_ref_of(slot, need_session),
+                |slot| parent_ref_of(slot, need_session, tracer),
+                |p| start(Some(p)),
+                invalid_span,
+                too_many_spans,
+            )
+        }
+    })
+}
+
+/// `start` with the OpenTelemetry span model's options: kind, start time, links, typed
+/// initial attributes, and a remote parent given by ids (`parent_context`, used when
+/// `parent` is 0; the span takes its tracer's session, or `session` when given). A separate
+/// body from `start`'s, so that the hot path does not carry the options.
+pub fn start_with(
+    tracer: u64,
+    name: &str,
+    event_type: Option<&str>,
+    parent: u64,
+    session: Option<&str>,
+    attributes: Vec<KeyValue>,
+    options: &StartOptions,
+) -> Result<u64> {
+    let session = match session {
+        Some(s) => {
+            Some(crate::local::session(s).ok_or_else(|| Error::arg("session_id is not a UUID"))?)
+        }
+        None => None,
+    };
+    crate::span::check_start(name, event_type)?;
+    let closes = crate::tracer::closes();
+    let need_session = session.is_none();
+    // The session is chosen as in `start` (the span's kind is `options.kind`).
+    let remote_parent = options
+        .parent_context
+        .as_ref()
+        .filter(|_| parent == 0)
+        .map(crate::span::remote_parent);
+    let kind_is_server = options.kind == opentelemetry::trace::SpanKind::Server;
+    with_open(tracer, |t| {
+        // The session as in `start` (`session_choice`), with the span's kind.
+        let start = |parent_ref: Option<SpanRef>| {
+            let mut attributes = attributes;
+            SpanSlot {
+                span: crate::span::begin_with(
+                    &t.inner,
+                    name,
+                    event_type,
+                    parent_ref.as_ref(),
+                    super::session_choice::choose(
+                        &t.inner,
+                        session,
+                        parent_ref.as_ref().map(|p| p.session.clone()),
+                        kind_is_server,
+                        &mut attributes,
+                    ),
+                    attributes,
+                    options,
+                ),
+                tracer,
+                state: SlotState::Active,
+                closes,
+            }
+        };
+        if parent == 0 {
+            // A remote parent given by ids, else the tracer's `link_carrier`.
+            let root_parent = remote_parent.or_else(|| t.inner.link_parent.clone());
+            SPANS
+                .insert_with(|| start(root_parent))
+                .ok_or_else(too_many_spans)
+        } else {
+            SPANS.insert_with_parent(
+                parent,
+                |slot| parent_ref_of(slot, need_session, tracer),
                 |p| start(Some(p)),
                 invalid_span,
                 too_many_spans,
@@ -250,16 +328,133 @@ pub(crate) fn check_batch(count: usize) -> Result<()> {
     Ok(())
 }
 
-/// Records an error on a live span: an `exception` event, status ERROR "<type>: <message>",
-/// and the attributes `honeyhive_error` and `honeyhive_error_type` (`error_type` `None` or
-/// empty: "Error").
+/// Records an error on a live span: an `exception` event (not escaped, no stack trace: see
+/// `record_error_ex`), status ERROR "<type>: <message>", and the attributes `honeyhive_error`
+/// and `honeyhive_error_type` (`error_type` `None` or empty: "Error").
 pub fn record_error(span: u64, error_type: Option<&str>, message: &str) -> Result<()> {
+    record_error_ex(span, error_type, message, None, false, None)
+}
+
+/// `record_error` with OpenTelemetry's `record_exception` fields: a stack trace
+/// (`exception.stacktrace`, truncated as attribute values are), whether the exception
+/// escaped the span's scope (`exception.escaped`, "True"/"False" as the reference sends it),
+/// and the event's time (`None`: now).
+pub fn record_error_ex(
+    span: u64,
+    error_type: Option<&str>,
+    message: &str,
+    stacktrace: Option<&str>,
+    escaped: bool,
+    time: Option<SystemTime>,
+) -> Result<()> {
     with_active(span, |r| {
         if let Some(r) = r {
-            r.record_error(error_type, message)
+            r.record_error(error_type, message, stacktrace, escaped, time)
         }
         Ok(())
     })
+}
+
+/// Adds an event to a live span: `name` (non-empty, truncated as span names are), its
+/// attributes (past `limits::MAX_ATTRIBUTES_PER_EVENT` dropped and counted), its time
+/// (`None`: now). Past `limits::MAX_EVENTS_PER_SPAN` events the event is dropped and counted.
+pub fn add_event(
+    span: u64,
+    name: &str,
+    attributes: Vec<KeyValue>,
+    time: Option<SystemTime>,
+) -> Result<()> {
+    if name.is_empty() {
+        return Err(Error::arg("event name must not be empty"));
+    }
+    let name = crate::limits::truncate_utf8(name, crate::limits::MAX_SPAN_NAME_BYTES);
+    let time = time.unwrap_or_else(crate::clock::now);
+    with_active(span, |r| {
+        if let Some(r) = r {
+            let (attributes, dropped) = crate::span::bounded_attributes(
+                attributes,
+                crate::limits::MAX_ATTRIBUTES_PER_EVENT,
+            );
+            r.push_event(Event::new(name.to_string(), time, attributes, dropped));
+        }
+        Ok(())
+    })
+}
+
+/// A link to `context` with `attributes` (past `limits::MAX_ATTRIBUTES_PER_LINK` dropped and
+/// counted), as a span keeps it.
+pub fn link(context: SpanContext, attributes: Vec<KeyValue>) -> Link {
+    let (attributes, dropped) =
+        crate::span::bounded_attributes(attributes, crate::limits::MAX_ATTRIBUTES_PER_LINK);
+    Link::new(context, attributes, dropped)
+}
+
+/// Adds a link (see `link`) to a live span; past `limits::MAX_LINKS_PER_SPAN` it is dropped
+/// and counted. A link to an invalid context (zero ids) is refused.
+pub fn add_link(span: u64, link: Link) -> Result<()> {
+    if !link.span_context.is_valid() {
+        return Err(Error::arg("a link needs a valid trace id and span id"));
+    }
+    with_active(span, |r| {
+        if let Some(r) = r {
+            r.push_link(link)
+        }
+        Ok(())
+    })
+}
+
+/// Sets a live span's status as OpenTelemetry does: Ok is final, Error replaces Unset (and an
+/// earlier Error), Unset changes nothing; the description (Error only) is truncated as
+/// attribute values are.
+pub fn set_status(span: u64, status: Status) -> Result<()> {
+    let status = match status {
+        Status::Error { description } => {
+            let d = crate::limits::truncate_utf8(
+                &description,
+                crate::limits::MAX_ATTRIBUTE_VALUE_BYTES,
+            );
+            Status::error(d.to_string())
+        }
+        other => other,
+    };
+    with_active(span, |r| {
+        if let Some(r) = r {
+            r.set_status(status)
+        }
+        Ok(())
+    })
+}
+
+/// Renames a live span (`name` non-empty; truncated as at start). The span keeps the event
+/// type it was given or detected at start.
+pub fn set_name(span: u64, name: &str) -> Result<()> {
+    if name.is_empty() {
+        return Err(Error::arg("span name must not be empty"));
+    }
+    with_active(span, |r| {
+        if let Some(r) = r {
+            r.set_name(name)
+        }
+        Ok(())
+    })
+}
+
+/// The span's context (trace id, span id, flags, whether remote): of a live, ended or remote
+/// span.
+pub fn context(span: u64) -> Result<SpanContext> {
+    SPANS
+        .with(span, |slot, _| slot.span.reference.context.clone())
+        .ok_or_else(invalid_span)
+}
+
+/// `end` with an explicit end time (`None`: now), for work measured elsewhere.
+pub fn end_at(span: u64, keep: bool, end_time: Option<SystemTime>) -> Result<()> {
+    end_span(
+        span,
+        keep,
+        None::<(usize, fn(usize) -> Result<Attribute<'static>>)>,
+        end_time,
+    )
 }
 
 /// Ends a span and hands it to its tracer's export queue (never waits for the network, except
@@ -273,6 +468,7 @@ pub fn end(span: u64, keep: bool) -> Result<()> {
         span,
         keep,
         None::<(usize, fn(usize) -> Result<Attribute<'static>>)>,
+        None,
     )
 }
 
@@ -289,11 +485,16 @@ pub fn end_with<'a>(
         return end(span, keep);
     }
     check_batch(count)?;
-    end_span(span, keep, Some((count, make)))
+    end_span(span, keep, Some((count, make)), None)
 }
 
 #[inline]
-fn end_span<'a, F>(span: u64, keep: bool, mut attrs: Option<(usize, F)>) -> Result<()>
+fn end_span<'a, F>(
+    span: u64,
+    keep: bool,
+    mut attrs: Option<(usize, F)>,
+    end_time: Option<SystemTime>,
+) -> Result<()>
 where
     F: FnMut(usize) -> Result<Attribute<'a>>,
 {
@@ -326,6 +527,7 @@ where
                         &span.reference.context,
                         span.reference.session.is_some(),
                         &mut span.recording,
+                        end_time,
                     );
                     then = after;
                     if accepted {
@@ -415,7 +617,7 @@ pub fn inject(span: u64) -> Result<(String, String)> {
         if t.is_closed() {
             return Err(crate::span::tracer_closed());
         }
-        Ok(crate::propagation::inject(&t.inner.config, &reference))
+        Ok(t.inject(&reference))
     })
     .map_err(|e| match e.kind {
         ErrorKind::TracerClosed => e,

@@ -159,6 +159,12 @@ pub fn enrich_session(id: u64, session_id: Option<&str>, json: &str) -> Result<(
     open(id)?.enrich_session(session_id, json)
 }
 
+/// The `baggage` header that continues a session (the default one when `session_id` is
+/// `None`) in another service (see `Tracer::session_baggage`).
+pub fn session_baggage(id: u64, session_id: Option<&str>) -> Result<String> {
+    open(id)?.session_baggage(session_id)
+}
+
 /// Runs `f` on the open tracer behind an id (`TracerClosed` / `InvalidHandle` otherwise).
 #[inline]
 pub(crate) fn with_open<R>(id: u64, f: impl FnOnce(&Tracer) -> Result<R>) -> Result<R> {

@@ -28,5 +28,7 @@ void test_abuse(void);
 void test_panic(void);
 void test_threads(void);
 void test_fork(void);
+void test_span_model(void);
+void test_events(void);
 
 #endif

@@ -1,6 +1,6 @@
 /* Entry point of the C tests: harness, shared helpers, receiver lifecycle, group selection.
  *
- * Usage: hh_c_tests [group...]   groups: wire abuse panic threads fork (default: all)
+ * Usage: hh_c_tests [group...]   groups: wire abuse panic threads fork events (default: all)
  * Env:   HH_RECEIVER_BIN          path of hh-receiver (default <repo>/target/release/hh-receiver)
  *        HH_CTEST_REDUCED=1       fewer threads/spans (for valgrind)
  *        HH_CTEST_TIMEOUT_SCALE=N multiply receiver wait timeouts (for valgrind)
@@ -92,7 +92,8 @@ static const struct {
     hh_test_fn fn;
 } GROUPS[] = {
     {"wire", test_wire}, {"abuse", test_abuse}, {"panic", test_panic},
-    {"threads", test_threads}, {"fork", test_fork},
+    {"threads", test_threads}, {"fork", test_fork}, {"span_model", test_span_model},
+    {"events", test_events},
 };
 
 int main(int argc, char **argv) {

@@ -106,6 +106,22 @@ static void default_session(void) {
     CHECK_OK(hh_tracer_session_id(t2, sid_t2, sizeof sid_t2, NULL));
     CHECK(strcmp(sid_t2, sid) != 0);
     CHECK_OK(hh_tracer_flush(t2, (uint32_t)scaled_ms(10000)));
+    /* Not started at init, nor by reading its id: at its first use. */
+    jval *before = rcv_get_json(&R, "/__hh/requests");
+    CHECK_MSG(request_find(before, "POST", "/session/start", "session.session_id", sid_t2) == NULL,
+              "the default session was started before its first use");
+    jfree(before);
+    /* hh_session_inject with no id is a use of the default session: it starts now. */
+    char bag[256] = "";
+    size_t bag_len = 0;
+    CHECK_STATUS(hh_session_inject(t2, NULL, bag, 8, &bag_len), HH_ERR_BUFFER_TOO_SMALL);
+    CHECK(bag_len > 8);
+    CHECK_OK(hh_session_inject(t2, NULL, bag, sizeof bag, &bag_len));
+    CHECK_EQ(strlen(bag), bag_len);
+    char want[64];
+    snprintf(want, sizeof want, "session_id=%s", sid_t2);
+    CHECK_MSG(strstr(bag, want) && strstr(bag, "project=p") && strstr(bag, "source=dev"), "baggage %s", bag);
+    CHECK_OK(hh_tracer_flush(t2, (uint32_t)scaled_ms(10000)));
 
     jval *reqs = rcv_get_json(&R, "/__hh/requests");
     const jval *start = request_find(reqs, "POST", "/session/start", "session.session_id", sid);
@@ -648,7 +664,7 @@ static void stats_and_flush(void) {
     CHECK_EQ(st.spans_dropped, 0);
     CHECK_EQ(st.export_failures, 0);
     CHECK_EQ(st.export_retries, 0);
-    CHECK_EQ(st.rest_calls, 3); /* default session start, created session start, enrich */
+    CHECK_EQ(st.rest_calls, 2); /* created session start, enrich (the default session is unused) */
     CHECK_EQ(st.rest_failures, 0);
     CHECK_EQ(st.queue_len, 0);
 
@@ -1176,6 +1192,47 @@ static void hostile_baggage(void) {
     close_tracer(t);
 }
 
+/* Spans with no session at all (auto-create mode, none given or inherited) are not exported:
+ * counted in spans_no_session, and still in spans_ended. hh_session_inject names a session. */
+static void no_session_spans(void) {
+    TEST_BEGIN("spans without a session: not exported, counted; hh_session_inject");
+    rcv_reset(&R);
+    hh_tracer t = new_tracer(",\"skip_backend_session_creation\":true");
+    hh_span orphan = start_span(t, "orphan", HH_EVENT_TOOL, 0, NULL);
+    CHECK_OK(hh_span_end(orphan));
+    const char *sid = "dddddddd-0000-4000-8000-00000000000d";
+    hh_span kept = start_span(t, "kept", HH_EVENT_TOOL, 0, sid);
+    CHECK_OK(hh_span_end(kept));
+    CHECK_OK(hh_tracer_flush(t, (uint32_t)scaled_ms(10000)));
+    hh_stats st;
+    memset(&st, 0, sizeof st);
+    CHECK_OK(hh_tracer_stats(t, &st));
+    CHECK_EQ(st.spans_ended, 2);
+    CHECK_EQ(st.spans_exported, 1);
+    CHECK_EQ(st.spans_no_session, 1);
+    CHECK_EQ(st.spans_dropped, 0);
+    jval *wire = rcv_get_json(&R, "/__hh/spans");
+    CHECK_EQ(jlen(wire), 1);
+    CHECK(span_by_name(wire, "kept") != NULL && span_by_name(wire, "orphan") == NULL);
+    CHECK(jbool_is(span_attr(span_by_name(wire, "kept"), "honeyhive.session_auto_create"), 1));
+    jfree(wire);
+
+    /* hh_session_inject: a given session (no default here), lower-cased; bad input refused. */
+    char bag[256] = "";
+    size_t bag_len = 0;
+    CHECK_STATUS(hh_session_inject(t, NULL, bag, sizeof bag, &bag_len), HH_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(hh_session_inject(t, "not-a-uuid", bag, sizeof bag, NULL), HH_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(hh_session_inject(t, sid, NULL, 0, NULL), HH_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(hh_session_inject(0, sid, bag, sizeof bag, NULL), HH_ERR_INVALID_HANDLE);
+    CHECK_OK(hh_session_inject(t, "DDDDDDDD-0000-4000-8000-00000000000D", bag, sizeof bag, &bag_len));
+    CHECK_MSG(strstr(bag, "session_id=dddddddd-0000-4000-8000-00000000000d") != NULL, "baggage %s", bag);
+    jval *reqs = rcv_get_json(&R, "/__hh/requests");
+    CHECK_EQ(requests_count(reqs, "POST", "/session/start"), 0);
+    jfree(reqs);
+    close_tracer(t);
+    CHECK_STATUS(hh_session_inject(t, sid, bag, sizeof bag, NULL), HH_ERR_TRACER_CLOSED);
+}
+
 void test_wire(void) {
     default_session();
     created_sessions();
@@ -1189,6 +1246,7 @@ void test_wire(void) {
     inject_extract();
     hostile_baggage();
     stats_and_flush();
+    no_session_spans();
     protobuf_mode();
     test_mode();
     immediate_mode();

@@ -483,7 +483,8 @@ static void echo_exports(void *arg) {
     char cfg[512];
     snprintf(cfg, sizeof cfg,
              "{\"api_key\":\"%s\",\"server_url\":\"http://127.0.0.1:%d\",\"verbose\":true,"
-             "\"skip_backend_session_creation\":true,\"schedule_delay_ms\":600000,\"export_timeout_ms\":3000,"
+             "\"skip_backend_session_creation\":true,\"session_id\":\"0a0a0a0a-0000-4000-8000-000000000001\","
+             "\"schedule_delay_ms\":600000,\"export_timeout_ms\":3000,"
              "\"headers\":{\"x-api-key\":\"%s\"}}",
              echo_key, r->port, echo_hdr);
     hh_tracer t = 0;
@@ -639,7 +640,8 @@ static void proxies(void) {
     setenv("HTTP_PROXY", env_proxy, 1);
     snprintf(cfg, sizeof cfg,
              "{\"api_key\":\"px-key-0123456789abcdef\",\"server_url\":\"http://hh-proxy-test.invalid:4318\","
-             "\"skip_backend_session_creation\":true,\"schedule_delay_ms\":600000,\"export_timeout_ms\":4000}");
+             "\"skip_backend_session_creation\":true,\"session_id\":\"0a0a0a0a-0000-4000-8000-000000000001\","
+             "\"schedule_delay_ms\":600000,\"export_timeout_ms\":4000}");
     proxy_run r1 = {.cfg = cfg, .spans = 3};
     char *err1 = capture_stderr(proxy_tracer_run, &r1);
     unsetenv("HTTP_PROXY");
@@ -673,7 +675,7 @@ static void proxies(void) {
     setenv("NO_PROXY", "localhost,127.0.0.1", 1);
     snprintf(cfg, sizeof cfg,
              "{\"api_key\":\"px-key\",\"server_url\":\"%s\",\"proxy\":\"http://127.0.0.1:%d\","
-             "\"skip_backend_session_creation\":true,\"schedule_delay_ms\":600000}",
+             "\"skip_backend_session_creation\":true,\"session_id\":\"0a0a0a0a-0000-4000-8000-000000000001\",\"schedule_delay_ms\":600000}",
              R.url, px.port);
     proxy_run r2 = {.cfg = cfg, .spans = 2};
     char *err2 = capture_stderr(proxy_tracer_run, &r2);
@@ -696,7 +698,7 @@ static void proxies(void) {
     setenv("HTTP_PROXY", env_proxy, 1);
     snprintf(cfg, sizeof cfg,
              "{\"api_key\":\"px-key\",\"server_url\":\"%s\",\"skip_backend_session_creation\":true,"
-             "\"schedule_delay_ms\":600000}",
+             "\"session_id\":\"0a0a0a0a-0000-4000-8000-000000000001\",\"schedule_delay_ms\":600000}",
              R.url);
     proxy_run r2b = {.cfg = cfg, .spans = 2};
     char *err2b = capture_stderr(proxy_tracer_run, &r2b);
@@ -737,7 +739,8 @@ static void proxies(void) {
     setenv("HTTPS_PROXY", env_proxy, 1);
     snprintf(cfg, sizeof cfg,
              "{\"api_key\":\"px-tls-key-0123456789\",\"server_url\":\"https://hh-proxy-tls.invalid\","
-             "\"skip_backend_session_creation\":true,\"schedule_delay_ms\":600000,\"export_timeout_ms\":1500}");
+             "\"skip_backend_session_creation\":true,\"session_id\":\"0a0a0a0a-0000-4000-8000-000000000001\","
+             "\"schedule_delay_ms\":600000,\"export_timeout_ms\":1500}");
     proxy_run r4 = {.cfg = cfg, .spans = 1};
     char *err4 = capture_stderr(proxy_tracer_run, &r4);
     unsetenv("HTTPS_PROXY");

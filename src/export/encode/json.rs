@@ -99,9 +99,42 @@ fn encode_span(out: &mut Vec<u8>, span: &SpanData, stamped: &[KeyValue], style: 
         string(out, &event.name);
         out.extend_from_slice(b",\"attributes\":");
         attributes(out, event.attributes.iter().map(|kv| (&kv.key, &kv.value)));
+        dropped(
+            out,
+            "droppedAttributesCount",
+            event.dropped_attributes_count,
+        );
         out.push(b'}');
     }
-    out.extend_from_slice(b"],\"status\":{");
+    out.push(b']');
+    dropped(out, "droppedEventsCount", span.events.dropped_count);
+    // Links only when there are some: a span without links reads as before.
+    if !span.links.is_empty() {
+        out.extend_from_slice(b",\"links\":[");
+        for (n, link) in span.links.iter().enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            let cx = &link.span_context;
+            out.extend_from_slice(b"{\"traceId\":\"");
+            hex(out, &cx.trace_id().to_bytes());
+            out.extend_from_slice(b"\",\"spanId\":\"");
+            hex(out, &cx.span_id().to_bytes());
+            out.push(b'"');
+            let state = cx.trace_state().header();
+            if !state.is_empty() {
+                out.extend_from_slice(b",\"traceState\":");
+                string(out, &state);
+            }
+            out.extend_from_slice(b",\"attributes\":");
+            attributes(out, link.attributes.iter().map(|kv| (&kv.key, &kv.value)));
+            dropped(out, "droppedAttributesCount", link.dropped_attributes_count);
+            out.push(b'}');
+        }
+        out.push(b']');
+    }
+    dropped(out, "droppedLinksCount", span.links.dropped_count);
+    out.extend_from_slice(b",\"status\":{");
     let (code, message) = match &span.status {
         Status::Unset => (0, None),
         Status::Ok => (1, None),
@@ -120,6 +153,13 @@ fn encode_span(out: &mut Vec<u8>, span: &SpanData, stamped: &[KeyValue], style: 
         string(out, m);
     }
     out.extend_from_slice(b"}}");
+}
+
+/// A dropped-items count, written only when not zero (OTLP/JSON leaves defaults out).
+fn dropped(out: &mut Vec<u8>, field: &str, count: u32) {
+    if count != 0 {
+        let _ = write!(out, ",\"{field}\":{count}");
+    }
 }
 
 const KIND_NAMES: [&str; 6] = [

@@ -68,6 +68,21 @@ fn span(b: &mut Vec<u8>, s: &SpanData, stamped: &[KeyValue]) {
             uint(b, 4, e.dropped_attributes_count as u64);
         });
     }
+    uint(b, 12, s.events.dropped_count as u64);
+    for l in s.links.iter() {
+        // Link { trace_id = 1, span_id = 2, trace_state = 3, attributes = 4,
+        // dropped_attributes_count = 5 }
+        message(b, 13, |b| {
+            bytes(b, 1, &l.span_context.trace_id().to_bytes());
+            bytes(b, 2, &l.span_context.span_id().to_bytes());
+            string(b, 3, &l.span_context.trace_state().header());
+            for kv in &l.attributes {
+                message(b, 4, |b| key_value(b, &kv.key, &kv.value));
+            }
+            uint(b, 5, l.dropped_attributes_count as u64);
+        });
+    }
+    uint(b, 14, s.links.dropped_count as u64);
     let (code, message_text): (u64, &str) = match &s.status {
         Status::Unset => (0, ""),
         Status::Ok => (1, ""),
@@ -213,7 +228,7 @@ mod tests {
     use super::super::Encoding;
     use super::*;
     use opentelemetry::trace::{
-        Event, SpanContext, SpanId, SpanKind, TraceFlags, TraceId, TraceState,
+        Event, Link, SpanContext, SpanId, SpanKind, TraceFlags, TraceId, TraceState,
     };
     use opentelemetry::{InstrumentationScope, StringValue};
     use opentelemetry_sdk::trace::{SpanEvents, SpanLinks};
@@ -301,6 +316,23 @@ mod tests {
                                     dropped_attributes_count: e.dropped_attributes_count,
                                 })
                                 .collect(),
+                            dropped_events_count: s.events.dropped_count,
+                            links: s
+                                .links
+                                .iter()
+                                .map(|l| trace::span::Link {
+                                    trace_id: l.span_context.trace_id().to_bytes().to_vec(),
+                                    span_id: l.span_context.span_id().to_bytes().to_vec(),
+                                    trace_state: l.span_context.trace_state().header(),
+                                    attributes: kvs(l
+                                        .attributes
+                                        .iter()
+                                        .map(|kv| (&kv.key, &kv.value))),
+                                    dropped_attributes_count: l.dropped_attributes_count,
+                                    ..Default::default()
+                                })
+                                .collect(),
+                            dropped_links_count: s.links.dropped_count,
                             status: Some(match &s.status {
                                 Status::Unset => trace::Status {
                                     message: String::new(),
@@ -345,9 +377,40 @@ mod tests {
                 vec![
                     KeyValue::new("exception.type", "Boom"),
                     KeyValue::new("exception.message", "x".repeat(300)),
+                    KeyValue::new("exception.escaped", "False"),
                 ],
+                (i % 2) as u32,
+            ));
+            events.dropped_count = i as u32;
+        }
+        let mut links = SpanLinks::default();
+        if i % 2 == 1 {
+            links.links.push(Link::new(
+                SpanContext::new(
+                    TraceId::from(0x77_u128 + i as u128),
+                    SpanId::from(0x88 + i),
+                    TraceFlags::SAMPLED,
+                    true,
+                    TraceState::from_key_value([("k", "v")]).unwrap_or_default(),
+                ),
+                vec![
+                    KeyValue::new("link.n", i as i64),
+                    KeyValue::new("link.tags", Value::Array(Array::I64(vec![1, 2]))),
+                ],
+                i as u32,
+            ));
+            links.links.push(Link::new(
+                SpanContext::new(
+                    TraceId::from(0x99_u128),
+                    SpanId::from(0xaa),
+                    TraceFlags::default(),
+                    false,
+                    TraceState::default(),
+                ),
+                Vec::new(),
                 0,
             ));
+            links.dropped_count = 3;
         }
         SpanData {
             span_context: SpanContext::new(
@@ -363,14 +426,20 @@ mod tests {
                 SpanId::from(7)
             },
             parent_span_is_remote: false,
-            span_kind: SpanKind::Internal,
+            span_kind: match i % 5 {
+                0 => SpanKind::Internal,
+                1 => SpanKind::Server,
+                2 => SpanKind::Client,
+                3 => SpanKind::Producer,
+                _ => SpanKind::Consumer,
+            },
             name: format!("span-{i}").into(),
             start_time: now,
             end_time: now + Duration::from_millis(i),
             attributes: attrs,
             dropped_attributes_count: (i % 4) as u32,
             events,
-            links: SpanLinks::default(),
+            links,
             status: match i % 3 {
                 0 => Status::Unset,
                 1 => Status::error("Boom: bad"),

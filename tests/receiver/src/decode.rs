@@ -8,7 +8,7 @@ use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use prost::Message;
 use serde_json::{Map, Number, Value};
 
-use crate::record::{RecordedEvent, RecordedSpan};
+use crate::record::{RecordedEvent, RecordedLink, RecordedSpan};
 
 /// The wire format of a trace export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,6 +101,18 @@ pub fn decode_otlp_protobuf(body: &[u8]) -> Result<Vec<RecordedSpan>, String> {
                             attributes: pb_attrs(&e.attributes),
                         })
                         .collect(),
+                    dropped_events_count: sp.dropped_events_count,
+                    links: sp
+                        .links
+                        .iter()
+                        .map(|l| RecordedLink {
+                            trace_id: hex(&l.trace_id),
+                            span_id: hex(&l.span_id),
+                            attributes: pb_attrs(&l.attributes),
+                            dropped_attributes_count: l.dropped_attributes_count,
+                        })
+                        .collect(),
+                    dropped_links_count: sp.dropped_links_count,
                     status_code,
                     status_message,
                     resource: resource.clone(),
@@ -312,6 +324,23 @@ fn json_span(sp: &Map<String, Value>, scope: &JsonScope) -> RecordedSpan {
                 attributes: json_attrs(field(e, "attributes", "attributes")),
             })
             .collect(),
+        dropped_events_count: json_u64(field(sp, "droppedEventsCount", "dropped_events_count"))
+            as u32,
+        links: arr(field(sp, "links", "links"))
+            .iter()
+            .filter_map(Value::as_object)
+            .map(|l| RecordedLink {
+                trace_id: json_id(field(l, "traceId", "trace_id"), 16),
+                span_id: json_id(field(l, "spanId", "span_id"), 8),
+                attributes: json_attrs(field(l, "attributes", "attributes")),
+                dropped_attributes_count: json_u64(field(
+                    l,
+                    "droppedAttributesCount",
+                    "dropped_attributes_count",
+                )) as u32,
+            })
+            .collect(),
+        dropped_links_count: json_u64(field(sp, "droppedLinksCount", "dropped_links_count")) as u32,
         status_code,
         status_message,
         resource: scope.resource.clone(),

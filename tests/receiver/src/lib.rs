@@ -9,7 +9,7 @@
 //! Routes (the path may carry any prefix; matching is on the path's end):
 //! - `POST .../session/start` → 200 `{"session_id", "event_id", "org_id", "workspace_id", "project_id"}`
 //!   (`session_id` echoes `body.session.session_id` when present, else a new uuid4)
-//! - `PUT .../events` → 200 `{"success": true}`; `POST .../events` → 200 `{"success": true, "event_id"}`
+//! - `PUT .../events` → 200 `{"success": true}`; `POST .../events` → 200 `{"success": true, "event_id"}` (echoing `event.event_id` if sent)
 //! - `POST .../v1/traces` (OTLP/JSON or OTLP/protobuf, optionally gzip) → 200 `{}` or an empty protobuf
 //! - anything else → 404 (still recorded); a body that cannot be decoded → 400 (recorded)
 //! - `/__hh/...` control endpoints (never recorded, never faulted): see the binary's docs.
@@ -35,7 +35,7 @@ pub use decode::{
     OtlpFormat,
 };
 pub use fault::{Fault, FaultMode};
-pub use record::{RecordedEvent, RecordedRequest, RecordedSpan};
+pub use record::{RecordedEvent, RecordedLink, RecordedRequest, RecordedSpan};
 
 use server::{Command, Shared};
 

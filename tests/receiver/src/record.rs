@@ -17,6 +17,19 @@ pub struct RecordedEvent {
     pub attributes: Map<String, Value>,
 }
 
+/// One span link, normalized from OTLP/JSON or OTLP/protobuf.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordedLink {
+    /// 32 lowercase hex characters.
+    pub trace_id: String,
+    /// 16 lowercase hex characters.
+    pub span_id: String,
+    #[serde(default)]
+    pub attributes: Map<String, Value>,
+    #[serde(default)]
+    pub dropped_attributes_count: u32,
+}
+
 /// One span, normalized from OTLP/JSON (either style) or OTLP/protobuf.
 ///
 /// Attribute values: `stringValue` → JSON string, `intValue` → JSON integer,
@@ -41,6 +54,12 @@ pub struct RecordedSpan {
     pub attributes: Map<String, Value>,
     #[serde(default)]
     pub events: Vec<RecordedEvent>,
+    #[serde(default)]
+    pub dropped_events_count: u32,
+    #[serde(default)]
+    pub links: Vec<RecordedLink>,
+    #[serde(default)]
+    pub dropped_links_count: u32,
     /// `"STATUS_CODE_UNSET"`, `"STATUS_CODE_OK"` or `"STATUS_CODE_ERROR"`.
     pub status_code: String,
     /// `None` when absent or empty.

@@ -491,7 +491,18 @@ fn handle_api(
         match (&body_json, method.as_str()) {
             (None, _) => Response::error(400, "body is not JSON"),
             (Some(_), "PUT") => Response::json(200, &json!({"success": true})),
-            (Some(_), _) => Response::json(200, &json!({"success": true, "event_id": new_id()})),
+            // The event id echoes `event.event_id` when the client sent one (the request
+            // model allows it), else a new one, as the server makes.
+            (Some(v), _) => {
+                let event_id = v
+                    .get("event")
+                    .and_then(|e| e.get("event_id"))
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .unwrap_or_else(new_id);
+                Response::json(200, &json!({"success": true, "event_id": event_id}))
+            }
         }
     } else {
         Response::error(404, "not found")

@@ -7,6 +7,7 @@ module HoneyHive
   module Native
     # Buffer sizes (HH_*_LEN).
     ERROR_MESSAGE_LEN = 256
+    EVENT_ID_BUF_LEN = 37
     SESSION_ID_BUF_LEN = 37
     TRACEPARENT_BUF_LEN = 56
 
@@ -80,6 +81,7 @@ module HoneyHive
       [:rest_failures, :uint64],
       [:spans_rejected, :uint64],
       [:queue_len, :uint64],
+      [:spans_no_session, :uint64],
     ].freeze
   end
 end

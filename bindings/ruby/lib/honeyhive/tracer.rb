@@ -258,7 +258,7 @@ module HoneyHive
     end
 
     # Counters: spans_started, spans_ended, spans_exported, spans_dropped, export_requests,
-    # export_failures, export_retries, rest_calls, rest_failures, queue_len, spans_rejected.
+    # export_failures, export_retries, rest_calls, rest_failures, queue_len, spans_rejected, spans_no_session.
     # Works after close.
     def stats
       stats = Native::HHStats.new
