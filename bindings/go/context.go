@@ -66,7 +66,8 @@ func SessionIDFromContext(ctx context.Context) string {
 
 // StartOption configures Tracer.Start: WithEventType, WithSession, WithAttributes,
 // WithInputs, WithSpanKind, WithLinks, WithStartTime or WithTypedAttributes. (A value, not a
-// function: Start applies options without allocating.)
+// function: Start applies options without allocating, except for the lists of WithLinks and
+// WithTypedAttributes.)
 type StartOption struct {
 	what      startOptionKind
 	eventType EventType
