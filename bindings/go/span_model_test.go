@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -283,5 +284,32 @@ func TestRecordErrorStackTrace(t *testing.T) {
 	if p.Attributes["exception.escaped"] != "True" || p.Attributes["exception.message"] != "panic: kaboom" ||
 		p.Attributes["exception.type"] != "*honeyhive.PanicError" {
 		t.Errorf("panic: %s", jsonText(p.Attributes))
+	}
+}
+
+// Span model methods return nothing, as OpenTelemetry's: a refused input is reported to
+// slog.Default(); an operation on an ended span is silent.
+func TestSpanModelReportsRefusedInputToSlog(t *testing.T) {
+	var buf strings.Builder
+	saved := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
+	defer slog.SetDefault(saved)
+
+	tr := newTracer(t, honeyhive.Config{TestMode: true})
+	_, s := tr.Start(context.Background(), "x")
+	s.AddEvent("bad\x00name")
+	s.SetName("")
+	if got := strings.Count(buf.String(), "span operation refused"); got != 2 {
+		t.Fatalf("%d reports, want 2:\n%s", got, buf.String())
+	}
+	if !strings.Contains(buf.String(), "NUL") {
+		t.Errorf("the report does not say why: %s", buf.String())
+	}
+	s.End()
+	buf.Reset()
+	s.AddEvent("late")
+	s.SetStatus(codes.Error, "late")
+	if buf.Len() != 0 {
+		t.Errorf("operations on an ended span were reported: %s", buf.String())
 	}
 }
