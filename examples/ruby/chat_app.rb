@@ -54,7 +54,7 @@ class ChatApp
 
   def handle(question, env)
     started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-    @tracer.trace("chat.handle", event_type: :chain) do |span|
+    @tracer.trace("chat.handle", event_type: :chain, kind: :server) do |span|
       span.enrich(inputs: { question: question }, metadata: { method: env["REQUEST_METHOD"] })
 
       docs = @tracer.trace("retrieve", event_type: :tool) do |s|

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Wire-compatibility check of libhoneyhive against HoneyHive's Python SDK (the reference).
 #
-#   bash tests/reference/run.sh [--dump DIR] [--verbose]     (from any directory)
+#   bash tests/reference/run.sh [--scenario NAME]... [--dump DIR] [--verbose] [--quiet]
+#                                                            (from any directory)
 #
 # Needs target/release/libhoneyhive.so and target/release/hh-receiver
 # (cargo build --release --workspace). Creates or reuses the venv build/pyref-venv
@@ -38,6 +39,9 @@ if [[ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]]; then
         -r "$here/requirements.txt"
     echo "$want" >"$stamp"
 fi
+
+# --- the README's table of deliberate differences names the same ids as deviations.py --------
+"$venv/bin/python" "$here/compare.py" --check-readme || exit 1
 
 # --- the loopback receiver --------------------------------------------------------------------
 # It exits when its stdin (the coprocess pipe, held by this shell) closes, so it never

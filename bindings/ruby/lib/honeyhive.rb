@@ -5,6 +5,8 @@ require_relative "honeyhive/version"
 require_relative "honeyhive/native"
 require_relative "honeyhive/error"
 require_relative "honeyhive/context"
+require_relative "honeyhive/attributes"
+require_relative "honeyhive/span_context"
 require_relative "honeyhive/span"
 require_relative "honeyhive/tracer"
 
@@ -139,6 +141,74 @@ module HoneyHive
     def timeout_ms(seconds)
       ms = (Float(seconds) * 1000).ceil
       ms.clamp(0, 0xFFFF_FFFF)
+    end
+
+    # @api private: a timestamp for the C ABI, Unix-epoch nanoseconds (0: now). Takes a Time
+    # (or anything with #to_time), Integer nanoseconds, or nil.
+    def time_ns(time)
+      case time
+      when nil then 0
+      when Integer
+        raise invalid_argument("timestamp must not be negative (got #{time})") if time.negative?
+
+        time
+      when Time then time.to_i * 1_000_000_000 + time.nsec
+      else
+        return time_ns(time.to_time) if time.respond_to?(:to_time)
+
+        raise invalid_argument("timestamp must be a Time or Integer nanoseconds (got #{time.class})")
+      end
+    end
+
+    # @api private: the error for an argument the library would refuse.
+    def invalid_argument(message)
+      Error.new(message, status: :invalid_argument)
+    end
+
+    # @api private: the SpanContext of a Span or SpanContext.
+    def span_context_of(value)
+      case value
+      when SpanContext then value
+      when Span then value.context
+      else raise invalid_argument("expected a HoneyHive::Span or HoneyHive::SpanContext (got #{value.class})")
+      end
+    end
+
+    # @api private: the session_id member of a W3C baggage header (a UUID, hyphenated and
+    # lowercase), or nil when there is none or it is not a UUID.
+    def baggage_session_id(baggage)
+      return nil if baggage.nil?
+
+      # Bytes, not text: the header comes from outside and may be any bytes.
+      baggage.to_s.b.split(",").each do |member|
+        key, value = member.split(";", 2).first.to_s.split("=", 2)
+        next unless value && key.strip == "session_id"
+
+        sid = value.strip.gsub(/%\h\h/n) { |m| m[1, 2].hex.chr }
+        next unless sid.match?(/\A\h{8}-?\h{4}-?\h{4}-?\h{4}-?\h{12}\z/n)
+
+        hex = sid.delete("-").downcase
+        return [hex[0, 8], hex[8, 4], hex[12, 4], hex[16, 4], hex[20, 12]].join("-").force_encoding(Encoding::UTF_8)
+      end
+      nil
+    end
+
+    # @api private: the baggage header that continues +session_id+'s session without a span
+    # (nil: the tracer's default session; then nil when the tracer has none, as in
+    # auto-create mode).
+    def session_baggage(tracer_handle, session_id)
+      sid = session_id && c_string(session_id)
+      buf = FFI::MemoryPointer.new(:char, 256)
+      len = FFI::MemoryPointer.new(:size_t)
+      status = Native.hh_session_inject(tracer_handle, sid, buf, buf.size, len)
+      if status == Native::ERR_BUFFER_TOO_SMALL
+        buf = FFI::MemoryPointer.new(:char, len.read(:size_t) + 1)
+        status = Native.hh_session_inject(tracer_handle, sid, buf, buf.size, len)
+      end
+      return nil if status == Native::ERR_INVALID_ARGUMENT && sid.nil?
+      raise Error.from_status(status, nil, "inject") unless status == Native::OK
+
+      buf.read_string
     end
 
     # @api private: a header from a Hash of HTTP headers (any case) or a Rack env.

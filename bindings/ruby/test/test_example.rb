@@ -31,6 +31,7 @@ class TestExample < Minitest::Test
 
     by = spans.group_by { |s| s["name"] }
     assert_equal 3, by["chat.handle"].size
+    by["chat.handle"].each { |s| assert_equal "SPAN_KIND_SERVER", s["kind"] }
     assert_equal 3, by["llm.chat"].size
     by["llm.chat"].each { |s| assert_equal "model", s["attributes"]["honeyhive_event_type"] }
     assert_equal 1, by["tool.get_weather"].size

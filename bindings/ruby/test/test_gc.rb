@@ -27,6 +27,31 @@ class TestGC < Minitest::Test
     GC.stress = false
   end
 
+  # The C arrays handed to the library (attributes, links, options) point into Ruby-owned
+  # memory: under GC.stress every string and array must still be intact when the call reads it.
+  def test_gc_stress_typed_arrays_events_and_links
+    tracer = new_tracer
+    other = HoneyHive::SpanContext.new(trace_id: "0af7651916cd43dd8448eb211c80319c", span_id: "b7ad6b7169203331")
+    GC.stress = true
+    tracer.trace("gc-model", kind: :client, links: [HoneyHive::Link.new(other, "l" => "v" * 3)],
+                             start_timestamp: Time.at(1_700_000_000)) do |span|
+      span.add_attributes("tags" => %w[alpha beta gamma].map { |w| w * 2 }, "n" => [1, 2], "s" => "x" * 5)
+      span.add_event("ev", attributes: { "words" => %w[one two], "k" => "val" })
+      span.add_link(other, attributes: { "late" => %w[p q] })
+    end
+    GC.stress = false
+    assert tracer.flush
+    span = receiver.wait_spans(1).first
+    assert_equal %w[alphaalpha betabeta gammagamma], span["attributes"]["tags"]
+    assert_equal [1, 2], span["attributes"]["n"]
+    assert_equal "xxxxx", span["attributes"]["s"]
+    assert_equal({ "words" => %w[one two], "k" => "val" }, span["events"].first["attributes"])
+    assert_equal 1_700_000_000_000_000_000, span["start_time_unix_nano"]
+    assert_equal [{ "l" => "vvv" }, { "late" => %w[p q] }], span["links"].map { |l| l["attributes"] }
+  ensure
+    GC.stress = false
+  end
+
   def test_gc_stress_tracers_dropped_without_close
     GC.stress = true
     2.times { |i| HoneyHive::Tracer.new(**config).trace("unclosed-#{i}") { 1 } }

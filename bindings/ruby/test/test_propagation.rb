@@ -62,9 +62,44 @@ class TestPropagation < Minitest::Test
     assert_nil receiver.wait_spans(1).first["parent_span_id"]
   end
 
-  def test_inject_without_current_span_writes_nothing
+  def test_inject_without_a_span_carries_the_session
     tracer = new_tracer
-    assert_equal({}, tracer.inject({}))
+    headers = tracer.inject({})
+    assert_equal ["baggage"], headers.keys, "no span: no traceparent"
+    assert_equal tracer.session_id, HoneyHive.baggage_session_id(headers["baggage"])
+    assert_includes headers["baggage"], "project=p"
+
+    sid = tracer.create_session("handed-over")
+    assert_equal sid, HoneyHive.baggage_session_id(tracer.use_session(sid) { tracer.inject["baggage"] })
+    explicit = tracer.trace("ignored-span") { tracer.inject({}, session_id: sid) }
+    assert_equal ["baggage"], explicit.keys
+    assert_equal sid, HoneyHive.baggage_session_id(explicit["baggage"])
+    e = assert_raises(HoneyHive::Error) { tracer.inject({}, session_id: "not a session") }
+    assert_equal :invalid_argument, e.status
+  end
+
+  def test_session_carrier_continues_the_session_in_another_service
+    client = new_tracer(source: "client-svc")
+    server = new_tracer(source: "server-svc")
+    sid = client.create_session("cross-service")
+    headers = client.use_session(sid) { client.inject }
+    env = { "HTTP_BAGGAGE" => headers["baggage"] }
+    value = server.extract(env) do |remote|
+      assert_nil remote, "no traceparent: no remote parent"
+      assert_equal sid, server.current_session_id
+      server.trace("server.handle") { :handled }
+    end
+    assert_equal :handled, value
+    assert_equal server.session_id, server.current_session_id, "session released after the block"
+    # A baggage session that is not a UUID (or is not text) is ignored, never raised.
+    ["session_id=not-a-uuid", "session_id=%FF%00", "\xff\xfe;=,".b].each do |bad|
+      seen = server.extract("baggage" => bad) { |remote| [remote, server.current_session_id] }
+      assert_equal [nil, server.session_id], seen, bad.inspect
+    end
+    assert server.flush
+    span = receiver.wait_spans(1).first
+    assert_equal sid, span["attributes"]["honeyhive.session_id"]
+    assert_nil span["parent_span_id"]
   end
 
   def test_extract_without_block

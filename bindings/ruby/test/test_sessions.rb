@@ -100,4 +100,42 @@ class TestSessions < Minitest::Test
     assert_equal sid, spans["inner"]["attributes"]["honeyhive.session_id"]
     assert_equal tracer.session_id, spans["outer"]["attributes"]["honeyhive.session_id"]
   end
+  def test_a_parent_from_another_tracer_gives_its_trace_not_its_session
+    t1 = new_tracer(project: "proj-1")
+    t2 = new_tracer(project: "proj-2")
+    t1.trace("t1-root") do |root|
+      assert t2.start_span("t2-child", parent: root).finish
+    end
+    assert t1.flush && t2.flush
+    spans = by_name(receiver.wait_spans(2))
+    root, child = spans.values_at("t1-root", "t2-child")
+    assert_equal root["trace_id"], child["trace_id"]
+    assert_equal root["span_id"], child["parent_span_id"]
+    assert_equal t2.session_id, child["attributes"]["honeyhive.session_id"]
+    assert_equal "proj-2", child["attributes"]["honeyhive.project"]
+    refute_equal t1.session_id, t2.session_id
+  end
+
+  # Auto-create mode (skip_backend_session_creation, no session): a root SERVER span gets a
+  # session of its own that its children take; a span with no session is not exported.
+  def test_server_root_in_auto_create_mode_and_spans_without_a_session
+    tracer = new_tracer(skip_backend_session_creation: true)
+    assert_nil tracer.session_id
+    assert_equal({}, tracer.inject({}), "no span and no session: nothing to continue")
+    tracer.trace("no-session") { 1 }
+    tracer.trace("request", kind: :server) { tracer.trace("step") { 1 } }
+    tracer.trace("request-2", kind: :server) { 1 }
+    assert tracer.flush
+    spans = by_name(receiver.wait_spans(3))
+    assert_equal %w[request request-2 step], spans.keys.sort
+    sid = spans["request"]["attributes"]["honeyhive.session_id"]
+    assert_match(/\A\h{8}-\h{4}-\h{4}-\h{4}-\h{12}\z/, sid)
+    assert_equal sid, spans["step"]["attributes"]["honeyhive.session_id"]
+    refute_equal sid, spans["request-2"]["attributes"]["honeyhive.session_id"], "a session per request"
+    assert_equal true, spans["request"]["attributes"]["honeyhive.session_auto_create"]
+    assert_empty receiver.requests_to("/session/start")
+    stats = tracer.stats
+    assert_equal 1, stats[:spans_no_session]
+    assert_equal 3, stats[:spans_exported]
+  end
 end

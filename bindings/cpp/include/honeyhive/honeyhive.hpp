@@ -1,9 +1,11 @@
 // honeyhive.hpp - header-only C++17 RAII wrapper over libhoneyhive's C ABI (honeyhive.h).
 //
 // Error model: every fallible operation throws honeyhive::Error (a std::runtime_error that
-// carries the hh_status and the library's message). Destructors never throw: they end or
-// close what they own and ignore the status. Nothing else in this header throws, except
-// std::bad_alloc.
+// carries the hh_status and the library's message), except the OpenTelemetry span-model calls
+// on a Span (set_attributes, add_event, add_link, set_status, set_name, end_at, context),
+// which are noexcept and return false when the library refused. Destructors never throw:
+// they end or close what they own and ignore the status. Nothing else in this header throws,
+// except std::bad_alloc.
 //
 // Thread-safety: the C library is thread-safe. `const` member functions of Tracer, Session,
 // Span and RemoteContext may be called from many threads at once (a `const Tracer&` shared
@@ -19,6 +21,7 @@
 
 #include <honeyhive.h>
 
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -46,11 +49,14 @@
 #endif
 
 #define HONEYHIVE_CPP_VERSION_MAJOR 0
-#define HONEYHIVE_CPP_VERSION_MINOR 1
+#define HONEYHIVE_CPP_VERSION_MINOR 2
 #define HONEYHIVE_CPP_VERSION_PATCH 0
 
 static_assert(HH_VERSION_MAJOR == 0 && HH_VERSION_MINOR >= 1,
               "honeyhive.hpp needs libhoneyhive 0.x (>= 0.1) headers");
+#ifndef HH_SPAN_KIND_INTERNAL
+#error "honeyhive.hpp needs a honeyhive.h with the span model (hh_span_start_ex, HH_SPAN_KIND_*)"
+#endif
 
 namespace honeyhive {
 
@@ -474,13 +480,456 @@ struct TraceHeaders {
 };
 
 // ------------------------------------------------------------------------------------------
+// The OpenTelemetry span model: kinds, status codes, timestamps, span contexts, typed
+// attributes (any key, arrays included) and links
+// ------------------------------------------------------------------------------------------
+
+/// OpenTelemetry's span kind, chosen at start (SpanOptions::kind).
+enum class SpanKind : uint32_t {
+  Internal = HH_SPAN_KIND_INTERNAL,  ///< an internal operation (the default)
+  Server = HH_SPAN_KIND_SERVER,      ///< handles an incoming request
+  Client = HH_SPAN_KIND_CLIENT,      ///< an outgoing request
+  Producer = HH_SPAN_KIND_PRODUCER,  ///< sends a message
+  Consumer = HH_SPAN_KIND_CONSUMER,  ///< receives a message
+};
+
+/// OpenTelemetry's status code (Span::set_status): Ok is final, Error beats Unset.
+enum class StatusCode : uint32_t {
+  Unset = HH_SPAN_STATUS_UNSET,
+  Ok = HH_SPAN_STATUS_OK,
+  Error = HH_SPAN_STATUS_ERROR,
+};
+
+/// Wall-clock time of explicit timestamps (start, end, events). A default-constructed
+/// TimePoint (the Unix epoch) means "now".
+using Clock = std::chrono::system_clock;
+using TimePoint = Clock::time_point;
+
+namespace detail {
+
+/// `t` as Unix-epoch nanoseconds (0, "now", for the default TimePoint). False for a time
+/// before the epoch, which the C ABI cannot express, or past what int64 nanoseconds hold.
+inline bool unix_nano(TimePoint t, uint64_t& out) noexcept {
+  if (t.time_since_epoch() > std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds::max())) {
+    return false;
+  }
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+  if (ns < 0) return false;
+  out = static_cast<uint64_t>(ns);
+  return true;
+}
+
+/// unix_nano, throwing Error(HH_ERR_INVALID_ARGUMENT) for a time before the epoch.
+inline uint64_t unix_nano_or_throw(TimePoint t, const char* what) {
+  uint64_t ns = 0;
+  if (!unix_nano(t, ns)) throw Error(HH_ERR_INVALID_ARGUMENT, std::string(what) + " is before the Unix epoch");
+  return ns;
+}
+
+inline int hex_digit(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/// Parses exactly 2*N hex digits into `out`; false on any other input.
+template <size_t N>
+bool parse_hex(std::string_view s, uint8_t (&out)[N]) noexcept {
+  if (s.size() != 2 * N) return false;
+  for (size_t i = 0; i < N; ++i) {
+    const int hi = hex_digit(s[2 * i]);
+    const int lo = hex_digit(s[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out[i] = static_cast<uint8_t>((hi << 4) | lo);
+  }
+  return true;
+}
+
+template <size_t N>
+std::string to_hex(const uint8_t (&bytes)[N]) {
+  static const char digits[] = "0123456789abcdef";
+  std::string s(2 * N, '0');
+  for (size_t i = 0; i < N; ++i) {
+    s[2 * i] = digits[bytes[i] >> 4];
+    s[2 * i + 1] = digits[bytes[i] & 0xF];
+  }
+  return s;
+}
+
+template <size_t N>
+bool all_zero(const uint8_t (&bytes)[N]) noexcept {
+  for (uint8_t b : bytes) {
+    if (b != 0) return false;
+  }
+  return true;
+}
+
+}  // namespace detail
+
+/// The ids of a span (OpenTelemetry's SpanContext): trace id, span id, trace flags and
+/// whether it came from another process. Read one with Span::context() (no header
+/// injected); give one as a remote parent (SpanOptions::parent) or as a link target.
+class SpanContext {
+ public:
+  using TraceId = std::array<uint8_t, 16>;
+  using SpanId = std::array<uint8_t, 8>;
+
+  /// The invalid context (all-zero ids).
+  SpanContext() noexcept = default;
+  /// A context from its ids; `sampled` sets bit 0 of the trace flags.
+  SpanContext(const TraceId& trace_id, const SpanId& span_id, bool sampled = true, bool is_remote = true) noexcept {
+    std::memcpy(c_.trace_id, trace_id.data(), sizeof c_.trace_id);
+    std::memcpy(c_.span_id, span_id.data(), sizeof c_.span_id);
+    c_.trace_flags = sampled ? 1 : 0;
+    c_.is_remote = is_remote;
+  }
+  /// The C struct as is.
+  explicit SpanContext(const hh_span_context& c) noexcept : c_(c) {}
+
+  /// A context from hex ids (32 and 16 hex digits, as in a traceparent header). Throws
+  /// Error(HH_ERR_INVALID_ARGUMENT) on anything else.
+  static SpanContext from_hex(std::string_view trace_id, std::string_view span_id, bool sampled = true,
+                              bool is_remote = true) {
+    SpanContext ctx;
+    if (!detail::parse_hex(trace_id, ctx.c_.trace_id) || !detail::parse_hex(span_id, ctx.c_.span_id)) {
+      throw Error(HH_ERR_INVALID_ARGUMENT, "SpanContext::from_hex: a trace id is 32 and a span id 16 hex digits");
+    }
+    ctx.c_.trace_flags = sampled ? 1 : 0;
+    ctx.c_.is_remote = is_remote;
+    return ctx;
+  }
+
+  TraceId trace_id() const noexcept {
+    TraceId id{};
+    std::memcpy(id.data(), c_.trace_id, id.size());
+    return id;
+  }
+  SpanId span_id() const noexcept {
+    SpanId id{};
+    std::memcpy(id.data(), c_.span_id, id.size());
+    return id;
+  }
+  /// The ids as lowercase hex, as on the wire and in traceparent.
+  std::string trace_id_hex() const { return detail::to_hex(c_.trace_id); }
+  std::string span_id_hex() const { return detail::to_hex(c_.span_id); }
+  uint8_t trace_flags() const noexcept { return c_.trace_flags; }
+  bool sampled() const noexcept { return (c_.trace_flags & 1) != 0; }
+  bool is_remote() const noexcept { return c_.is_remote; }
+  /// Both ids non-zero (what OpenTelemetry calls a valid context).
+  bool is_valid() const noexcept { return !detail::all_zero(c_.trace_id) && !detail::all_zero(c_.span_id); }
+
+  /// The C struct.
+  const hh_span_context& c_struct() const noexcept { return c_; }
+
+  friend bool operator==(const SpanContext& a, const SpanContext& b) noexcept {
+    return std::memcmp(a.c_.trace_id, b.c_.trace_id, sizeof a.c_.trace_id) == 0 &&
+           std::memcmp(a.c_.span_id, b.c_.span_id, sizeof a.c_.span_id) == 0 &&
+           a.c_.trace_flags == b.c_.trace_flags && a.c_.is_remote == b.c_.is_remote;
+  }
+  friend bool operator!=(const SpanContext& a, const SpanContext& b) noexcept { return !(a == b); }
+
+ private:
+  hh_span_context c_{};
+};
+
+namespace detail {
+
+/// An owned copy of a bool array (std::vector<bool> has no contiguous `const bool*`).
+class BoolArray {
+ public:
+  BoolArray() = default;
+  template <class Range>
+  explicit BoolArray(const Range& values) {
+    size_t n = 0;
+    for (auto it = std::begin(values); it != std::end(values); ++it) ++n;
+    data_.reset(new bool[n == 0 ? 1 : n]);
+    size_ = 0;
+    for (const auto& v : values) data_[size_++] = static_cast<bool>(v);
+  }
+  BoolArray(const BoolArray& other) : BoolArray() { *this = other; }
+  BoolArray& operator=(const BoolArray& other) {
+    if (this != &other) {
+      std::unique_ptr<bool[]> copy(new bool[other.size_ == 0 ? 1 : other.size_]);
+      for (size_t i = 0; i < other.size_; ++i) copy[i] = other.data_[i];
+      data_ = std::move(copy);
+      size_ = other.size_;
+    }
+    return *this;
+  }
+  BoolArray(BoolArray&&) noexcept = default;
+  BoolArray& operator=(BoolArray&&) noexcept = default;
+  const bool* data() const noexcept { return data_.get(); }
+  size_t size() const noexcept { return size_; }
+
+ private:
+  std::unique_ptr<bool[]> data_;
+  size_t size_ = 0;
+};
+
+/// A string without an embedded NUL (which the C side would silently truncate).
+inline bool nul_free(std::string_view s) noexcept { return s.find('\0') == std::string_view::npos; }
+
+}  // namespace detail
+
+/// One typed attribute for Span::set_attributes, events, links and SpanOptions: a key
+/// (any key, or one under a HoneyHive namespace) and a value of any OpenTelemetry type:
+/// bool, an integer (int64; unsigned values above INT64_MAX become double), a
+/// floating-point number, a string, or a homogeneous array of one of those
+/// (`std::vector<T>` or a braced list):
+///
+///     span.set_attributes({{"http.method", "GET"}, {"retries", 2}, {"tags", {"a", "b"}},
+///                          {hh::Namespace::Metrics, "score", 0.9}});
+///
+/// Construction never fails on content: a key or string with an embedded NUL byte makes the
+/// attribute invalid, and the call that uses it refuses it.
+class Attribute {
+ public:
+  Attribute(std::string_view key, bool value) : key_(key), type_(HH_ATTR_BOOL), i64_(value ? 1 : 0) { check_key(); }
+  template <class T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>, int> = 0>
+  Attribute(std::string_view key, T value) : key_(key) {
+    static_assert(!detail::is_char_v<T>, "honeyhive::Attribute: pass characters as strings");
+    if constexpr (std::is_unsigned_v<T> && sizeof(T) >= sizeof(int64_t)) {
+      if (value > static_cast<T>(std::numeric_limits<int64_t>::max())) {
+        type_ = HH_ATTR_F64;
+        f64_ = static_cast<double>(value);
+        check_key();
+        return;
+      }
+    }
+    type_ = HH_ATTR_I64;
+    i64_ = static_cast<int64_t>(value);
+    check_key();
+  }
+  template <class T, std::enable_if_t<std::is_floating_point_v<T>, int> = 0>
+  Attribute(std::string_view key, T value) : key_(key), type_(HH_ATTR_F64), f64_(static_cast<double>(value)) {
+    check_key();
+  }
+  /// A string value (a null pointer makes the attribute invalid).
+  Attribute(std::string_view key, const char* value) : key_(key), type_(HH_ATTR_STR) {
+    if (value == nullptr) {
+      valid_ = false;
+    } else {
+      str_ = value;
+    }
+    check_key();
+  }
+  Attribute(std::string_view key, std::string_view value) : key_(key), type_(HH_ATTR_STR), str_(value) {
+    valid_ = detail::nul_free(str_);
+    check_key();
+  }
+  Attribute(std::string_view key, const std::string& value) : Attribute(key, std::string_view(value)) {}
+  /// An array: elements are bool, integers, floating-point numbers or strings (not mixed).
+  template <class T>
+  Attribute(std::string_view key, const std::vector<T>& values) : key_(key) {
+    set_array<T>(values);
+    check_key();
+  }
+  template <class T>
+  Attribute(std::string_view key, std::initializer_list<T> values) : key_(key) {
+    set_array<T>(values);
+    check_key();
+  }
+
+  /// The same, under a HoneyHive namespace (`honeyhive_metadata.<key>`, ...).
+  template <class V>
+  Attribute(Namespace ns, std::string_view key, V&& value) : Attribute(key, std::forward<V>(value)) {
+    ns_ = ns;
+  }
+  template <class T>
+  Attribute(Namespace ns, std::string_view key, std::initializer_list<T> values) : Attribute(key, values) {
+    ns_ = ns;
+  }
+
+  Namespace ns() const noexcept { return ns_; }
+  const std::string& key() const noexcept { return key_; }
+  /// The HH_ATTR_* type the value is sent as.
+  hh_attr_type type() const noexcept { return type_; }
+  /// False when the key or a string contains a NUL byte (or a string was a null pointer).
+  bool valid() const noexcept { return valid_; }
+
+  /// The C view of this attribute, valid while this object and `str_ptrs` live unchanged:
+  /// `str_ptrs` receives the element pointers of a string array (replacing its content).
+  hh_attr to_c(std::vector<const char*>& str_ptrs) const {
+    hh_attr a{};
+    a.ns = static_cast<hh_namespace>(ns_);
+    a.type = type_;
+    a.key = key_.c_str();
+    switch (type_) {
+      case HH_ATTR_STR: a.str = str_.c_str(); break;
+      case HH_ATTR_I64:
+      case HH_ATTR_BOOL: a.i64 = i64_; break;
+      case HH_ATTR_F64: a.f64 = f64_; break;
+      case HH_ATTR_STR_ARRAY:
+        str_ptrs.clear();
+        str_ptrs.reserve(strs_.size());
+        for (const auto& s : strs_) str_ptrs.push_back(s.c_str());
+        a.items = str_ptrs.data();
+        a.len = str_ptrs.size();
+        break;
+      case HH_ATTR_I64_ARRAY:
+        a.items = i64s_.data();
+        a.len = i64s_.size();
+        break;
+      case HH_ATTR_F64_ARRAY:
+        a.items = f64s_.data();
+        a.len = f64s_.size();
+        break;
+      case HH_ATTR_BOOL_ARRAY:
+        a.items = bools_.data();
+        a.len = bools_.size();
+        break;
+      default: break;
+    }
+    return a;
+  }
+
+ private:
+  void check_key() noexcept { valid_ = valid_ && detail::nul_free(key_); }
+
+  template <class T, class Range>
+  void set_array(const Range& values) {
+    if constexpr (std::is_same_v<T, bool>) {
+      type_ = HH_ATTR_BOOL_ARRAY;
+      bools_ = detail::BoolArray(values);
+    } else if constexpr (std::is_integral_v<T>) {
+      static_assert(!detail::is_char_v<T>, "honeyhive::Attribute: pass characters as strings");
+      bool fits = true;
+      if constexpr (std::is_unsigned_v<T> && sizeof(T) >= sizeof(int64_t)) {
+        for (const T& v : values) fits = fits && v <= static_cast<T>(std::numeric_limits<int64_t>::max());
+      }
+      if (fits) {
+        type_ = HH_ATTR_I64_ARRAY;
+        for (const T& v : values) i64s_.push_back(static_cast<int64_t>(v));
+      } else {
+        type_ = HH_ATTR_F64_ARRAY;
+        for (const T& v : values) f64s_.push_back(static_cast<double>(v));
+      }
+    } else if constexpr (std::is_floating_point_v<T>) {
+      type_ = HH_ATTR_F64_ARRAY;
+      for (const T& v : values) f64s_.push_back(static_cast<double>(v));
+    } else if constexpr (std::is_convertible_v<const T&, std::string_view>) {
+      type_ = HH_ATTR_STR_ARRAY;
+      for (const T& v : values) {
+        if constexpr (std::is_pointer_v<T>) {
+          if (v == nullptr) {
+            valid_ = false;
+            strs_.emplace_back();
+            continue;
+          }
+        }
+        const std::string_view s(v);
+        valid_ = valid_ && detail::nul_free(s);
+        strs_.emplace_back(s);
+      }
+    } else {
+      static_assert(detail::always_false<T>::value,
+                    "honeyhive::Attribute: array elements must be bool, integers, floating-point numbers or strings");
+    }
+  }
+
+  Namespace ns_ = Namespace::None;
+  std::string key_;
+  hh_attr_type type_ = HH_ATTR_STR;
+  bool valid_ = true;
+  int64_t i64_ = 0;
+  double f64_ = 0;
+  std::string str_;
+  std::vector<std::string> strs_;
+  std::vector<int64_t> i64s_;
+  std::vector<double> f64s_;
+  detail::BoolArray bools_;
+};
+
+/// A link from a span to another span (of this trace or another one), with attributes.
+struct Link {
+  Link(const SpanContext& target, std::vector<Attribute> attrs = {})  // NOLINT(google-explicit-constructor)
+      : context(target), attributes(std::move(attrs)) {}
+  SpanContext context;
+  std::vector<Attribute> attributes;
+};
+
+namespace detail {
+
+/// Attributes in the C layout, with the storage their pointers need (kept alive by this
+/// object). `ok()` is false when one of them is invalid.
+class CAttrs {
+ public:
+  CAttrs() = default;
+  template <class It>
+  CAttrs(It begin, It end) {
+    for (It it = begin; it != end; ++it) add(*it);
+  }
+  explicit CAttrs(const std::vector<Attribute>& attrs) : CAttrs(attrs.begin(), attrs.end()) {}
+  CAttrs(CAttrs&&) noexcept = default;
+  CAttrs& operator=(CAttrs&&) noexcept = default;
+  CAttrs(const CAttrs&) = delete;
+  CAttrs& operator=(const CAttrs&) = delete;
+
+  void add(const Attribute& a) {
+    ok_ = ok_ && a.valid();
+    str_ptrs_.emplace_back();
+    attrs_.push_back(a.to_c(str_ptrs_.back()));
+  }
+  bool ok() const noexcept { return ok_; }
+  const hh_attr* data() const noexcept { return attrs_.empty() ? nullptr : attrs_.data(); }
+  size_t size() const noexcept { return attrs_.size(); }
+
+ private:
+  std::vector<hh_attr> attrs_;
+  // Each inner vector's buffer stays put when the outer one grows (moves keep buffers).
+  std::vector<std::vector<const char*>> str_ptrs_;
+  bool ok_ = true;
+};
+
+/// Links in the C layout (see CAttrs).
+class CLinks {
+ public:
+  explicit CLinks(const std::vector<Link>& links) {
+    attrs_.reserve(links.size());
+    links_.reserve(links.size());
+    for (const Link& l : links) {
+      attrs_.emplace_back(l.attributes);
+      ok_ = ok_ && attrs_.back().ok();
+      hh_link c{};
+      c.context = l.context.c_struct();
+      c.attrs = attrs_.back().data();
+      c.attrs_len = attrs_.back().size();
+      links_.push_back(c);
+    }
+  }
+  bool ok() const noexcept { return ok_; }
+  const hh_link* data() const noexcept { return links_.empty() ? nullptr : links_.data(); }
+  size_t size() const noexcept { return links_.size(); }
+
+ private:
+  std::vector<CAttrs> attrs_;  // reserved up front: the hh_link pointers into it stay valid
+  std::vector<hh_link> links_;
+  bool ok_ = true;
+};
+
+/// hh_event_create; returns the event id.
+inline std::string create_event(hh_tracer tracer, const std::string& json) {
+  const char* text = checked_c_str(json, "event JSON");
+  char id[HH_EVENT_ID_BUF_LEN] = {};
+  hh_error err{};
+  check(hh_event_create(tracer, text, id, sizeof id, &err), err, "create_event");
+  return std::string(id);
+}
+
+}  // namespace detail
+
+// ------------------------------------------------------------------------------------------
 // Configuration
 // ------------------------------------------------------------------------------------------
 
 /// Tracer configuration: a builder for the C config JSON. Keys left unset fall back to the
 /// HH_* / OTEL_* environment variables, then to the library defaults, so `Config{}` means
 /// "configure from the environment". `"client_language":"cpp"` is always sent (unless set
-/// explicitly), so every request carries `hh-client-language: cpp`.
+/// explicitly), so every request carries `hh-client-language: cpp`; and the resource
+/// attributes `process.runtime.name` = "c++" and `process.runtime.version` (the C++ standard
+/// the including code is compiled with: the value of `__cplusplus`, e.g. "201703") are sent
+/// below the user's own.
 class Config {
  public:
   Config() = default;
@@ -501,7 +950,34 @@ class Config {
   /// "http/json" (default) or "http/protobuf".
   Config& otlp_protocol(std::string_view v) { return set("otlp_protocol", v); }
   Config& headers(const Json& object_of_strings) { return set("headers", object_of_strings); }
+  /// OpenTelemetry's `service.name` of the resource (default: as OTEL_SERVICE_NAME, else the
+  /// library's default).
   Config& service_name(std::string_view v) { return set("service_name", v); }
+  /// Resource attributes (string, number or bool values), merged over OTEL_RESOURCE_ATTRIBUTES
+  /// and over the binding's `process.runtime.*`; added to earlier ones, a key given again wins.
+  Config& resource_attributes(std::initializer_list<std::pair<std::string_view, Json>> attributes) {
+    for (const auto& a : attributes) resource_attribute(a.first, a.second);
+    return *this;
+  }
+  Config& resource_attribute(std::string_view key, const Json& value) {
+    for (auto& entry : resource_) {
+      if (entry.first == key) {
+        entry.second = value;
+        return *this;
+      }
+    }
+    resource_.emplace_back(std::string(key), value);
+    return *this;
+  }
+  /// The tracer's root spans continue a remote trace and session (the reference SDK's
+  /// `link_carrier`): `traceparent` and `baggage` (its `session_id` becomes the tracer's
+  /// default session), e.g. the headers of the request that started this process's work.
+  Config& link_carrier(const TraceHeaders& carrier) { return link_carrier(carrier.traceparent, carrier.baggage); }
+  Config& link_carrier(std::string_view traceparent, std::string_view baggage = {}) {
+    Json carrier = Json::object({{"traceparent", traceparent}});
+    if (!baggage.empty()) carrier.set("baggage", baggage);
+    return set("link_carrier", carrier);
+  }
   Config& disable_batch(bool v) { return set("disable_batch", v); }
   Config& test_mode(bool v) { return set("test_mode", v); }
   Config& verbose(bool v) { return set("verbose", v); }
@@ -541,15 +1017,60 @@ class Config {
   std::string to_json() const {
     Json j = Json::object();
     bool has_language = false;
+    bool has_resource = false;
     for (const auto& entry : entries_) {
+      if (entry.first == "resource_attributes") {
+        // set("resource_attributes", object): its members go after (over) the others.
+        has_resource = true;
+        j.set(entry.first, resource_json(&entry.second));
+        continue;
+      }
       j.set(entry.first, entry.second);
       has_language = has_language || entry.first == "client_language";
     }
     if (!has_language) j.set("client_language", "cpp");
+    if (!has_resource) j.set("resource_attributes", resource_json(nullptr));
     return j.str();
   }
 
  private:
+  /// The binding's process.runtime.* attributes, then the user's (resource_attribute), then
+  /// the members of an object given with set("resource_attributes", ...): later keys win
+  /// (a key is written once, by its last source).
+  Json resource_json(const Json* raw) const {
+    std::vector<std::pair<std::string, Json>> merged = {
+        {"process.runtime.name", Json("c++")},
+        {"process.runtime.version", Json(std::to_string(__cplusplus))},
+    };
+    for (const auto& entry : resource_) {
+      bool replaced = false;
+      for (auto& m : merged) {
+        if (m.first == entry.first) {
+          m.second = entry.second;
+          replaced = true;
+        }
+      }
+      if (!replaced) merged.push_back(entry);
+    }
+    Json out = Json::object();
+    for (const auto& m : merged) out.set(m.first, m.second);
+    if (raw == nullptr) return out;
+    if (!raw->is_object()) return *raw;  // not an object: the library reports it
+    // Splice the object's members after ours: the library keeps the last value of a key.
+    const std::string& text = raw->str();
+    const size_t open = text.find('{');
+    const size_t close = text.rfind('}');
+    const std::string members = text.substr(open + 1, close - open - 1);
+    if (members.find_first_not_of(" \t\r\n") == std::string::npos) return out;
+    std::string spliced = out.str();
+    spliced.pop_back();  // '}'
+    spliced += ',';
+    spliced += members;
+    spliced += '}';
+    return Json::raw(std::move(spliced));
+  }
+
+  std::vector<std::pair<std::string, Json>> resource_;
   std::vector<std::pair<std::string, Json>> entries_;
   std::chrono::milliseconds close_timeout_{5000};
 };
@@ -626,6 +1147,164 @@ class SessionRef {
   bool set_ = false;
 };
 
+/// Options of a span start beyond name and event type (Tracer::span, Session::span and
+/// Span::child with SpanOptions): OpenTelemetry's kind, start time, links and typed
+/// attributes, a parent (a Span, a RemoteContext, or a remote SpanContext given by ids) and
+/// a session. Only the fields set are sent.
+///
+///     auto span = tracer.span("GET /users", hh::SpanOptions()
+///                                               .type(hh::EventType::Chain)
+///                                               .kind(hh::SpanKind::Server)
+///                                               .start_time(received_at)
+///                                               .attributes({{"http.method", "GET"}}));
+class SpanOptions {
+ public:
+  SpanOptions() = default;
+
+  /// The HoneyHive event type (default: detected from the name and attributes).
+  SpanOptions& type(EventType v) noexcept {
+    type_ = v;
+    return *this;
+  }
+  SpanOptions& kind(SpanKind v) noexcept {
+    kind_ = v;
+    return *this;
+  }
+  /// When the work started (default: now).
+  SpanOptions& start_time(TimePoint v) noexcept {
+    start_time_ = v;
+    return *this;
+  }
+  /// A parent span (live or ended) or a RemoteContext from Tracer::extract.
+  SpanOptions& parent(Parent v) noexcept {
+    parent_ = v;
+    has_remote_parent_ = false;
+    return *this;
+  }
+  /// A remote parent given by its ids (e.g. from another tracing library). The span joins
+  /// that trace and this tracer's session (or the session given with session()).
+  SpanOptions& parent(const SpanContext& v) noexcept {
+    parent_ = Parent();
+    remote_parent_ = v;
+    has_remote_parent_ = true;
+    return *this;
+  }
+  /// The session to join (default: the parent's; for a root span the tracer's default).
+  SpanOptions& session(SessionRef v) {
+    has_session_ = v.has_value();
+    session_id_ = std::string(v.id());
+    return *this;
+  }
+  SpanOptions& link(Link v) {
+    links_.push_back(std::move(v));
+    return *this;
+  }
+  SpanOptions& links(std::vector<Link> v) {
+    links_ = std::move(v);
+    return *this;
+  }
+  /// Typed initial attributes (any key, arrays included); added to earlier ones.
+  SpanOptions& attributes(std::initializer_list<Attribute> v) {
+    attrs_.insert(attrs_.end(), v.begin(), v.end());
+    return *this;
+  }
+  SpanOptions& attributes(const std::vector<Attribute>& v) {
+    attrs_.insert(attrs_.end(), v.begin(), v.end());
+    return *this;
+  }
+  SpanOptions& attribute(Attribute v) {
+    attrs_.push_back(std::move(v));
+    return *this;
+  }
+  /// Initial attributes as a JSON object, written as given (as Tracer::span's `attributes`).
+  SpanOptions& json_attributes(const Json& v) {
+    json_ = v;
+    return *this;
+  }
+
+  EventType type() const noexcept { return type_; }
+  SpanKind kind() const noexcept { return kind_; }
+  TimePoint start_time() const noexcept { return start_time_; }
+  Parent parent() const noexcept { return parent_; }
+  const SpanContext* remote_parent() const noexcept { return has_remote_parent_ ? &remote_parent_ : nullptr; }
+  SessionRef session() const noexcept { return has_session_ ? SessionRef(session_id_) : SessionRef(); }
+  const std::vector<Link>& links() const noexcept { return links_; }
+  const std::vector<Attribute>& attributes() const noexcept { return attrs_; }
+  const Json& json_attributes() const noexcept { return json_; }
+
+ private:
+  EventType type_ = EventType::Default;
+  SpanKind kind_ = SpanKind::Internal;
+  TimePoint start_time_{};
+  Parent parent_;
+  SpanContext remote_parent_;
+  bool has_remote_parent_ = false;
+  bool has_session_ = false;
+  std::string session_id_;
+  std::vector<Link> links_;
+  std::vector<Attribute> attrs_;
+  Json json_;
+};
+
+/// An event recorded by id (Tracer::create_event, `POST /events`): a standalone model, tool
+/// or chain step of a session, with the fields the reference SDK's `create_event` sends.
+/// `set()` adds any other field.
+class EventOptions {
+ public:
+  /// `name`: the event's name; `type`: model, tool or chain (Default: the SDK's "tool").
+  explicit EventOptions(std::string_view name, EventType type = EventType::Default) {
+    set("event_name", name);
+    if (type != EventType::Default) this->type(type);
+  }
+  EventOptions& type(EventType v) {
+    switch (v) {
+      case EventType::Model: return set("event_type", "model");
+      case EventType::Tool: return set("event_type", "tool");
+      case EventType::Chain: return set("event_type", "chain");
+      case EventType::Default: break;
+    }
+    return *this;
+  }
+  /// A caller-chosen event id (a UUID); by default the library makes one.
+  EventOptions& id(std::string_view v) { return set("event_id", v); }
+  /// The session it belongs to (default: the tracer's default session).
+  EventOptions& session(SessionRef v) {
+    if (v.has_value()) set("session_id", v.id());
+    return *this;
+  }
+  EventOptions& inputs(const Json& object) { return set("inputs", object); }
+  EventOptions& outputs(const Json& object) { return set("outputs", object); }
+  EventOptions& metadata(const Json& object) { return set("metadata", object); }
+  EventOptions& metrics(const Json& object) { return set("metrics", object); }
+  EventOptions& feedback(const Json& object) { return set("feedback", object); }
+  EventOptions& config(const Json& object) { return set("config", object); }
+  EventOptions& user_properties(const Json& object) { return set("user_properties", object); }
+  EventOptions& error(std::string_view message) { return set("error", message); }
+  /// How long the step took (sent in milliseconds).
+  EventOptions& duration(std::chrono::duration<double, std::milli> v) { return set("duration", v.count()); }
+  /// Any other field of the event body; replaces an earlier value of the same key.
+  EventOptions& set(std::string_view key, const Json& value) {
+    for (auto& field : fields_) {
+      if (field.first == key) {
+        field.second = value;
+        return *this;
+      }
+    }
+    fields_.emplace_back(std::string(key), value);
+    return *this;
+  }
+
+  /// The event JSON given to hh_event_create.
+  std::string to_json() const {
+    Json j = Json::object();
+    for (const auto& field : fields_) j.set(field.first, field.second);
+    return j.str();
+  }
+
+ private:
+  std::vector<std::pair<std::string, Json>> fields_;
+};
+
 // ------------------------------------------------------------------------------------------
 // Span
 // ------------------------------------------------------------------------------------------
@@ -673,6 +1352,9 @@ class Span {
 
   /// Starts a child span on the same tracer; it joins this span's trace and session.
   Span child(std::string_view name, EventType type = EventType::Default, const Json& attributes = Json()) const;
+  /// A child span with options (kind, start time, links, typed attributes; the parent is
+  /// this span).
+  Span child(std::string_view name, SpanOptions options) const;
 
   /// Enrichment from a Json builder, in the `enrich_span` namespaces: inputs, outputs,
   /// metadata, metrics, feedback, config, user_properties (objects, flattened to
@@ -703,9 +1385,30 @@ class Span {
     error_recorded_ = true;
     return *this;
   }
+  /// record_error with the `exception` event's `exception.stacktrace` (the stack trace as
+  /// the caller has it, e.g. from std::stacktrace or boost::stacktrace; empty: none) and
+  /// `exception.escaped` (the exception left the span's scope). `time`: when it happened
+  /// (default: now).
+  Span& record_error(std::string_view type, std::string_view message, std::string_view stacktrace,
+                     bool escaped = false, TimePoint time = {}) {
+    const detail::CString t(type, "error type");
+    const detail::CString m(message, "error message");
+    const detail::CString st(stacktrace, "stack trace");
+    const uint64_t at = detail::unix_nano_or_throw(time, "error time");
+    detail::check(hh_span_record_error_ex(handle_, type.empty() ? nullptr : t.get(), m.get(),
+                                          stacktrace.empty() ? nullptr : st.get(),
+                                          escaped ? HH_ERROR_ESCAPED : 0u, at),
+                  "Span::record_error");
+    error_recorded_ = true;
+    return *this;
+  }
   /// Records `e` with its dynamic type name (e.g. "std::runtime_error") and what().
   Span& record_exception(const std::exception& e) {
     return record_error(detail::demangle(typeid(e).name()), e.what());
+  }
+  /// The same with a stack trace and `exception.escaped` (see record_error).
+  Span& record_exception(const std::exception& e, std::string_view stacktrace, bool escaped = false) {
+    return record_error(detail::demangle(typeid(e).name()), e.what(), stacktrace, escaped);
   }
   /// Records the exception in `ep` (by default the one being handled, inside a catch block).
   /// Does nothing when `ep` is null.
@@ -722,6 +1425,85 @@ class Span {
 
   /// W3C headers continuing this span's trace (and session) in another service.
   TraceHeaders inject() const;
+
+  // ----- The OpenTelemetry span model. These calls never throw (as OpenTelemetry's API):
+  // they return false when the library refused (an empty, ended or stale span, a closed
+  // tracer, a limit, an invalid argument such as a NUL byte in a string) and applied nothing.
+
+  /// This span's ids (trace id, span id, flags), also after end(); the invalid (all-zero)
+  /// context for an empty or stale span.
+  SpanContext context() const noexcept {
+    hh_span_context c{};
+    if (handle_ == 0 || hh_span_get_context(handle_, &c) != HH_OK) return SpanContext();
+    return SpanContext(c);
+  }
+
+  /// Typed attributes under any key, arrays included (see Attribute), all or none.
+  bool set_attributes(std::initializer_list<Attribute> attrs) noexcept { return set_attrs(attrs.begin(), attrs.end()); }
+  bool set_attributes(const std::vector<Attribute>& attrs) noexcept { return set_attrs(attrs.begin(), attrs.end()); }
+
+  /// Adds an event (a named, timestamped annotation) with typed attributes; `time`
+  /// defaults to now.
+  bool add_event(std::string_view name, std::initializer_list<Attribute> attrs = {}, TimePoint time = {}) noexcept {
+    return add_event_impl(name, attrs.begin(), attrs.end(), time);
+  }
+  bool add_event(std::string_view name, const std::vector<Attribute>& attrs, TimePoint time = {}) noexcept {
+    return add_event_impl(name, attrs.begin(), attrs.end(), time);
+  }
+  bool add_event(std::string_view name, TimePoint time) noexcept {
+    const Attribute* none = nullptr;
+    return add_event_impl(name, none, none, time);
+  }
+
+  /// Links this span to another one (a SpanContext, e.g. another span's context()).
+  bool add_link(const Link& link) noexcept {
+    try {
+      const detail::CAttrs attrs(link.attributes);
+      if (!attrs.ok()) return false;
+      hh_link c{};
+      c.context = link.context.c_struct();
+      c.attrs = attrs.data();
+      c.attrs_len = attrs.size();
+      return hh_span_add_link(handle_, &c, nullptr) == HH_OK;
+    } catch (...) {
+      return false;
+    }
+  }
+
+  /// Sets the status: Ok (final), Error with a description, or Unset. Independent of
+  /// record_error (which also sets Error).
+  bool set_status(StatusCode code, std::string_view description = {}) noexcept {
+    try {
+      if (!detail::nul_free(description)) return false;
+      const std::string d(description);
+      return hh_span_set_status(handle_, static_cast<uint32_t>(code), description.empty() ? nullptr : d.c_str()) ==
+             HH_OK;
+    } catch (...) {
+      return false;
+    }
+  }
+
+  /// Renames the span (e.g. once the route is known).
+  bool set_name(std::string_view name) noexcept {
+    try {
+      if (!detail::nul_free(name)) return false;
+      const std::string n(name);
+      return hh_span_set_name(handle_, n.c_str()) == HH_OK;
+    } catch (...) {
+      return false;
+    }
+  }
+
+  /// Ends the span with an explicit end time (work measured elsewhere). Like end(), a
+  /// second end does nothing; false if the library refused (the span is then ended anyway
+  /// when it was live, except for a time before the epoch, which leaves it open).
+  bool end_at(TimePoint end_time) noexcept {
+    if (handle_ == 0 || ended_) return false;
+    uint64_t at = 0;
+    if (!detail::unix_nano(end_time, at)) return false;
+    ended_ = true;
+    return hh_span_end_at(handle_, at, 0) == HH_OK;
+  }
 
   /// The session this span belongs to.
   std::string session_id() const {
@@ -756,6 +1538,32 @@ class Span {
   friend class Session;
   static Span start(hh_tracer tracer, std::string_view name, EventType type, Parent parent, SessionRef session,
                     const Json& attributes);
+  static Span start_with(hh_tracer tracer, std::string_view name, const SpanOptions& options);
+
+  template <class It>
+  bool set_attrs(It begin, It end) noexcept {
+    try {
+      const detail::CAttrs attrs(begin, end);
+      if (!attrs.ok()) return false;
+      return hh_span_set_attrs(handle_, attrs.data(), attrs.size(), nullptr) == HH_OK;
+    } catch (...) {
+      return false;
+    }
+  }
+
+  template <class It>
+  bool add_event_impl(std::string_view name, It begin, It end, TimePoint time) noexcept {
+    try {
+      uint64_t at = 0;
+      if (!detail::nul_free(name) || !detail::unix_nano(time, at)) return false;
+      const std::string n(name);
+      const detail::CAttrs attrs(begin, end);
+      if (!attrs.ok()) return false;
+      return hh_span_add_event(handle_, n.c_str(), attrs.data(), attrs.size(), at, nullptr) == HH_OK;
+    } catch (...) {
+      return false;
+    }
+  }
   Span(hh_tracer tracer, hh_span handle) noexcept
       : tracer_(tracer), handle_(handle), uncaught_(std::uncaught_exceptions()) {}
 
@@ -769,7 +1577,9 @@ class Span {
     if (handle_ == 0 || ended_) return;
     ended_ = true;
     if (!error_recorded_ && std::uncaught_exceptions() > uncaught_) {
-      detail::ignore_status(hh_span_record_error(handle_, kUnwindErrorType, kUnwindErrorMessage));
+      // The exception left the span's scope: OpenTelemetry's exception.escaped.
+      detail::ignore_status(
+          hh_span_record_error_ex(handle_, kUnwindErrorType, kUnwindErrorMessage, nullptr, HH_ERROR_ESCAPED, 0));
     }
     detail::ignore_status(hh_span_end(handle_));
   }
@@ -815,6 +1625,13 @@ class RemoteContext {
         HH_SESSION_ID_BUF_LEN, "session_id");
   }
 
+  /// The remote span's ids (is_remote() is true); the invalid context when empty.
+  SpanContext context() const noexcept {
+    hh_span_context c{};
+    if (handle_ == 0 || hh_span_get_context(handle_, &c) != HH_OK) return SpanContext();
+    return SpanContext(c);
+  }
+
  private:
   friend class Tracer;
   explicit RemoteContext(hh_span handle) noexcept : handle_(handle) {}
@@ -837,6 +1654,16 @@ class Session {
   /// Starts a span in this session (a root span unless `parent` is given).
   Span span(std::string_view name, EventType type = EventType::Default, Parent parent = {},
             const Json& attributes = Json()) const;
+  /// A span in this session with options (kind, start time, links, typed attributes, parent).
+  Span span(std::string_view name, SpanOptions options) const;
+
+  /// The `baggage` header that continues this session in another service, with no span
+  /// (session_id, project, source; traceparent is left empty).
+  TraceHeaders inject() const;
+
+  /// Records a standalone event in this session (`POST /events` in the background);
+  /// returns its id. See Tracer::create_event.
+  std::string create_event(EventOptions event) const;
 
   /// Enriches the session (`PUT /events` in the background): metadata, inputs, outputs,
   /// metrics, feedback, config, user_properties, duration.
@@ -914,6 +1741,11 @@ class Tracer {
             SessionRef session = {}, const Json& attributes = Json()) const {
     return Span::start(handle_, name, type, parent, session, attributes);
   }
+  /// Starts a span with options: OpenTelemetry's kind, start time, links and typed
+  /// attributes, a parent (also a remote SpanContext) and a session. Throws like span().
+  Span span(std::string_view name, const SpanOptions& options) const {
+    return Span::start_with(handle_, name, options);
+  }
 
   /// Starts a new session (one per request, datapoint, conversation...). Never waits for
   /// the network: `POST /session/start` runs in the background.
@@ -978,6 +1810,37 @@ class Tracer {
     return RemoteContext(out);
   }
 
+  /// The `baggage` header that continues a session in another service without a span:
+  /// session_id, project, source (the keys Span::inject writes). `session`: none for the
+  /// default session. The traceparent is left empty (there is no span to continue).
+  TraceHeaders inject(SessionRef session = {}) const {
+    const detail::CString sid(session.id(), "session id");
+    const char* id = session.has_value() ? sid.get() : nullptr;
+    const hh_tracer t = handle_;
+    TraceHeaders out;
+    out.baggage = detail::read_string(
+        [t, id](char* buf, size_t len, size_t* written) { return hh_session_inject(t, id, buf, len, written); }, 256,
+        "Tracer::inject");
+    return out;
+  }
+
+  /// Records a standalone event by id (`POST /events` with the reference SDK's body):
+  /// a model, tool or chain step with inputs, outputs, metadata, metrics, feedback and
+  /// duration. The id is made locally and returned at once; the request runs in the
+  /// background like session calls. Throws Error on invalid input or a closed tracer.
+  std::string create_event(const EventOptions& event) const { return create_event_text(event.to_json()); }
+  /// The same from the event body as JSON (event_name, event_type, session_id, inputs...).
+  std::string create_event(const Json& event) const { return create_event_text(event.str()); }
+
+  /// Enriches any event by id (`PUT /events` with `event_id`, in the background), e.g.
+  /// feedback arriving after the request ended: metadata, feedback, metrics, outputs...
+  void enrich_event(std::string_view event_id, const Json& enrichment) const {
+    const detail::CString id(event_id, "event id");
+    const detail::CString text(enrichment.str(), "event enrichment JSON");
+    hh_error err{};
+    detail::check(hh_event_enrich(handle_, id.get(), text.get(), &err), err, "Tracer::enrich_event");
+  }
+
   /// Waits at most `timeout` until every span ended and every session call made before
   /// the call has been delivered. Throws Error: HH_ERR_TIMEOUT (not done in time; delivery
   /// goes on in the background) or HH_ERR_EXPORT_FAILED (something was dropped or failed
@@ -1011,6 +1874,8 @@ class Tracer {
     detail::check(hh_session_enrich(handle_, session_id, json_text, &err), err, "enrich_session");
   }
 
+  std::string create_event_text(const std::string& json) const { return detail::create_event(handle_, json); }
+
   hh_tracer handle_ = 0;
   std::chrono::milliseconds close_timeout_{5000};
 };
@@ -1037,12 +1902,65 @@ inline Span Span::start(hh_tracer tracer, std::string_view name, EventType type,
   return Span(tracer, out);
 }
 
+inline Span Span::start_with(hh_tracer tracer, std::string_view name, const SpanOptions& options) {
+  const detail::CString n(name, "span name");
+  const SessionRef session = options.session();
+  std::string sid;
+  if (session.has_value()) sid = detail::CString(session.id(), "session id").get();
+  const detail::CAttrs attrs(options.attributes().begin(), options.attributes().end());
+  const detail::CLinks links(options.links());
+  if (!attrs.ok() || !links.ok()) {
+    throw Error(HH_ERR_INVALID_ARGUMENT, "start span: an attribute key or string contains a NUL byte");
+  }
+  hh_span_options c{};
+  c.kind = static_cast<uint32_t>(options.kind());
+  c.start_time_unix_nano = detail::unix_nano_or_throw(options.start_time(), "span start time");
+  c.links = links.data();
+  c.links_len = links.size();
+  c.attrs = attrs.data();
+  c.attrs_len = attrs.size();
+  c.parent_context = options.remote_parent() != nullptr ? &options.remote_parent()->c_struct() : nullptr;
+  const Json& json = options.json_attributes();
+  hh_error err{};
+  hh_span out = 0;
+  detail::check(hh_span_start_ex(tracer, n.get(), static_cast<hh_event_type>(options.type()),
+                                 options.parent().handle(), session.has_value() ? sid.c_str() : nullptr,
+                                 json.is_null() ? nullptr : json.c_str(), &c, &out, &err),
+                err, "start span");
+  return Span(tracer, out);
+}
+
 inline Span Span::child(std::string_view name, EventType type, const Json& attributes) const {
   return start(tracer_, name, type, *this, SessionRef(), attributes);
 }
 
+inline Span Span::child(std::string_view name, SpanOptions options) const {
+  options.parent(*this);
+  return start_with(tracer_, name, options);
+}
+
 inline Span Session::span(std::string_view name, EventType type, Parent parent, const Json& attributes) const {
   return Span::start(tracer_, name, type, parent, *this, attributes);
+}
+
+inline Span Session::span(std::string_view name, SpanOptions options) const {
+  options.session(*this);
+  return Span::start_with(tracer_, name, options);
+}
+
+inline TraceHeaders Session::inject() const {
+  const hh_tracer t = tracer_;
+  const char* id = id_.c_str();
+  TraceHeaders out;
+  out.baggage = detail::read_string(
+      [t, id](char* buf, size_t len, size_t* written) { return hh_session_inject(t, id, buf, len, written); }, 256,
+      "Session::inject");
+  return out;
+}
+
+inline std::string Session::create_event(EventOptions event) const {
+  event.session(*this);
+  return detail::create_event(tracer_, event.to_json());
 }
 
 template <class T>

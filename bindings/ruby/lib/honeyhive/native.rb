@@ -62,6 +62,59 @@ module HoneyHive
       end
     end
 
+    # Span kinds, status codes, array attribute types and record_error flags (HH_SPAN_KIND_*,
+    # HH_SPAN_STATUS_*, HH_ATTR_*, HH_ERROR_*). Written by hand: test/test_abi_constants.rb
+    # checks them against include/honeyhive.h.
+    SPAN_KINDS = { internal: 0, server: 1, client: 2, producer: 3, consumer: 4 }.freeze
+    SPAN_STATUS = { unset: 0, ok: 1, error: 2 }.freeze
+    ATTR_STR = 1
+    ATTR_I64 = 2
+    ATTR_F64 = 3
+    ATTR_BOOL = 4
+    ATTR_STR_ARRAY = 5
+    ATTR_I64_ARRAY = 6
+    ATTR_F64_ARRAY = 7
+    ATTR_BOOL_ARRAY = 8
+    ERROR_ESCAPED = 1
+
+    # hh_attr: one typed attribute (scalars in str/i64/f64, arrays in items/len).
+    class HHAttr < FFI::Struct
+      layout :ns, :uint32,
+             :type, :uint32,
+             :key, :pointer,
+             :str, :pointer,
+             :i64, :int64,
+             :f64, :double,
+             :items, :pointer,
+             :len, :size_t
+    end
+
+    # hh_span_context: the ids of a span (live, ended or remote).
+    class HHSpanContext < FFI::Struct
+      layout :trace_id, [:uint8, 16],
+             :span_id, [:uint8, 8],
+             :trace_flags, :uint8,
+             :is_remote, :bool
+    end
+
+    # hh_link: a span context and the link's attributes.
+    class HHLink < FFI::Struct
+      layout :context, HHSpanContext,
+             :attrs, :pointer,
+             :attrs_len, :size_t
+    end
+
+    # hh_span_options: the optional arguments of hh_span_start_ex (zeroed = hh_span_start's).
+    class HHSpanOptions < FFI::Struct
+      layout :kind, :uint32,
+             :start_time_unix_nano, :uint64,
+             :links, :pointer,
+             :links_len, :size_t,
+             :attrs, :pointer,
+             :attrs_len, :size_t,
+             :parent_context, :pointer
+    end
+
     typedef :uint64, :hh_tracer
     typedef :uint64, :hh_span
     typedef :int32, :hh_status
@@ -87,6 +140,18 @@ module HoneyHive
     attach_function :hh_span_record_error, %i[hh_span string string], :hh_status
     attach_function :hh_span_inject, %i[hh_span pointer size_t pointer size_t pointer], :hh_status
     attach_function :hh_span_session_id, %i[hh_span pointer size_t pointer], :hh_status
+    attach_function :hh_span_set_attrs, %i[hh_span pointer size_t pointer], :hh_status
+    attach_function :hh_span_start_ex,
+                    %i[hh_tracer string uint32 hh_span string string pointer pointer pointer], :hh_status
+    attach_function :hh_span_add_event, %i[hh_span string pointer size_t uint64 pointer], :hh_status
+    attach_function :hh_span_add_link, %i[hh_span pointer pointer], :hh_status
+    attach_function :hh_span_set_status, %i[hh_span uint32 string], :hh_status
+    attach_function :hh_span_set_name, %i[hh_span string], :hh_status
+    attach_function :hh_span_record_error_ex, %i[hh_span string string string uint32 uint64], :hh_status
+    attach_function :hh_span_get_context, %i[hh_span pointer], :hh_status
+    attach_function :hh_session_inject, %i[hh_tracer string pointer size_t pointer], :hh_status
+    attach_function :hh_event_create, %i[hh_tracer string pointer size_t pointer], :hh_status
+    attach_function :hh_event_enrich, %i[hh_tracer string string pointer], :hh_status
 
     # May wait (flush/close up to their timeout; span end exports inline in disable_batch
     # mode): the GVL is released so other Ruby threads keep running.
@@ -94,6 +159,9 @@ module HoneyHive
     # hh_span_end with the GVL held, for tracers in batch mode: there ending a span never
     # waits, and releasing and taking back the GVL would cost more than the call.
     attach_function :hh_span_end_batched, :hh_span_end, [:hh_span], :hh_status
+    # hh_span_end_at: the same two forms (flags as hh_span_end_ex; 0 here).
+    attach_function :hh_span_end_at, %i[hh_span uint64 uint32], :hh_status, blocking: true
+    attach_function :hh_span_end_at_batched, :hh_span_end_at, %i[hh_span uint64 uint32], :hh_status
     attach_function :hh_tracer_flush, %i[hh_tracer uint32], :hh_status, blocking: true
     attach_function :hh_tracer_close, %i[hh_tracer uint32], :hh_status, blocking: true
 

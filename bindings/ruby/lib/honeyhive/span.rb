@@ -7,7 +7,7 @@ module HoneyHive
   # ended for you) or Tracer#start_span (call #finish). Methods are thread-safe.
   class Span
     ENRICH_FIELDS = %i[metadata metrics inputs outputs feedback config user_properties error
-                       event_type].freeze
+                       event_type update_event_id].freeze
 
     attr_reader :handle, :name, :tracer
 
@@ -37,11 +37,13 @@ module HoneyHive
     end
 
     # Ends the span and hands it to the exporter (never waits for the network, except with
-    # disable_batch). Idempotent. Returns true, or false when the tracer was already closed
-    # (the span is then dropped and counted in Tracer#stats). Raises HoneyHive::Error for an
-    # unknown handle.
-    def finish
+    # disable_batch). Idempotent. +end_timestamp+: when the work ended (a Time or Integer
+    # Unix-epoch nanoseconds; nil: now), for work measured elsewhere. Returns true, or false
+    # when the tracer was already closed (the span is then dropped and counted in
+    # Tracer#stats). Raises HoneyHive::Error for an unknown handle.
+    def finish(end_timestamp: nil)
       return true if @finished
+      return finish_at(HoneyHive.time_ns(end_timestamp)) if end_timestamp
 
       @finished = true
       if @finalizer
@@ -58,7 +60,9 @@ module HoneyHive
     # Enriches the span as the Python SDK's enrich_span does: metadata/metrics/inputs/outputs/
     # feedback/config/user_properties are Hashes flattened to honeyhive_<ns>.<dotted.path>
     # (numbers and booleans keep their type), error is a String (honeyhive_error), event_type
-    # one of :model/:tool/:chain. Any other keyword goes to metadata. All or nothing. Returns self.
+    # one of :model/:tool/:chain, update_event_id an event id (the span is recorded as that
+    # event: honeyhive_event_id). Any other keyword goes to metadata. All or nothing. Returns
+    # self.
     def enrich(**fields)
       body = {}
       fields.each do |k, v|
@@ -78,8 +82,10 @@ module HoneyHive
     # Sets one attribute under +namespace+ (:metadata by default; :none uses +key+ as given;
     # also :inputs, :outputs, :metrics, :feedback, :config, :user_properties). The type comes
     # from the Ruby class: String/Symbol -> string, Integer -> int64, Float -> double,
-    # true/false -> bool; a Hash or Array is flattened like #enrich (or sent as one JSON string
-    # with namespace :none); anything else becomes its to_s. nil is ignored. Returns self.
+    # true/false -> bool; a Hash or Array is flattened like #enrich. With namespace :none (the
+    # key as given, as OpenTelemetry attributes are) an Array of strings, integers, floats or
+    # booleans is sent as an OTLP array, a Hash or mixed Array as one JSON string. Anything else
+    # becomes its to_s. nil is ignored. Returns self.
     def set_attribute(key, value, namespace: :metadata)
       ns = HoneyHive.namespace_code(namespace)
       k = HoneyHive.c_string(key)
@@ -96,11 +102,10 @@ module HoneyHive
           end
         when Float then Native.hh_span_set_f64(@handle, ns, k, value)
         when Hash, Array
-          if namespace.nil? || namespace.to_sym == :none
-            Native.hh_span_set_str(@handle, ns, k, HoneyHive.to_json(value))
-          else
-            return enrich(namespace.to_sym => { k => value })
-          end
+          return enrich(namespace.to_sym => { k => value }) unless ns.zero?
+          return set_typed({ k => value }, ns, "set_attribute #{k}") if value.is_a?(Array)
+
+          Native.hh_span_set_str(@handle, ns, k, HoneyHive.to_json(value))
         else Native.hh_span_set_str(@handle, ns, k, HoneyHive.c_string(value.to_s))
         end
       raise Error.from_status(status, nil, "set_attribute #{k}") unless status == Native::OK
@@ -115,21 +120,92 @@ module HoneyHive
       self
     end
 
-    # Records an exception: an "exception" event (exception.type = class name,
-    # exception.message), status ERROR "<Type>: <message>", and the attributes honeyhive_error
-    # and honeyhive_error_type. Returns self.
-    def record_exception(exception)
-      type = exception.class.name || exception.class.to_s
-      record_error(exception.message.to_s, type: type)
+    # Sets several attributes under their keys as given (no namespace), in one call, typed as
+    # #set_attribute with namespace :none does (arrays included). All or nothing. Returns self.
+    #
+    #   span.add_attributes("http.route" => "/chat", "retry.delays_ms" => [10, 20], "cached" => false)
+    def add_attributes(attributes)
+      set_typed(attributes, 0, "add_attributes")
     end
 
-    # Records an error given as text (+type+ defaults to "Error" in the library). Returns self.
-    def record_error(message, type: nil)
-      status = Native.hh_span_record_error(@handle, type && HoneyHive.c_string(type),
-                                           HoneyHive.c_string(message))
-      raise Error.from_status(status, nil, "record_error") unless status == Native::OK
+    # Adds an event (OpenTelemetry's span event) with attributes of any key and type (as
+    # #add_attributes) at +timestamp+ (a Time or Integer Unix-epoch nanoseconds; nil: now).
+    # Returns self.
+    #
+    #   span.add_event("cache.miss", attributes: { "key" => "user:42", "tries" => 2 })
+    def add_event(name, attributes: nil, timestamp: nil)
+      list = AttrList.new(attributes)
+      err = Native::HHError.new
+      status = Native.hh_span_add_event(@handle, HoneyHive.c_string(name), list.pointer, list.size,
+                                        HoneyHive.time_ns(timestamp), err)
+      check(status, err, "add_event")
+    end
 
-      self
+    # Links this span to another one (a Span, SpanContext or Link), with the link's
+    # attributes. Links given at start (Tracer#trace(links:)) are preferable: samplers see
+    # those. Returns self.
+    def add_link(target, attributes: nil)
+      keep = []
+      link = target.is_a?(Link) ? Link.new(target.context, attributes || target.attributes) : Link.new(target, attributes)
+      native = link.fill(Native::HHLink.new, keep)
+      err = Native::HHError.new
+      check(Native.hh_span_add_link(@handle, native, err), err, "add_link")
+    end
+
+    # Sets the span's status: :ok (final), :error (with a description; beats :unset) or
+    # :unset, as OpenTelemetry's. Separate from #record_error, which also sets :error. Returns
+    # self.
+    #
+    #   span.set_status(:error, "upstream timed out")
+    def set_status(code, description = nil)
+      num = Native::SPAN_STATUS.fetch(code) do
+        Native::SPAN_STATUS.fetch(code.to_s.downcase.to_sym) do
+          raise HoneyHive.invalid_argument("unknown status #{code.inspect} (use :ok, :error or :unset)")
+        end
+      end
+      desc = description && HoneyHive.c_string(description)
+      check(Native.hh_span_set_status(@handle, num, desc), nil, "set_status")
+    end
+
+    # Renames the span (OpenTelemetry's update_name). Returns the name.
+    def name=(name)
+      name = HoneyHive.c_string(name)
+      check(Native.hh_span_set_name(@handle, name), nil, "set_name")
+      @name = name
+    end
+
+    # Records an exception: an "exception" event (exception.type = class name,
+    # exception.message, exception.stacktrace = its backtrace, exception.escaped), status
+    # ERROR "<Type>: <message>", and the attributes honeyhive_error and honeyhive_error_type.
+    # +escaped+: the exception is leaving the span's scope (Tracer#trace passes true).
+    # Returns self.
+    def record_exception(exception, escaped: false, timestamp: nil)
+      type = exception.class.name || exception.class.to_s
+      backtrace = exception.backtrace
+      record_error(exception.message.to_s, type: type, stacktrace: backtrace && backtrace.join("\n"),
+                                           escaped: escaped, timestamp: timestamp)
+    end
+
+    # Records an error given as text (+type+ defaults to "Error" in the library; +stacktrace+
+    # a String, or an Array of frames joined by newlines). Returns self.
+    def record_error(message, type: nil, stacktrace: nil, escaped: false, timestamp: nil)
+      stacktrace = stacktrace.join("\n") if stacktrace.is_a?(Array)
+      status = Native.hh_span_record_error_ex(@handle, type && HoneyHive.c_string(type),
+                                              HoneyHive.c_string(message),
+                                              stacktrace && HoneyHive.c_string(stacktrace),
+                                              escaped ? Native::ERROR_ESCAPED : 0,
+                                              HoneyHive.time_ns(timestamp))
+      check(status, nil, "record_error")
+    end
+
+    # The ids of this span (read without injecting a header): a SpanContext with trace_id,
+    # span_id, trace_flags and remote?. Works on live, ended and remote spans.
+    def context
+      ctx = Native::HHSpanContext.new
+      status = Native.hh_span_get_context(@handle, ctx)
+      raise Error.from_status(status, nil, "context") unless status == Native::OK
+
+      SpanContext.from_native(ctx)
     end
 
     # The session id this span belongs to, or nil when it has none.
@@ -162,16 +238,54 @@ module HoneyHive
 
     # 32 lowercase hex characters.
     def trace_id
-      traceparent.split("-")[1]
+      context.trace_id
     end
 
     # 16 lowercase hex characters.
     def span_id
-      traceparent.split("-")[2]
+      context.span_id
     end
 
     def inspect
       "#<HoneyHive::Span #{@name.inspect}#{' remote' if @remote}#{' finished' if @finished}>"
+    end
+
+    private
+
+    # #finish with an explicit end time (Unix-epoch nanoseconds).
+    def finish_at(end_ns)
+      @finished = true
+      if @finalizer
+        ObjectSpace.undefine_finalizer(self)
+        @finalizer = false
+      end
+      status =
+        if @remote || !@tracer.immediate?
+          Native.hh_span_end_at_batched(@handle, end_ns, 0)
+        else
+          Native.hh_span_end_at(@handle, end_ns, 0)
+        end
+      return true if status == Native::OK
+      return false if status == Native::ERR_TRACER_CLOSED
+
+      raise Error.from_status(status, nil, "span end")
+    end
+
+    # The typed batch call for +attributes+ under namespace code +ns+.
+    def set_typed(attributes, ns, what)
+      list = AttrList.new(attributes, ns)
+      return self if list.size.zero?
+
+      err = Native::HHError.new
+      check(Native.hh_span_set_attrs(@handle, list.pointer, list.size, err), err, what)
+    end
+
+    # Every span operation's failure goes through here (a telemetry error: ended span, closed
+    # tracer, limits). Returns self.
+    def check(status, err, what)
+      raise Error.from_status(status, err, what) unless status == Native::OK
+
+      self
     end
   end
 end
