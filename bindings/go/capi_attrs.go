@@ -35,8 +35,6 @@ const (
 	attrSize = unsafe.Sizeof(C.hh_attr{})
 	linkSize = unsafe.Sizeof(C.hh_link{})
 	ptrSize  = unsafe.Sizeof(uintptr(0))
-	// A span context inside the aligned region takes a multiple of 8 bytes.
-	spanContextSlot = (unsafe.Sizeof(C.hh_span_context{}) + 7) &^ 7
 )
 
 // Everything in the aligned region keeps the next item 8-aligned: the structs are multiples
@@ -65,8 +63,6 @@ var arenas = sync.Pool{New: func() any {
 type cSize struct{ fixed, text uintptr }
 
 func (z *cSize) addAttrs(attrs []Attribute) error {
-	// Local sums, one loop with the common kinds inline: this is the span hot path
-	// (SetAttributes, EndWith).
 	fixed, text := z.fixed+uintptr(len(attrs))*attrSize, z.text
 	for i := range attrs {
 		a := &attrs[i]
@@ -192,8 +188,7 @@ func (m *cMem) attrs(attrs []Attribute) (*C.hh_attr, C.size_t) {
 	}
 	first := (*C.hh_attr)(m.take(uintptr(len(attrs)) * attrSize))
 	list := unsafe.Slice(first, len(attrs))
-	// The text cursor in a local, the common kinds inline: the span hot path.
-	base, pos := m.base, m.text
+	base, pos := m.base, m.text // the text cursor
 	for i := range attrs {
 		a := &attrs[i]
 		e := C.hh_attr{ns: C.hh_namespace(a.ns), _type: C.hh_attr_type(a.kind)}
