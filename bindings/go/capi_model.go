@@ -54,15 +54,13 @@ const (
 	eventIDBufLen = C.HH_EVENT_ID_BUF_LEN
 )
 
-// startEx is what hh_span_options carries beyond hh_span_start's arguments.
-type startEx struct {
-	kind       uint32
-	startNanos uint64
-	links      []cLink
-	attrs      []Attribute
+// startLists are the lists of hh_span_options (nil: none).
+type startLists struct {
+	links []cLink
+	attrs []Attribute
 }
 
-func cSpanStartEx(t uint64, name string, et EventType, parent uint64, sessionID string, attrsJSON []byte, x *startEx) (uint64, error) {
+func cSpanStartEx(t uint64, name string, et EventType, parent uint64, sessionID string, attrsJSON []byte, kind uint32, startNanos uint64, x *startLists) (uint64, error) {
 	var nameBuf [smallBuf]byte
 	var sidBuf [sessionIDBufLen + 8]byte
 	cname, err := cstr(nameBuf[:], name, "span name")
@@ -75,6 +73,9 @@ func cSpanStartEx(t uint64, name string, et EventType, parent uint64, sessionID 
 			return 0, err
 		}
 	}
+	if x == nil {
+		x = &startLists{}
+	}
 	var z cSize
 	if err := z.addLinks(x.links); err != nil {
 		return 0, opError("start span: links", err)
@@ -86,8 +87,8 @@ func cSpanStartEx(t uint64, name string, et EventType, parent uint64, sessionID 
 	defer m.done()
 	// The options struct is Go memory holding only C pointers, which cgo allows.
 	var o C.hh_span_options
-	o.kind = C.uint32_t(x.kind)
-	o.start_time_unix_nano = C.uint64_t(x.startNanos)
+	o.kind = C.uint32_t(kind)
+	o.start_time_unix_nano = C.uint64_t(startNanos)
 	o.links, o.links_len = m.links(x.links)
 	o.attrs, o.attrs_len = m.attrs(x.attrs)
 	var h C.hh_span

@@ -73,8 +73,7 @@ type StartOption struct {
 	eventType EventType
 	num       int64 // span kind, start time
 	sessionID string
-	values    map[string]any
-	list      any // []trace.Link, []Attribute
+	v         any // map[string]any, []trace.Link, []Attribute
 }
 
 type startOptionKind uint8
@@ -96,8 +95,12 @@ type startConfig struct {
 	attrs     map[string]any
 	inputs    map[string]any
 	sessionID string
-	ex        startEx // for hh_span_start_ex
-	extended  bool    // ex is set: start with hh_span_start_ex
+	// For hh_span_start_ex; lists only when WithLinks or WithTypedAttributes gave some (kept
+	// apart: a larger startConfig costs every Start).
+	kind       uint32
+	startNanos uint64
+	lists      *startLists
+	extended   bool // start with hh_span_start_ex
 }
 
 func (c *startConfig) apply(o *StartOption) {
@@ -107,26 +110,33 @@ func (c *startConfig) apply(o *StartOption) {
 	case optSession:
 		c.sessionID = o.sessionID
 	case optAttributes:
-		c.attrs = o.values
+		c.attrs, _ = o.v.(map[string]any)
 	case optInputs:
-		c.inputs = o.values
+		c.inputs, _ = o.v.(map[string]any)
 	case optKind:
-		c.ex.kind, c.extended = hhKind(trace.SpanKind(o.num)), true
+		c.kind, c.extended = hhKind(trace.SpanKind(o.num)), true
 	case optStartTime:
-		c.ex.startNanos, c.extended = uint64(o.num), true
+		c.startNanos, c.extended = uint64(o.num), true
 	case optLinks:
-		links, _ := o.list.([]trace.Link)
+		links, _ := o.v.([]trace.Link)
 		for _, l := range links {
 			if l.SpanContext.IsValid() { // an invalid one links nothing: left out
-				c.ex.links = append(c.ex.links, toCLink(l))
+				c.list().links = append(c.list().links, toCLink(l))
 			}
 		}
 		c.extended = true
 	case optTypedAttributes:
-		attrs, _ := o.list.([]Attribute)
-		c.ex.attrs = append(c.ex.attrs, attrs...)
+		attrs, _ := o.v.([]Attribute)
+		c.list().attrs = append(c.list().attrs, attrs...)
 		c.extended = true
 	}
+}
+
+func (c *startConfig) list() *startLists {
+	if c.lists == nil {
+		c.lists = new(startLists)
+	}
+	return c.lists
 }
 
 // WithEventType sets the span's event type (default: detected from the name).
@@ -140,13 +150,13 @@ func WithEventType(t EventType) StartOption {
 // the library stores other values as JSON text. For namespaced, flattened data use
 // WithInputs or Span.Enrich.
 func WithAttributes(attrs map[string]any) StartOption {
-	return StartOption{what: optAttributes, values: attrs}
+	return StartOption{what: optAttributes, v: attrs}
 }
 
 // WithInputs sets the span's inputs at start, flattened as by Span.Enrich
 // (honeyhive_inputs.<path>).
 func WithInputs(inputs map[string]any) StartOption {
-	return StartOption{what: optInputs, values: inputs}
+	return StartOption{what: optInputs, v: inputs}
 }
 
 // WithSession puts the span (and so its children) into the given session instead of the
@@ -213,7 +223,7 @@ func (t *Tracer) Start(ctx context.Context, name string, opts ...StartOption) (c
 	var h uint64
 	var err error
 	if cfg.extended {
-		h, err = cSpanStartEx(t.handle, name, cfg.eventType, ph, session, attrs, &cfg.ex)
+		h, err = cSpanStartEx(t.handle, name, cfg.eventType, ph, session, attrs, cfg.kind, cfg.startNanos, cfg.lists)
 	} else {
 		h, err = cSpanStart(t.handle, name, cfg.eventType, ph, session, attrs)
 	}

@@ -160,7 +160,7 @@ func WithSpanKind(kind trace.SpanKind) StartOption {
 // WithLinks links the span to other spans at start (more may follow with AddLink). Links
 // to an invalid SpanContext are left out.
 func WithLinks(links ...trace.Link) StartOption {
-	return StartOption{what: optLinks, list: links}
+	return StartOption{what: optLinks, v: links}
 }
 
 // WithStartTime sets the span's start time (for work measured elsewhere; default now).
@@ -172,7 +172,7 @@ func WithStartTime(t time.Time) StartOption {
 // WithTypedAttributes sets initial attributes of any type under any key (see Attribute),
 // in the call that starts the span.
 func WithTypedAttributes(attrs ...Attribute) StartOption {
-	return StartOption{what: optTypedAttributes, list: attrs}
+	return StartOption{what: optTypedAttributes, v: attrs}
 }
 
 // hhKind maps OpenTelemetry's span kinds (unspecified and unknown ones are internal, as
