@@ -1,7 +1,7 @@
 package honeyhive
 
 // Thin wrappers over the C ABI of libhoneyhive (include/honeyhive.h). Every cgo call of the
-// package lives in this file. Wrappers take and return Go types, keep per-call error detail in
+// package lives in this file and the other capi_*.go files. Wrappers take and return Go types, keep per-call error detail in
 // an hh_error on the caller's stack (no global or thread-local state) and never panic.
 //
 // Strings cross as NUL-terminated bytes. Short strings are built in stack buffers (the
@@ -27,7 +27,6 @@ package honeyhive
 #cgo noescape hh_span_set_bool
 #cgo noescape hh_span_set_attrs
 #cgo noescape hh_span_end_attrs
-#cgo noescape hh_span_record_error
 #cgo noescape hh_span_inject
 #cgo noescape hh_span_session_id
 #cgo noescape hh_test_panic
@@ -47,7 +46,6 @@ package honeyhive
 #cgo nocallback hh_span_set_bool
 #cgo nocallback hh_span_set_attrs
 #cgo nocallback hh_span_end_attrs
-#cgo nocallback hh_span_record_error
 #cgo nocallback hh_span_end
 #cgo nocallback hh_span_end_ex
 #cgo nocallback hh_span_release_many
@@ -59,9 +57,7 @@ import "C"
 
 import (
 	"bytes"
-	"runtime"
 	"strings"
-	"sync"
 	"unsafe"
 )
 
@@ -276,121 +272,6 @@ func cSpanSetStr(s uint64, ns Namespace, key, value string) error {
 	return statusOnly("set attribute", C.hh_span_set_str(C.hh_span(s), C.hh_namespace(ns), ptr(k), ptr(v)))
 }
 
-// Attribute value types (hh_attr.type).
-const (
-	attrStr  = uint32(C.HH_ATTR_STR)
-	attrI64  = uint32(C.HH_ATTR_I64)
-	attrF64  = uint32(C.HH_ATTR_F64)
-	attrBool = uint32(C.HH_ATTR_BOOL)
-)
-
-// attrArena is C memory for one hh_span_set_attrs call: the hh_attr array and the strings its
-// elements point to. cgo does not let Go pass C an array holding Go pointers; built in C
-// memory, the array and its strings are plain C data. Arenas are reused through a sync.Pool
-// (one per P, no lock); when the pool drops one at a garbage collection, its cleanup frees
-// the C memory.
-type attrArena struct{ base unsafe.Pointer }
-
-const arenaBytes = 4096
-
-var arenas = sync.Pool{New: func() any {
-	a := &attrArena{base: C.malloc(arenaBytes)}
-	runtime.AddCleanup(a, func(p unsafe.Pointer) { C.free(p) }, a.base)
-	return a
-}}
-
-// cAttrList is a C copy of a list of attributes, valid until done.
-type cAttrList struct {
-	arena *attrArena     // from the pool, or
-	heap  unsafe.Pointer // malloc'ed for a list too large for an arena
-	list  *C.hh_attr
-	n     C.size_t
-}
-
-func newCAttrs(attrs []Attribute) (cAttrList, error) {
-	const attrSize = int(unsafe.Sizeof(C.hh_attr{}))
-	need := len(attrs) * attrSize
-	for i := range attrs {
-		a := &attrs[i]
-		if strings.IndexByte(a.key, 0) >= 0 {
-			return cAttrList{}, newError("", StatusInvalidArgument, "attribute key contains a NUL byte")
-		}
-		need += len(a.key) + 1
-		if a.kind == attrStr {
-			if strings.IndexByte(a.str, 0) >= 0 {
-				return cAttrList{}, newError("", StatusInvalidArgument, "attribute value contains a NUL byte")
-			}
-			need += len(a.str) + 1
-		}
-	}
-	var l cAttrList
-	var base unsafe.Pointer
-	if need <= arenaBytes {
-		l.arena = arenas.Get().(*attrArena)
-		base = l.arena.base
-	} else {
-		l.heap = C.malloc(C.size_t(need))
-		base = l.heap
-	}
-	list := unsafe.Slice((*C.hh_attr)(base), len(attrs))
-	text := unsafe.Slice((*byte)(base), need)[len(attrs)*attrSize:]
-	for i := range attrs {
-		a := &attrs[i]
-		e := C.hh_attr{ns: C.hh_namespace(a.ns), _type: C.hh_attr_type(a.kind)}
-		n := copy(text, a.key)
-		text[n] = 0
-		e.key = (*C.char)(unsafe.Pointer(&text[0]))
-		text = text[n+1:]
-		switch a.kind {
-		case attrStr:
-			n = copy(text, a.str)
-			text[n] = 0
-			e.str = (*C.char)(unsafe.Pointer(&text[0]))
-			text = text[n+1:]
-		case attrF64:
-			e.f64 = C.double(a.f64)
-		default:
-			e.i64 = C.int64_t(a.i64)
-		}
-		list[i] = e
-	}
-	l.list, l.n = (*C.hh_attr)(base), C.size_t(len(attrs))
-	return l, nil
-}
-
-func (l *cAttrList) done() {
-	if l.arena != nil {
-		arenas.Put(l.arena)
-	}
-	if l.heap != nil {
-		C.free(l.heap)
-	}
-}
-
-func cSpanSetAttrs(s uint64, attrs []Attribute) error {
-	l, err := newCAttrs(attrs)
-	if err != nil {
-		return opError("set attributes", err)
-	}
-	var e C.hh_error
-	st := C.hh_span_set_attrs(C.hh_span(s), l.list, l.n, &e)
-	l.done()
-	return fromC("set attributes", st, &e)
-}
-
-// cSpanEndAttrsKeep sets attrs and ends the span, keeping its handle (see cSpanEndKeep); when
-// the attributes are refused the span is not ended.
-func cSpanEndAttrsKeep(s uint64, attrs []Attribute) error {
-	l, err := newCAttrs(attrs)
-	if err != nil {
-		return opError("end span", err)
-	}
-	var e C.hh_error
-	st := C.hh_span_end_attrs(C.hh_span(s), l.list, l.n, C.HH_END_KEEP_HANDLE, &e)
-	l.done()
-	return fromC("end span", st, &e)
-}
-
 func cSpanSetI64(s uint64, ns Namespace, key string, value int64) error {
 	var keyBuf [smallBuf / 2]byte
 	k, err := cstr(keyBuf[:], key, "attribute key")
@@ -416,24 +297,6 @@ func cSpanSetBool(s uint64, ns Namespace, key string, value bool) error {
 		return err
 	}
 	return statusOnly("set attribute", C.hh_span_set_bool(C.hh_span(s), C.hh_namespace(ns), ptr(k), C.bool(value)))
-}
-
-func cSpanRecordError(s uint64, errType, message string) error {
-	var typeBuf [smallBuf / 2]byte
-	var msgBuf [smallBuf]byte
-	// A NUL cannot cross the C ABI; an error message may well contain one, so replace it
-	// rather than lose the error.
-	errType = strings.ReplaceAll(errType, "\x00", `\0`)
-	message = strings.ReplaceAll(message, "\x00", `\0`)
-	t, err := cstr(typeBuf[:], errType, "error type")
-	if err != nil {
-		return err
-	}
-	m, err := cstr(msgBuf[:], message, "error message")
-	if err != nil {
-		return err
-	}
-	return statusOnly("record error", C.hh_span_record_error(C.hh_span(s), ptr(t), ptr(m)))
 }
 
 func cSpanEnd(s uint64) error {

@@ -3,6 +3,9 @@ package honeyhive
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
+	"runtime"
+	"strings"
 )
 
 // Config configures a Tracer. Every field is optional: a zero value (empty string, 0, false,
@@ -55,6 +58,16 @@ type Config struct {
 	APITimeoutMS       int `json:"api_timeout_ms,omitempty"`        // session REST calls, default 5000
 
 	ServiceName string `json:"service_name,omitempty"` // resource service.name
+	// ResourceAttributes are merged into the OpenTelemetry resource of exported spans
+	// (string, number or bool values; they win over OTEL_RESOURCE_ATTRIBUTES). The package
+	// sets process.runtime.name "go" and process.runtime.version (runtime.Version()) unless
+	// given here.
+	ResourceAttributes map[string]any `json:"resource_attributes,omitempty"`
+	// LinkCarrier continues a remote trace and session, as the reference SDK's link_carrier:
+	// W3C headers ("traceparent", "baggage"; any case) of the caller, e.g. from
+	// CarrierFromHeader(r.Header). The tracer's root spans become children of its
+	// traceparent, and the session in its baggage is the tracer's default session.
+	LinkCarrier map[string]string `json:"link_carrier,omitempty"`
 
 	// Extra holds further config keys, sent as given; they win over the fields above.
 	Extra map[string]any `json:"-"`
@@ -87,9 +100,45 @@ func (c *Config) configJSON() ([]byte, error) {
 		m[k] = v
 	}
 	m["client_language"] = clientLanguage
+	m["resource_attributes"] = withRuntime(m["resource_attributes"])
 	b, err = json.Marshal(m)
 	if err != nil {
 		return nil, newError("config", StatusInvalidConfig, err.Error())
 	}
 	return cjson(b), nil
+}
+
+// withRuntime adds the Go runtime's resource attributes to the user's (which win); a value
+// that is not an object is left for the library to refuse.
+func withRuntime(user any) any {
+	out := map[string]any{
+		"process.runtime.name":    "go",
+		"process.runtime.version": runtime.Version(),
+	}
+	switch u := user.(type) {
+	case nil:
+	case map[string]any:
+		for k, v := range u {
+			out[k] = v
+		}
+	case map[string]string:
+		for k, v := range u {
+			out[k] = v
+		}
+	default:
+		return user
+	}
+	return out
+}
+
+// CarrierFromHeader returns the W3C trace headers of h (traceparent, tracestate, baggage)
+// as a Config.LinkCarrier.
+func CarrierFromHeader(h http.Header) map[string]string {
+	out := map[string]string{}
+	for _, k := range []string{"traceparent", "tracestate", "baggage"} {
+		if v := h.Values(k); len(v) > 0 {
+			out[k] = strings.Join(v, ",")
+		}
+	}
+	return out
 }

@@ -3,9 +3,12 @@ package honeyhive
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"runtime"
 	"strings"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // The current span and session travel in context.Context, never in OS-thread state: a
@@ -61,13 +64,16 @@ func SessionIDFromContext(ctx context.Context) string {
 	return ""
 }
 
-// StartOption configures Tracer.Start: WithEventType, WithSession, WithAttributes or
-// WithInputs. (A value, not a function: Start applies options without allocating.)
+// StartOption configures Tracer.Start: WithEventType, WithSession, WithAttributes,
+// WithInputs, WithSpanKind, WithLinks, WithStartTime or WithTypedAttributes. (A value, not a
+// function: Start applies options without allocating, except for the lists of WithLinks and
+// WithTypedAttributes.)
 type StartOption struct {
 	what      startOptionKind
 	eventType EventType
+	num       int64 // span kind, start time
 	sessionID string
-	values    map[string]any
+	v         any // map[string]any, []trace.Link, []Attribute
 }
 
 type startOptionKind uint8
@@ -78,6 +84,10 @@ const (
 	optSession
 	optAttributes
 	optInputs
+	optKind
+	optLinks
+	optStartTime
+	optTypedAttributes
 )
 
 type startConfig struct {
@@ -85,6 +95,12 @@ type startConfig struct {
 	attrs     map[string]any
 	inputs    map[string]any
 	sessionID string
+	// For hh_span_start_ex; lists only when WithLinks or WithTypedAttributes gave some (kept
+	// apart: a larger startConfig costs every Start).
+	kind       uint32
+	startNanos uint64
+	lists      *startLists
+	extended   bool // start with hh_span_start_ex
 }
 
 func (c *startConfig) apply(o *StartOption) {
@@ -94,10 +110,33 @@ func (c *startConfig) apply(o *StartOption) {
 	case optSession:
 		c.sessionID = o.sessionID
 	case optAttributes:
-		c.attrs = o.values
+		c.attrs, _ = o.v.(map[string]any)
 	case optInputs:
-		c.inputs = o.values
+		c.inputs, _ = o.v.(map[string]any)
+	case optKind:
+		c.kind, c.extended = hhKind(trace.SpanKind(o.num)), true
+	case optStartTime:
+		c.startNanos, c.extended = uint64(o.num), true
+	case optLinks:
+		links, _ := o.v.([]trace.Link)
+		for _, l := range links {
+			if l.SpanContext.IsValid() { // an invalid one links nothing: left out
+				c.list().links = append(c.list().links, toCLink(l))
+			}
+		}
+		c.extended = true
+	case optTypedAttributes:
+		attrs, _ := o.v.([]Attribute)
+		c.list().attrs = append(c.list().attrs, attrs...)
+		c.extended = true
 	}
+}
+
+func (c *startConfig) list() *startLists {
+	if c.lists == nil {
+		c.lists = new(startLists)
+	}
+	return c.lists
 }
 
 // WithEventType sets the span's event type (default: detected from the name).
@@ -111,13 +150,13 @@ func WithEventType(t EventType) StartOption {
 // the library stores other values as JSON text. For namespaced, flattened data use
 // WithInputs or Span.Enrich.
 func WithAttributes(attrs map[string]any) StartOption {
-	return StartOption{what: optAttributes, values: attrs}
+	return StartOption{what: optAttributes, v: attrs}
 }
 
 // WithInputs sets the span's inputs at start, flattened as by Span.Enrich
 // (honeyhive_inputs.<path>).
 func WithInputs(inputs map[string]any) StartOption {
-	return StartOption{what: optInputs, values: inputs}
+	return StartOption{what: optInputs, v: inputs}
 }
 
 // WithSession puts the span (and so its children) into the given session instead of the
@@ -172,17 +211,21 @@ func (t *Tracer) Start(ctx context.Context, name string, opts ...StartOption) (c
 		}
 	}
 
-	var h uint64
-	var err error
+	// A *Span parent is valid however long ago it ended: End keeps its handle while the
+	// parent is reachable (and it is, until the KeepAlive below).
+	var ph uint64
 	switch p := parent.(type) {
 	case *Span:
-		// Valid however long ago the parent ended: End keeps its handle while p is
-		// reachable (and it is, until the KeepAlive below).
-		h, err = cSpanStart(t.handle, name, cfg.eventType, p.handle, session, attrs)
+		ph = p.handle
 	case *remoteParent:
-		h, err = cSpanStart(t.handle, name, cfg.eventType, p.handle, session, attrs)
-	default:
-		h, err = cSpanStart(t.handle, name, cfg.eventType, 0, session, attrs)
+		ph = p.handle
+	}
+	var h uint64
+	var err error
+	if cfg.extended {
+		h, err = cSpanStartEx(t.handle, name, cfg.eventType, ph, session, attrs, cfg.kind, cfg.startNanos, cfg.lists)
+	} else {
+		h, err = cSpanStart(t.handle, name, cfg.eventType, ph, session, attrs)
 	}
 	runtime.KeepAlive(parent)
 	runtime.KeepAlive(t)
@@ -203,11 +246,15 @@ func (t *Tracer) Start(ctx context.Context, name string, opts ...StartOption) (c
 // Inject writes the W3C context of ctx into h: `traceparent` of the span in ctx and
 // `baggage` with its session id (the session of CreateSession when ctx carries one),
 // project and source, so that another service (in any language) can continue the trace and
-// the session with Extract. A ctx without a span writes only the session to baggage (when
-// it has one).
+// the session with Extract. A ctx without a span writes only `baggage`, for the session of
+// ctx (CreateSession, Extract) or else the tracer's default session (nothing when it has
+// none): the other service's spans then join that session.
 func (t *Tracer) Inject(ctx context.Context, h http.Header) error {
 	if h == nil {
 		return newError("inject", StatusNullArgument, "nil http.Header")
+	}
+	if err := t.valid("inject"); err != nil {
+		return err
 	}
 	ctx = orBackground(ctx)
 	var parent any
@@ -235,6 +282,18 @@ func (t *Tracer) Inject(ctx context.Context, h http.Header) error {
 		} else {
 			tp, bag = string(tpBuf[:traceparentBufLen-1]), string(b)
 		}
+	default:
+		// No span: the session alone, with the project and source as a span's baggage has
+		// them ("" is the tracer's default session).
+		b, err := cSessionInject(t.handle, session)
+		runtime.KeepAlive(t)
+		if session == "" && errors.Is(err, ErrInvalidArgument) {
+			return nil // the tracer has no default session: nothing to carry
+		}
+		if err != nil {
+			return opError("inject", err)
+		}
+		bag, session = b, ""
 	}
 	if session != "" {
 		bag = setBaggageValue(bag, "session_id", session, sessionBaggageKeys...)

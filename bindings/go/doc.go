@@ -19,6 +19,11 @@
 // Tracer.Inject and Tracer.Extract carry both across services as W3C traceparent and
 // baggage headers.
 //
+// Spans have OpenTelemetry's span model with OpenTelemetry's Go types: WithSpanKind,
+// WithLinks, WithStartTime at start; AddEvent, AddLink, SetStatus, SetName, SpanContext and
+// End(trace.WithTimestamp(t)) on the span; attributes of any type under any key
+// (OTelAttributes). Tracer.CreateEvent and Tracer.EnrichEvent record and enrich events by id.
+//
 // Every method is safe for concurrent use. Failures are *Error values carrying the C
 // status (errors.Is with ErrTimeout, ErrExportFailed, ErrTracerClosed, ...); nothing
 // panics. Finalizers end forgotten spans and close forgotten tracers as a safety net, but

@@ -166,6 +166,6 @@ func ExampleSpan_RecordError() {
 	_, span := tracer.Start(context.Background(), "fetch-document", honeyhive.WithEventType(honeyhive.EventTool))
 	defer span.End()
 	if _, err := http.Get("http://127.0.0.1:1/"); err != nil {
-		_ = span.RecordError(err) // type "*url.Error", status ERROR, an "exception" event
+		_ = span.RecordError(err) // type "*url.Error", status ERROR, an "exception" event with a stack trace
 	}
 }

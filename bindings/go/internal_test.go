@@ -2,8 +2,11 @@ package honeyhive
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -106,5 +109,102 @@ func TestConfigJSONAlwaysSetsClientLanguage(t *testing.T) {
 	}
 	if strings.Contains(s, "project") || b[len(b)-1] != 0 {
 		t.Errorf("unexpected config JSON %q", b)
+	}
+}
+
+func TestConfigJSONSetsTheGoRuntimeBelowUserResourceAttributes(t *testing.T) {
+	resource := func(c Config) map[string]any {
+		t.Helper()
+		b, err := c.configJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b[:len(b)-1], &m); err != nil {
+			t.Fatal(err)
+		}
+		r, _ := m["resource_attributes"].(map[string]any)
+		return r
+	}
+	r := resource(Config{})
+	if r["process.runtime.name"] != "go" || r["process.runtime.version"] != runtime.Version() {
+		t.Errorf("default: %v", r)
+	}
+	r = resource(Config{ResourceAttributes: map[string]any{"process.runtime.name": "tinygo", "team": "ml"}})
+	if r["process.runtime.name"] != "tinygo" || r["team"] != "ml" || r["process.runtime.version"] != runtime.Version() {
+		t.Errorf("user values: %v", r)
+	}
+	r = resource(Config{Extra: map[string]any{"resource_attributes": map[string]string{"a": "b"}}})
+	if r["a"] != "b" || r["process.runtime.name"] != "go" {
+		t.Errorf("from Extra: %v", r)
+	}
+}
+
+type stackCarrier struct{}
+
+func (stackCarrier) Error() string { return "s" }
+func (stackCarrier) Stack() []byte { return []byte("frames") }
+
+func TestErrorStackWalksTheChain(t *testing.T) {
+	for name, c := range map[string]struct {
+		err  error
+		want string
+	}{
+		"none":        {errors.New("x"), ""},
+		"direct":      {stackCarrier{}, "frames"},
+		"wrapped":     {fmt.Errorf("a: %w", fmt.Errorf("b: %w", stackCarrier{})), "frames"},
+		"joined":      {errors.Join(errors.New("x"), stackCarrier{}), "frames"},
+		"panic":       {&PanicError{Value: "v", Stack: "here"}, "here"},
+		"panic error": {&PanicError{Value: stackCarrier{}}, "frames"},
+	} {
+		if got := errorStack(c.err); got != c.want {
+			t.Errorf("%s: %q, want %q", name, got, c.want)
+		}
+	}
+	if st := callerStack(0); !strings.HasPrefix(st, "testing.tRunner()") {
+		t.Errorf("this package's frames are not left out: %q", st)
+	}
+}
+
+func TestUnixNanos(t *testing.T) {
+	if unixNanos(time.Time{}) != 0 || unixNanos(time.Unix(-5, 0)) != 1 || unixNanos(time.Unix(2, 3)) != 2_000_000_003 {
+		t.Error("unixNanos")
+	}
+}
+
+// The README's snippets after "## The span model" are parts of the Example functions of
+// example_model_test.go, as written there (without the function's indentation): a snippet
+// that no longer compiles fails the build of those examples, and one edited in only one of
+// the two places fails here.
+func TestReadmeSnippetsAreExamples(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("example_model_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	examples := strings.ReplaceAll(string(src), "\n\t", "\n")
+	_, section, ok := strings.Cut(string(readme), "## The span model")
+	if !ok {
+		t.Fatal("README has no span model section")
+	}
+	section, _, _ = strings.Cut(section, "\n## Configuration")
+	n := 0
+	for {
+		_, rest, ok := strings.Cut(section, "```go\n")
+		if !ok {
+			break
+		}
+		snippet, after, _ := strings.Cut(rest, "```\n")
+		section = after
+		n++
+		if !strings.Contains(examples, "\n"+snippet) {
+			t.Errorf("README snippet %d is not in example_model_test.go as written:\n%s", n, snippet)
+		}
+	}
+	if n < 5 {
+		t.Errorf("found %d snippets, want the 5 of the span model and sessions sections", n)
 	}
 }

@@ -98,7 +98,14 @@ func (r *receiver) config() honeyhive.Config {
 }
 
 type wireEvent struct {
-	Name       string         `json:"name"`
+	Name         string         `json:"name"`
+	TimeUnixNano uint64         `json:"time_unix_nano"`
+	Attributes   map[string]any `json:"attributes"`
+}
+
+type wireLink struct {
+	TraceID    string         `json:"trace_id"`
+	SpanID     string         `json:"span_id"`
 	Attributes map[string]any `json:"attributes"`
 }
 
@@ -108,10 +115,14 @@ type wireSpan struct {
 	ParentSpanID  *string        `json:"parent_span_id"`
 	Name          string         `json:"name"`
 	Kind          string         `json:"kind"`
+	StartNanos    uint64         `json:"start_time_unix_nano"`
+	EndNanos      uint64         `json:"end_time_unix_nano"`
 	Attributes    map[string]any `json:"attributes"`
 	Events        []wireEvent    `json:"events"`
+	Links         []wireLink     `json:"links"`
 	StatusCode    string         `json:"status_code"`
 	StatusMessage string         `json:"status_message"`
+	Resource      map[string]any `json:"resource"`
 	ScopeName     string         `json:"scope_name"`
 }
 

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // EventType is the HoneyHive event type of a span.
@@ -76,6 +78,9 @@ type Enrichment struct {
 	UserProperties map[string]any `json:"user_properties,omitempty"`
 	Error          string         `json:"error,omitempty"`      // honeyhive_error
 	EventType      EventType      `json:"event_type,omitempty"` // spans only
+	// UpdateEventID (spans only) sets the id of the event the span becomes
+	// (honeyhive_event_id), e.g. one chosen in advance to enrich it later by id.
+	UpdateEventID string `json:"update_event_id,omitempty"`
 }
 
 // Span is one operation inside a session. Start it with Tracer.Start and end it with End
@@ -130,14 +135,25 @@ func (s *Span) live(op string) error {
 // (except with Config.DisableBatch). Ending twice is a no-op. A span ended after its
 // tracer's Close is dropped and counted in Stats().SpansDropped.
 //
+// trace.WithTimestamp(t) among options sets the end time (for work measured elsewhere); the
+// other OpenTelemetry end options have no effect.
+//
 // The library keeps the ended span's handle (hh_span_end_ex with HH_END_KEEP_HANDLE) for as
 // long as the *Span is reachable, so it can still parent children and be injected however
 // long ago it ended; the handle is released (hh_span_release_many) when the *Span is collected.
-func (s *Span) End() {
+func (s *Span) End(options ...trace.SpanEndOption) {
 	// Marked ended first (one atomic operation): a setter racing with End gets "ended"
 	// slightly early, which is what it would get an instant later anyway.
 	if s == nil || s.handle == 0 || !s.state.CompareAndSwap(spanLive, spanEnded) {
 		return
+	}
+	if len(options) > 0 {
+		cfg := trace.NewSpanEndConfig(options...)
+		if ts := cfg.Timestamp(); !ts.IsZero() {
+			_ = cSpanEndAtKeep(s.handle, unixNanos(ts))
+			runtime.KeepAlive(s)
+			return
+		}
 	}
 	_ = cSpanEndKeep(s.handle)
 	runtime.KeepAlive(s)
@@ -248,41 +264,6 @@ func (s *Span) Enrich(e Enrichment) error {
 	return err
 }
 
-// Attribute is one typed attribute for SetAttributes; make it with StringAttr, IntAttr,
-// FloatAttr or BoolAttr.
-type Attribute struct {
-	ns   Namespace
-	kind uint32
-	key  string
-	str  string
-	i64  int64
-	f64  float64
-}
-
-// StringAttr is a string attribute, key under namespace ns.
-func StringAttr(ns Namespace, key, value string) Attribute {
-	return Attribute{ns: ns, kind: attrStr, key: key, str: value}
-}
-
-// IntAttr is an integer attribute, key under namespace ns.
-func IntAttr(ns Namespace, key string, value int64) Attribute {
-	return Attribute{ns: ns, kind: attrI64, key: key, i64: value}
-}
-
-// FloatAttr is a floating-point attribute, key under namespace ns.
-func FloatAttr(ns Namespace, key string, value float64) Attribute {
-	return Attribute{ns: ns, kind: attrF64, key: key, f64: value}
-}
-
-// BoolAttr is a boolean attribute, key under namespace ns.
-func BoolAttr(ns Namespace, key string, value bool) Attribute {
-	a := Attribute{ns: ns, kind: attrBool, key: key}
-	if value {
-		a.i64 = 1
-	}
-	return a
-}
-
 // SetAttributes sets several attributes at once, all or none: when one is invalid (or the
 // span would exceed its attribute limit) nothing is set and the error names it. The same
 // attributes as the Set* methods one by one, in one call into the library instead of one per
@@ -339,21 +320,6 @@ func (s *Span) SetBool(ns Namespace, key string, value bool) error {
 	return err
 }
 
-// RecordError records err on the span: an "exception" event, status ERROR
-// "<type>: <message>", and the attributes honeyhive_error and honeyhive_error_type. The
-// type is the Go type of err (fmt's %T, e.g. "*fs.PathError"). A nil err does nothing.
-func (s *Span) RecordError(err error) error {
-	if err == nil {
-		return nil
-	}
-	if e := s.live("record error"); e != nil {
-		return e
-	}
-	e := cSpanRecordError(s.handle, fmt.Sprintf("%T", err), err.Error())
-	runtime.KeepAlive(s)
-	return e
-}
-
 // SessionID returns the id of the session the span belongs to ("" if none or unknown).
 func (s *Span) SessionID() string {
 	if s == nil || s.handle == 0 {
@@ -365,32 +331,6 @@ func (s *Span) SessionID() string {
 		return ""
 	}
 	return id
-}
-
-// TraceParent returns the span's W3C traceparent header value
-// ("00-<trace id>-<span id>-<flags>"), or "" for a span that was not started.
-func (s *Span) TraceParent() string {
-	tp, _, err := s.context()
-	if err != nil {
-		return ""
-	}
-	return tp
-}
-
-// TraceID returns the span's trace id (32 lower-case hex characters), or "".
-func (s *Span) TraceID() string {
-	if tp := s.TraceParent(); len(tp) == 55 {
-		return tp[3:35]
-	}
-	return ""
-}
-
-// SpanID returns the span's id (16 lower-case hex characters), or "".
-func (s *Span) SpanID() string {
-	if tp := s.TraceParent(); len(tp) == 55 {
-		return tp[36:52]
-	}
-	return ""
 }
 
 // context returns the span's traceparent and baggage (the handle stays valid while s is

@@ -3,12 +3,16 @@ package honeyhive
 import (
 	"context"
 	"fmt"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Trace runs fn inside a span named name and records its result: the value as
 // outputs.result (honeyhive_outputs.result, flattened when it is a struct or map) on
 // success, the error (RecordError) on failure. A panic in fn is recorded as an error
-// ("panic: ...") and re-raised. The span is the parent of spans fn starts from its ctx.
+// ("panic: ...", with the stack where it happened, escaped) and re-raised. The span is the
+// parent of spans fn starts from its ctx.
 //
 //	answer, err := honeyhive.Trace(ctx, tracer, "answer", func(ctx context.Context) (string, error) {
 //		return llm.Complete(ctx, prompt)
@@ -18,7 +22,9 @@ func Trace[T any](ctx context.Context, t *Tracer, name string, fn func(context.C
 	defer span.End()
 	defer func() {
 		if r := recover(); r != nil {
-			_ = span.RecordError(&PanicError{Value: r})
+			// Still on the panicking goroutine's stack: the stack shows where it happened.
+			_ = span.RecordError(&PanicError{Value: r, Stack: callerStack(0)},
+				trace.WithAttributes(attribute.Bool(string(escapedKey), true)))
 			panic(r)
 		}
 	}()
@@ -33,8 +39,3 @@ func Trace[T any](ctx context.Context, t *Tracer, name string, fn func(context.C
 	}
 	return result, nil
 }
-
-// PanicError is what Trace records when fn panics.
-type PanicError struct{ Value any }
-
-func (p *PanicError) Error() string { return fmt.Sprintf("panic: %v", p.Value) }

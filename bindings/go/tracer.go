@@ -125,7 +125,7 @@ type Stats struct {
 	RESTFailures   uint64 // session REST calls that failed after all retries (or were dropped)
 	QueueLen       uint64 // spans waiting in the export queue now
 	SpansRejected  uint64 // spans the server answered for but rejected (OTLP partial success)
-	SpansNoSession uint64 // spans not exported because they had no session
+	SpansNoSession uint64 // spans not exported because they had no session to belong to
 }
 
 // Stats returns the tracer's counters. It works on a closed tracer too (its final counts).
@@ -182,7 +182,7 @@ func (t *Tracer) EnrichSession(ctx context.Context, sessionID string, e Enrichme
 	if sessionID == "" {
 		sessionID = SessionIDFromContext(orBackground(ctx))
 	}
-	e.EventType = EventDefault
+	e.EventType, e.UpdateEventID = EventDefault, ""
 	b, err := json.Marshal(&e)
 	if err != nil {
 		return newError("enrich session", StatusInvalidJSON, err.Error())

@@ -34,6 +34,8 @@ import (
 	"time"
 
 	honeyhive "github.com/honeyhiveai/libhoneyhive/bindings/go"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 )
 
 func main() {
@@ -118,7 +120,8 @@ func sessionMiddleware(tracer *honeyhive.Tracer, logger *log.Logger, next http.H
 				return
 			}
 		}
-		ctx, span := tracer.Start(ctx, r.Method+" "+r.URL.Path, honeyhive.WithEventType(honeyhive.EventChain))
+		ctx, span := tracer.Start(ctx, r.Method+" "+r.URL.Path, honeyhive.WithEventType(honeyhive.EventChain),
+			honeyhive.WithSpanKind(trace.SpanKindServer))
 		defer span.End()
 		_ = span.Enrich(honeyhive.Enrichment{
 			Inputs:   map[string]any{"method": r.Method, "path": r.URL.Path, "query": r.URL.RawQuery},
@@ -130,6 +133,7 @@ func sessionMiddleware(tracer *honeyhive.Tracer, logger *log.Logger, next http.H
 		_ = span.SetInt(honeyhive.NSMetadata, "http.status_code", int64(rec.status))
 		if rec.status >= 500 {
 			_ = span.Enrich(honeyhive.Enrichment{Error: http.StatusText(rec.status)})
+			span.SetStatus(codes.Error, http.StatusText(rec.status))
 		}
 	})
 }
@@ -337,7 +341,8 @@ func runSelftest(tracer *honeyhive.Tracer, handler http.Handler, stdout io.Write
 	cctx, _, err := tracer.CreateSession(context.Background(), honeyhive.SessionOptions{Name: "selftest-client"})
 	if err == nil {
 		var span *honeyhive.Span
-		cctx, span = tracer.Start(cctx, "client.call", honeyhive.WithEventType(honeyhive.EventChain))
+		cctx, span = tracer.Start(cctx, "client.call", honeyhive.WithEventType(honeyhive.EventChain),
+			honeyhive.WithSpanKind(trace.SpanKindClient))
 		errs = append(errs, get(cctx, "how does baggage carry the session", true))
 		span.End()
 	}

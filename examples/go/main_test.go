@@ -78,6 +78,7 @@ type wireSpan struct {
 	TraceID      string         `json:"trace_id"`
 	SpanID       string         `json:"span_id"`
 	ParentSpanID *string        `json:"parent_span_id"`
+	Kind         string         `json:"kind"`
 	Name         string         `json:"name"`
 	Attributes   map[string]any `json:"attributes"`
 }
@@ -151,13 +152,16 @@ func TestSelftestAgainstReceiver(t *testing.T) {
 		if s.Name != "GET /ask" {
 			continue
 		}
+		if s.Kind != "SPAN_KIND_SERVER" {
+			t.Errorf("request span kind %s, want SPAN_KIND_SERVER", s.Kind)
+		}
 		sid, _ := s.Attributes["honeyhive.session_id"].(string)
 		if _, ok := started[sid]; !ok {
 			t.Errorf("request span in session %q, which was never started", sid)
 		}
 		sessions[sid] = map[string]int{}
 		if s.ParentSpanID != nil {
-			if p, ok := byID[*s.ParentSpanID]; ok && p.Name == "client.call" && p.TraceID == s.TraceID {
+			if p, ok := byID[*s.ParentSpanID]; ok && p.Name == "client.call" && p.TraceID == s.TraceID && p.Kind == "SPAN_KIND_CLIENT" {
 				continued++
 			}
 		}
