@@ -342,6 +342,44 @@ fn a_remote_parent_gives_its_session_to_any_tracer() {
     );
 }
 
+/// A child of another tracer's span keeps its own tracer's project, source and session, also
+/// when that span continues a remote trace: the remote caller's baggage stays with the tracer
+/// that extracted it.
+#[test]
+fn a_child_of_another_tracers_continued_span_keeps_its_own_project_and_source() {
+    let rx = Receiver::start();
+    let t1 = tracer(&rx, r#"{"project":"proj-one"}"#);
+    let t2 = tracer(&rx, r#"{"project":"proj-two","source":"two-src"}"#);
+    let s2 = session_of(t2);
+    let remote = spans::extract(
+        t1,
+        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        Some(&format!(
+            "session_id={SID_A},project=upstream-proj,source=upstream"
+        )),
+    )
+    .unwrap();
+    let a = spans::start(t1, "a-on-t1", Some("chain"), remote, None, vec![]).unwrap();
+    let b = spans::start(t2, "b-on-t2", Some("tool"), a, None, vec![]).unwrap();
+    let (_, baggage) = spans::inject(b).unwrap();
+    spans::end(b, false).unwrap();
+    spans::end(a, false).unwrap();
+    tracers::flush(t1, WAIT).unwrap();
+    tracers::flush(t2, WAIT).unwrap();
+    let got = rx.wait_for_spans(2, WAIT);
+    let a = span_named(&got, "a-on-t1");
+    assert_eq!(a.attr_str("honeyhive.session_id"), Some(SID_A));
+    assert_eq!(a.attr_str("honeyhive.project"), Some("upstream-proj"));
+    let b = span_named(&got, "b-on-t2");
+    assert_eq!(b.attr_str("honeyhive.session_id"), Some(s2.as_str()));
+    assert_eq!(b.attr_str("honeyhive.project"), Some("proj-two"));
+    assert_eq!(b.attr_str("honeyhive.source"), Some("two-src"));
+    assert!(
+        !baggage.contains("upstream"),
+        "the other tracer's remote baggage is not passed on: {baggage}"
+    );
+}
+
 #[test]
 fn auto_create_mode_starts_no_session_and_stamps_every_exported_span() {
     let rx = Receiver::start();
