@@ -107,7 +107,7 @@ fn check_open(tracer: u64) -> Result<()> {
 
 /// What a child on `tracer` needs from its parent's slot: the parent's context, its session
 /// when the child does not name one and may take it (`session_choice::inherits`), and its
-/// remote baggage (only with the parent's session's side: the same tracer or a remote parent).
+/// remote baggage (both only when `inherits` allows: the same tracer or a remote parent).
 fn parent_ref_of(slot: &SpanSlot, need_session: bool, tracer: u64) -> SpanRef {
     let r = &slot.span.reference;
     // A child of another tracer's span keeps its own tracer's session, project and source:
