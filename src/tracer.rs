@@ -176,6 +176,8 @@ impl Tracer {
             closed: AtomicBool::new(false),
             close_outcome: AtomicU8::new(CloseOutcome::PENDING),
         });
+        // Its session bookkeeping takes part in the fork protocol (see `session`).
+        crate::fork::register(&inner);
         let tracer = Tracer { inner };
         tracer.inner.log.debug(|| {
             format!(
