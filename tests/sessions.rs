@@ -583,3 +583,31 @@ fn auto_create_mode_gives_each_root_server_span_its_own_session_and_leaks_it_now
     assert_eq!(tracers::stats(other).unwrap().spans_no_session, 1);
     assert!(session_starts(&rx).is_empty());
 }
+
+/// Session auto-create mode is the HoneyHive exporter's: with a generic OTLP exporter,
+/// `skip_backend_session_creation` without a session id keeps a local default session, and
+/// every span is exported in it (none dropped as having no session).
+#[test]
+fn other_exporters_keep_a_local_session_with_skip_backend_session_creation() {
+    let rx = Receiver::start();
+    let t = honeyhive::registry::create_tracer(config(
+        &format!(
+            r#"{{"exporter":"otlp","otlp_endpoint":"{}/v1/traces","schedule_delay_ms":50,
+                "skip_backend_session_creation":true}}"#,
+            rx.url()
+        ),
+        &[],
+    ))
+    .expect("tracer");
+    let sid = session_of(t);
+    let s = spans::start(t, "plain-root", Some("chain"), 0, None, vec![]).unwrap();
+    spans::end(s, false).unwrap();
+    tracers::flush(t, WAIT).unwrap();
+    let got = rx.wait_for_spans(1, WAIT);
+    let span = span_named(&got, "plain-root");
+    assert_eq!(span.attr_str("honeyhive.session_id"), Some(sid.as_str()));
+    assert!(span.attr("honeyhive.session_auto_create").is_none());
+    let stats = tracers::stats(t).unwrap();
+    assert_eq!(stats.spans_no_session, 0, "{stats:?}");
+    assert!(rx.requests_to("POST", "/session/start").is_empty());
+}
