@@ -423,8 +423,10 @@ mod tests {
     #[test]
     fn in_a_forked_child_the_default_session_counts_as_started() {
         let t = tracer();
-        assert_eq!(flags(&t) & NEEDS_START, NEEDS_START);
-        t.inner.sessions.flags.fetch_or(STARTING, Ordering::AcqRel);
+        t.inner
+            .sessions
+            .flags
+            .store(NEEDS_START | STARTING, Ordering::Release);
         t.inner.reset_in_child();
         assert_eq!(flags(&t) & (NEEDS_START | STARTING), 0);
         assert_eq!(flags(&t), 0, "a span pays one load again");
