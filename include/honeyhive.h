@@ -699,7 +699,8 @@ HH_NODISCARD hh_status hh_session_inject(hh_tracer tracer, const char *session_i
  - `session_id`: a session id (from `hh_session_create`, or any UUID), which always wins; or
    NULL: the parent's session when the parent is a span of this tracer or a remote parent,
    else (a root span, or a parent of another tracer) the tracer's default session. With
-   skip_backend_session_creation and no session_id (session auto-create mode) there is no
+   skip_backend_session_creation and no session_id, HoneyHive exporter (session auto-create
+   mode; other exporters keep a local default session) there is no
    default session: a span with no session is not exported (counted in `spans_no_session`).
    In that mode every exported span carries `honeyhive.session_auto_create` and
    `honeyhive.session_name`.
@@ -969,9 +970,11 @@ const char *hh_status_name(int32_t status);
  Creates a tracer from `config_json` (NULL, "" or a JSON object; explicit keys win over
  `HH_*`/`OTEL_*` environment variables, which win over defaults). Its default session is
  started (`POST /session/start`, in the background) at its first use: the first span,
- `hh_session_enrich`, `hh_span_inject` or `hh_session_inject` that targets it, before that
- span or call reaches the server; a tracer whose spans all name their own sessions never
- starts it. With `link_carrier` (`{"traceparent": ..., "baggage": ...}`), root spans
+ `hh_session_enrich`, `hh_span_inject`, `hh_session_inject`, `hh_event_create` or
+ `hh_event_enrich` that targets it, before that span or call reaches the server; a tracer
+ whose spans all name their own sessions never starts it. A process that forks before that
+ use (a pre-fork server) has it started once, by the parent right after the fork: the
+ children count it as started. With `link_carrier` (`{"traceparent": ..., "baggage": ...}`), root spans
  continue that remote trace and the carrier's baggage `session_id` is the default session
  (already started by its service: never started here); an invalid carrier is ignored with
  a warning. Never waits for the network.
@@ -991,7 +994,7 @@ HH_NODISCARD hh_status hh_tracer_new(const char *config_json, hh_tracer *out_tra
  (`buf_len >= HH_SESSION_ID_BUF_LEN` always suffices). `*out_len`, when `out_len` is not
  NULL, receives the length without the NUL, also with `HH_ERR_BUFFER_TOO_SMALL`.
  `HH_ERR_INVALID_ARGUMENT` when the tracer has no default session
- (skip_backend_session_creation without session_id). Reading the id does not start the
+ (skip_backend_session_creation without session_id, HoneyHive exporter). Reading the id does not start the
  session. Thread-safe.
 
  # Safety

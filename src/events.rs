@@ -80,6 +80,8 @@ impl Tracer {
         let Some(body) = session_enrichment_body(&id, json)? else {
             return Ok(());
         };
+        // The default session enriched by its id is a use of it, as `enrich_session` is.
+        self.inner.use_session(&id, None);
         let pipeline = &self.inner.pipeline;
         let order = match &pipeline.rest {
             Some(rest) => rest.event_order_key(&id),

@@ -5,6 +5,7 @@
 use crate::config::{canonical_session_id, parse_object};
 use crate::enrich::session_enrichment_body;
 use crate::error::{Error, ErrorKind, Result};
+use crate::fork::{ForkAware, Layer, LockVisitor, LockWalk};
 use crate::sync::ShortLock;
 use crate::tracer::{new_session_id, Tracer, TracerInner};
 use opentelemetry::{Key, KeyValue, StringValue};
@@ -23,12 +24,17 @@ const NAMED: u8 = 4;
 /// Session auto-create mode: every span with a session gets its session's name.
 const AUTO_CREATE: u8 = 8;
 
-/// How long a use of the default session waits for another thread submitting its start.
+/// How long a use of the default session waits for another thread submitting its start. Paid
+/// once per tracer at most: a use that runs out of it clears `STARTING`, so that no later one
+/// waits again.
 const MAX_START_WAIT_YIELDS: u32 = 100_000;
 
 /// Named sessions remembered per tracer (the oldest is forgotten past it: a server making one
 /// per request must not grow without bound).
 const MAX_NAMED_SESSIONS: usize = 4096;
+/// A remembered session name is cut there (at a UTF-8 boundary): the names remembered stay
+/// bounded in bytes too.
+const MAX_SESSION_NAME_BYTES: usize = 1024;
 
 const SESSION_NAME_KEY: Key = Key::from_static_str("honeyhive.session_name");
 const BAGGAGE_SESSION_NAME_KEY: Key = Key::from_static_str("baggage.session_name");
@@ -69,9 +75,28 @@ impl SessionState {
         self.flags.load(Ordering::Relaxed) & AUTO_CREATE != 0
     }
 
-    /// The default session was started by `create_session` with its id.
-    fn started_by_caller(&self) {
-        self.flags.fetch_and(!NEEDS_START, Ordering::AcqRel);
+    /// Claims the default session's start when it is still to be done: `NEEDS_START` becomes
+    /// `STARTING` until `start_registered`, so that a concurrent use waits until the start is
+    /// registered (its span is then held back behind it). False: nothing to claim.
+    fn claim_start(&self) -> bool {
+        self.flags
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |f| {
+                (f & NEEDS_START != 0).then_some((f & !NEEDS_START) | STARTING)
+            })
+            .is_ok()
+    }
+
+    /// The start claimed by `claim_start` is registered; returns the flags left.
+    fn start_registered(&self) -> u8 {
+        self.flags.fetch_and(!STARTING, Ordering::AcqRel) & !STARTING
+    }
+
+    /// In a forked child: the default session counts as started (the parent starts it, if it
+    /// was not, right after the fork: see `after_fork_in_parent`), and a start another parent
+    /// thread was submitting is no business of the child's.
+    fn forget_start_in_child(&self) {
+        self.flags
+            .fetch_and(!(NEEDS_START | STARTING), Ordering::AcqRel);
     }
 
     /// True the first time only: the one warning about spans without a session.
@@ -80,6 +105,7 @@ impl SessionState {
     }
 
     fn remember_name(&self, session: &str, name: &str) {
+        let name = crate::limits::truncate_utf8(name, MAX_SESSION_NAME_BYTES);
         let mut named = self.named.lock();
         let session: Arc<str> = session.into();
         if named.names.insert(session.clone(), name.into()).is_none() {
@@ -101,6 +127,34 @@ impl SessionState {
         }
         // Held for a lookup or an insert only.
         self.named.lock().names.get(session).cloned()
+    }
+}
+
+/// A tracer's session bookkeeping around `fork()`: its named-session lock is taken with the
+/// other leaf locks (nothing is taken under it), and its default session's start is settled
+/// by one rule: a default session still unstarted at the fork is started by the parent, right
+/// after it, and counts as started in the child (which would otherwise start it once per
+/// worker of a pre-fork server, or wait for a start another parent thread was submitting).
+impl ForkAware for TracerInner {
+    fn visit_layer(&self, layer: Layer, walk: &mut LockWalk) -> bool {
+        layer != Layer::Leaves || walk.visit(&self.sessions.named)
+    }
+
+    fn reset_in_child(&self) {
+        self.sessions.forget_start_in_child();
+    }
+
+    /// Outside every lock, as a normal background call.
+    fn after_fork_in_parent(&self) {
+        if self.is_closed() {
+            return;
+        }
+        if let Some(session) = &self.default_session {
+            if self.sessions.claim_start() {
+                self.start_default_session(session);
+                self.sessions.start_registered();
+            }
+        }
     }
 }
 
@@ -132,9 +186,10 @@ impl TracerInner {
         while is_default && flags & (NEEDS_START | STARTING) != 0 {
             if flags & STARTING != 0 {
                 // Another thread is submitting the start (no network): its span goes first.
-                // Bounded: a fork in the middle of that submit leaves STARTING set for good in
-                // the child, whose spans then go without waiting for it.
+                // Bounded, once per tracer: past it, STARTING is cleared for good (the start
+                // stays claimed: NEEDS_START is not set again).
                 if patience == 0 {
+                    flags = self.sessions.start_registered();
                     break;
                 }
                 patience -= 1;
@@ -150,7 +205,7 @@ impl TracerInner {
             ) {
                 Ok(_) => {
                     self.start_default_session(session);
-                    flags = self.sessions.flags.fetch_and(!STARTING, Ordering::AcqRel) & !STARTING;
+                    flags = self.sessions.start_registered();
                 }
                 Err(now) => flags = now,
             }
@@ -288,15 +343,19 @@ impl Tracer {
             }
         }
         // The caller starts the default session itself (by its id): not again at its first use.
-        if self.inner.default_session.as_deref() == Some(session_id.as_str()) {
-            self.inner.sessions.started_by_caller();
-        }
+        // Claimed before the call is registered and released after, so that a concurrent span
+        // in it waits for the start to be registered first.
+        let claimed = self.inner.default_session.as_deref() == Some(session_id.as_str())
+            && self.inner.sessions.claim_start();
         self.inner.pipeline.rest_call(
             reqwest::Method::POST,
             "/session/start",
             serde_json::json!({ "session": session }),
             &session_id,
         );
+        if claimed {
+            self.inner.sessions.start_registered();
+        }
         Ok(session_id)
     }
 
@@ -341,5 +400,80 @@ impl Tracer {
                 .rest_call(reqwest::Method::PUT, "/events", body, &sid);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    /// A HoneyHive tracer whose REST calls go to a closed loopback port (nothing waits).
+    fn tracer() -> Tracer {
+        let json = r#"{"api_key":"k","project":"p","server_url":"http://127.0.0.1:9"}"#;
+        Tracer::new(Config::resolve(Some(json), &|_| None).expect("config")).expect("tracer")
+    }
+
+    fn flags(t: &Tracer) -> u8 {
+        t.inner.sessions.flags.load(Ordering::Acquire)
+    }
+
+    /// A fork while another thread of the parent submits the start (STARTING), or before any
+    /// use (NEEDS_START): in the child, the default session counts as started.
+    #[test]
+    fn in_a_forked_child_the_default_session_counts_as_started() {
+        let t = tracer();
+        t.inner
+            .sessions
+            .flags
+            .store(NEEDS_START | STARTING, Ordering::Release);
+        t.inner.reset_in_child();
+        assert_eq!(flags(&t) & (NEEDS_START | STARTING), 0);
+        assert_eq!(flags(&t), 0, "a span pays one load again");
+    }
+
+    /// The parent starts a default session still unstarted at the fork.
+    #[test]
+    fn after_a_fork_the_parent_starts_an_unstarted_default_session() {
+        let t = tracer();
+        t.inner.after_fork_in_parent();
+        assert_eq!(flags(&t), 0, "claimed and registered");
+        // (The wire side, one start from a pre-fork parent: tests/c/test_fork_sessions.c.)
+    }
+
+    /// Once a use of the default session ran out of patience waiting for a start another
+    /// thread was submitting, no later use waits again.
+    #[test]
+    fn the_wait_for_another_threads_start_is_paid_once() {
+        let t = tracer();
+        let sid = t.session_id().expect("a default session").to_owned();
+        // As a start claimed by a thread that never registers it.
+        t.inner.sessions.flags.store(STARTING, Ordering::Release);
+        t.inner.use_session(&sid, None);
+        assert_eq!(flags(&t) & (NEEDS_START | STARTING), 0);
+    }
+
+    /// The caller's `create_session` of the default session claims its start before the call
+    /// is registered: a concurrent use sees STARTING (and waits), never "started" too early.
+    #[test]
+    fn a_caller_started_default_session_is_claimed_until_registered() {
+        let s = SessionState::new(true, false);
+        assert!(s.claim_start());
+        assert_eq!(s.flags.load(Ordering::Acquire), STARTING);
+        assert!(!s.claim_start(), "claimed once");
+        assert_eq!(s.start_registered(), 0);
+    }
+
+    /// A remembered name is bounded in bytes, cut at a UTF-8 boundary.
+    #[test]
+    fn remembered_session_names_are_bounded_in_bytes() {
+        let s = SessionState::new(false, false);
+        let long = format!("a{}", "é".repeat(1 << 20));
+        s.remember_name("11111111-2222-4333-8444-555555555555", &long);
+        let kept = s
+            .name_of("11111111-2222-4333-8444-555555555555")
+            .expect("remembered");
+        assert!(kept.len() <= MAX_SESSION_NAME_BYTES && kept.len() >= MAX_SESSION_NAME_BYTES - 1);
+        assert!(long.starts_with(&*kept));
     }
 }

@@ -261,12 +261,9 @@ impl Recording {
             attributes,
             0,
         ));
-        let status = Status::error(format!("{error_type}: {message}"));
-        // As the SDK: Ok > Error > Unset.
-        let model = self.model();
-        if status > model.status {
-            model.status = status;
-        }
+        // As `set_status`: Ok is final, anything else is replaced (`Status`'s derived order
+        // also compares the description texts, so it cannot decide this).
+        self.set_status(Status::error(format!("{error_type}: {message}")));
         // The error always fits: the span keeps room for these two (see `start`), and a later
         // error replaces an earlier one instead of taking more room.
         self.attributes.retain(|kv| {
@@ -752,6 +749,25 @@ mod tests {
         let plain = recording().into_span_data(SpanContext::empty_context(), None);
         assert_eq!(plain.span_kind, SpanKind::Internal);
         assert_eq!(plain.status, Status::Unset);
+    }
+
+    /// A recorded error replaces an earlier error status whatever its text (status texts are
+    /// not ordered), and never an Ok one.
+    #[test]
+    fn a_later_error_replaces_an_earlier_error_status() {
+        let data = |r: Recording| r.into_span_data(SpanContext::empty_context(), None).status;
+        let mut r = recording();
+        r.record_error(Some("TypeError"), "first", None, false, None);
+        r.record_error(Some("AssertionError"), "second", None, false, None);
+        assert_eq!(data(r), Status::error("AssertionError: second"));
+        let mut r = recording();
+        r.set_status(Status::error("zzz"));
+        r.record_error(Some("ValueError"), "boom", None, false, None);
+        assert_eq!(data(r), Status::error("ValueError: boom"));
+        let mut r = recording();
+        r.set_status(Status::Ok);
+        r.record_error(Some("ValueError"), "boom", None, false, None);
+        assert_eq!(data(r), Status::Ok);
     }
 
     #[test]

@@ -146,7 +146,7 @@ impl Tracer {
             .as_ref()
             .and_then(|c| crate::propagation::link_parent(c, &log));
         let carried_session = link_parent.as_ref().and_then(|p| p.session.clone());
-        let auto_create = config.skip_backend_session_creation && config.session_id.is_none();
+        let auto_create = session_auto_create(&config);
         let default_session = if let Some(s) = carried_session.clone() {
             Some(s)
         } else if auto_create {
@@ -176,6 +176,8 @@ impl Tracer {
             closed: AtomicBool::new(false),
             close_outcome: AtomicU8::new(CloseOutcome::PENDING),
         });
+        // Its session bookkeeping takes part in the fork protocol (see `session`).
+        crate::fork::register(&inner);
         let tracer = Tracer { inner };
         tracer.inner.log.debug(|| {
             format!(
@@ -196,7 +198,7 @@ impl Tracer {
         &self.inner.config
     }
 
-    /// The tracer's default session id (absent only with skip_backend_session_creation and no id).
+    /// The tracer's default session id (absent only in session auto-create mode).
     pub fn session_id(&self) -> Option<&str> {
         self.inner.default_session.as_deref()
     }
@@ -444,13 +446,22 @@ fn stamped_attributes(c: &Config) -> Vec<KeyValue> {
     }
     // Session auto-create mode: ingestion creates each session from its spans. Only spans
     // with a session are exported, so every span that carries this has one.
-    if c.skip_backend_session_creation && c.session_id.is_none() {
+    if session_auto_create(c) {
         out.push(KeyValue::new(
             Key::from_static_str("honeyhive.session_auto_create"),
             true,
         ));
     }
     out
+}
+
+/// Session auto-create mode (`skip_backend_session_creation` without `session_id`): HoneyHive's
+/// ingestion makes the sessions, so it is the HoneyHive exporter's only. Other exporters keep a
+/// local default session that groups the spans, as they do without the key.
+fn session_auto_create(c: &Config) -> bool {
+    c.skip_backend_session_creation
+        && c.session_id.is_none()
+        && c.exporter == ExporterKind::HoneyHive
 }
 
 /// Plain http:// to a host other than loopback sends the API key in the clear; so does plain

@@ -135,6 +135,27 @@ fn enrich_event_sends_the_session_enrichment_body_for_the_event() {
     );
 }
 
+/// Enriching the default session by its id as an event is a use of it, as enriching it as a
+/// session is: its start is sent first (once), then the enrichment.
+#[test]
+fn enrich_event_of_the_default_session_starts_it_first() {
+    let rx = Receiver::start();
+    let t = tracer(&rx, "");
+    let sid = session_of(t);
+    events::enrich_event(t, &sid.to_uppercase(), r#"{"metadata":{"k":1}}"#).unwrap();
+    events::enrich_event(t, &sid, r#"{"metadata":{"k":2}}"#).unwrap();
+    tracers::flush(t, WAIT).unwrap();
+    let starts = session_starts(&rx);
+    assert_eq!(starts.len(), 1, "started once");
+    assert_eq!(
+        starts[0].body_json.as_ref().unwrap()["session"]["session_id"],
+        json!(sid)
+    );
+    let puts = event_puts(&rx);
+    assert_eq!(puts.len(), 2);
+    assert!(puts.iter().all(|p| starts[0].seq < p.seq));
+}
+
 #[test]
 fn an_event_reaches_the_server_after_its_session_start_and_its_enrichment_after_it() {
     let rx = Receiver::start();

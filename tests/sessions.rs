@@ -342,6 +342,44 @@ fn a_remote_parent_gives_its_session_to_any_tracer() {
     );
 }
 
+/// A child of another tracer's span keeps its own tracer's project, source and session, also
+/// when that span continues a remote trace: the remote caller's baggage stays with the tracer
+/// that extracted it.
+#[test]
+fn a_child_of_another_tracers_continued_span_keeps_its_own_project_and_source() {
+    let rx = Receiver::start();
+    let t1 = tracer(&rx, r#"{"project":"proj-one"}"#);
+    let t2 = tracer(&rx, r#"{"project":"proj-two","source":"two-src"}"#);
+    let s2 = session_of(t2);
+    let remote = spans::extract(
+        t1,
+        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        Some(&format!(
+            "session_id={SID_A},project=upstream-proj,source=upstream"
+        )),
+    )
+    .unwrap();
+    let a = spans::start(t1, "a-on-t1", Some("chain"), remote, None, vec![]).unwrap();
+    let b = spans::start(t2, "b-on-t2", Some("tool"), a, None, vec![]).unwrap();
+    let (_, baggage) = spans::inject(b).unwrap();
+    spans::end(b, false).unwrap();
+    spans::end(a, false).unwrap();
+    tracers::flush(t1, WAIT).unwrap();
+    tracers::flush(t2, WAIT).unwrap();
+    let got = rx.wait_for_spans(2, WAIT);
+    let a = span_named(&got, "a-on-t1");
+    assert_eq!(a.attr_str("honeyhive.session_id"), Some(SID_A));
+    assert_eq!(a.attr_str("honeyhive.project"), Some("upstream-proj"));
+    let b = span_named(&got, "b-on-t2");
+    assert_eq!(b.attr_str("honeyhive.session_id"), Some(s2.as_str()));
+    assert_eq!(b.attr_str("honeyhive.project"), Some("proj-two"));
+    assert_eq!(b.attr_str("honeyhive.source"), Some("two-src"));
+    assert!(
+        !baggage.contains("upstream"),
+        "the other tracer's remote baggage is not passed on: {baggage}"
+    );
+}
+
 #[test]
 fn auto_create_mode_starts_no_session_and_stamps_every_exported_span() {
     let rx = Receiver::start();
@@ -544,4 +582,32 @@ fn auto_create_mode_gives_each_root_server_span_its_own_session_and_leaks_it_now
     assert_eq!(tracers::stats(t).unwrap().spans_no_session, 1);
     assert_eq!(tracers::stats(other).unwrap().spans_no_session, 1);
     assert!(session_starts(&rx).is_empty());
+}
+
+/// Session auto-create mode is the HoneyHive exporter's: with a generic OTLP exporter,
+/// `skip_backend_session_creation` without a session id keeps a local default session, and
+/// every span is exported in it (none dropped as having no session).
+#[test]
+fn other_exporters_keep_a_local_session_with_skip_backend_session_creation() {
+    let rx = Receiver::start();
+    let t = honeyhive::registry::create_tracer(config(
+        &format!(
+            r#"{{"exporter":"otlp","otlp_endpoint":"{}/v1/traces","schedule_delay_ms":50,
+                "skip_backend_session_creation":true}}"#,
+            rx.url()
+        ),
+        &[],
+    ))
+    .expect("tracer");
+    let sid = session_of(t);
+    let s = spans::start(t, "plain-root", Some("chain"), 0, None, vec![]).unwrap();
+    spans::end(s, false).unwrap();
+    tracers::flush(t, WAIT).unwrap();
+    let got = rx.wait_for_spans(1, WAIT);
+    let span = span_named(&got, "plain-root");
+    assert_eq!(span.attr_str("honeyhive.session_id"), Some(sid.as_str()));
+    assert!(span.attr("honeyhive.session_auto_create").is_none());
+    let stats = tracers::stats(t).unwrap();
+    assert_eq!(stats.spans_no_session, 0, "{stats:?}");
+    assert!(rx.requests_to("POST", "/session/start").is_empty());
 }

@@ -53,7 +53,8 @@ pub(crate) fn event_type_name(t: hh_event_type) -> Result<Option<&'static str>> 
 /// - `session_id`: a session id (from `hh_session_create`, or any UUID), which always wins; or
 ///   NULL: the parent's session when the parent is a span of this tracer or a remote parent,
 ///   else (a root span, or a parent of another tracer) the tracer's default session. With
-///   skip_backend_session_creation and no session_id (session auto-create mode) there is no
+///   skip_backend_session_creation and no session_id, HoneyHive exporter (session auto-create
+///   mode; other exporters keep a local default session) there is no
 ///   default session: a span with no session is not exported (counted in `spans_no_session`).
 ///   In that mode every exported span carries `honeyhive.session_auto_create` and
 ///   `honeyhive.session_name`.

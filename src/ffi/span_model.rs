@@ -55,8 +55,13 @@ pub struct hh_span_context {
     /// Bit 0: sampled.
     pub trace_flags: u8,
     /// Whether the context came from another process.
-    pub is_remote: bool,
+    pub is_remote: CBool,
 }
+
+/// A C `bool` field as the library reads it: a byte, non-zero meaning true (a Rust `bool`
+/// read from C memory holding any other byte than 0 or 1 would be undefined behaviour).
+/// Written `bool` in the header (cbindgen.toml renames it and does not emit the alias).
+pub type CBool = u8;
 
 /// A link to another span, with attributes (any namespace).
 #[repr(C)]
@@ -108,7 +113,7 @@ fn span_context(c: &hh_span_context) -> Result<SpanContext> {
         TraceId::from_bytes(c.trace_id),
         SpanId::from_bytes(c.span_id),
         TraceFlags::new(c.trace_flags),
-        c.is_remote,
+        c.is_remote != 0,
         Default::default(),
     );
     if !cx.is_valid() {
@@ -409,7 +414,7 @@ pub unsafe extern "C" fn hh_span_get_context(
                 trace_id: cx.trace_id().to_bytes(),
                 span_id: cx.span_id().to_bytes(),
                 trace_flags: cx.trace_flags().to_u8(),
-                is_remote: cx.is_remote(),
+                is_remote: CBool::from(cx.is_remote()),
             }
         };
         Ok(())
@@ -432,5 +437,22 @@ mod tests {
             HH_MAX_ATTRIBUTES_PER_EVENT,
             crate::limits::MAX_ATTRIBUTES_PER_LINK
         );
+    }
+
+    /// `is_remote` is a byte of C memory: any non-zero value is true (C code may leave a byte
+    /// other than 0 or 1 there, e.g. from a memcpy or a union).
+    #[test]
+    fn is_remote_reads_any_non_zero_byte_as_true() {
+        let mut c = hh_span_context {
+            trace_id: [1; 16],
+            span_id: [2; 8],
+            trace_flags: 1,
+            is_remote: 0,
+        };
+        for (byte, remote) in [(0u8, false), (1, true), (2, true), (0xff, true)] {
+            c.is_remote = byte;
+            assert_eq!(span_context(&c).map(|cx| cx.is_remote()).ok(), Some(remote));
+        }
+        assert_eq!(std::mem::size_of::<CBool>(), std::mem::size_of::<bool>());
     }
 }

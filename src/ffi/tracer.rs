@@ -14,9 +14,11 @@ pub use crate::stats::StatsSnapshot as hh_stats;
 /// Creates a tracer from `config_json` (NULL, "" or a JSON object; explicit keys win over
 /// `HH_*`/`OTEL_*` environment variables, which win over defaults). Its default session is
 /// started (`POST /session/start`, in the background) at its first use: the first span,
-/// `hh_session_enrich`, `hh_span_inject` or `hh_session_inject` that targets it, before that
-/// span or call reaches the server; a tracer whose spans all name their own sessions never
-/// starts it. With `link_carrier` (`{"traceparent": ..., "baggage": ...}`), root spans
+/// `hh_session_enrich`, `hh_span_inject`, `hh_session_inject`, `hh_event_create` or
+/// `hh_event_enrich` that targets it, before that span or call reaches the server; a tracer
+/// whose spans all name their own sessions never starts it. A process that forks before that
+/// use (a pre-fork server) has it started once, by the parent right after the fork: the
+/// children count it as started. With `link_carrier` (`{"traceparent": ..., "baggage": ...}`), root spans
 /// continue that remote trace and the carrier's baggage `session_id` is the default session
 /// (already started by its service: never started here); an invalid carrier is ignored with
 /// a warning. Never waits for the network.
@@ -50,7 +52,7 @@ pub unsafe extern "C" fn hh_tracer_new(
 /// (`buf_len >= HH_SESSION_ID_BUF_LEN` always suffices). `*out_len`, when `out_len` is not
 /// NULL, receives the length without the NUL, also with `HH_ERR_BUFFER_TOO_SMALL`.
 /// `HH_ERR_INVALID_ARGUMENT` when the tracer has no default session
-/// (skip_backend_session_creation without session_id). Reading the id does not start the
+/// (skip_backend_session_creation without session_id, HoneyHive exporter). Reading the id does not start the
 /// session. Thread-safe.
 ///
 /// # Safety

@@ -21,7 +21,8 @@ pub enum Layer {
     Runtime,
     /// A pipeline's wake-up, queue stripes (in index order), spare buffers, session calls.
     Queues,
-    /// Locks under which nothing else is taken (interned strings, spare attribute vectors).
+    /// Locks under which nothing else is taken (interned strings, spare attribute vectors, a
+    /// tracer's named sessions).
     Leaves,
 }
 
@@ -46,6 +47,10 @@ pub trait ForkAware: Send + Sync {
     /// In a forked child, with every lock of the library free and no other thread: forget
     /// what belongs to the parent's threads.
     fn reset_in_child(&self) {}
+
+    /// In the parent, once the fork is over (every lock released, calls let in again): work
+    /// the child left to the parent, done as an ordinary call would.
+    fn after_fork_in_parent(&self) {}
 
     /// At process exit, once every lock of the library was found free: deliver what is
     /// pending, by `deadline`. Must not start threads or a runtime.

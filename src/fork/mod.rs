@@ -1,7 +1,7 @@
 //! Fork and exit handling.
 //!
 //! Each part of the library that must act around `fork()` (a pipeline, the handle tables, the
-//! runtime slot, the interned strings) implements `ForkAware`: it lists its locks layer by
+//! runtime slot, the interned strings, a tracer's sessions) implements `ForkAware`: it lists its locks layer by
 //! layer and resets itself in a forked child; it registers itself (`register`,
 //! `register_static`). The protocol (`protocol`) iterates over the registered parts; the
 //! process hooks themselves, the only unsafe code here, are in `hooks`. This module imports

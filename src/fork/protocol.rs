@@ -109,8 +109,14 @@ fn release_held() -> Option<Vec<Component>> {
 }
 
 pub(crate) fn after_fork_in_parent() {
-    let _ = std::panic::catch_unwind(|| drop(release_held()));
+    let components = std::panic::catch_unwind(release_held).ok().flatten();
     gate::open_gate();
+    // Outside every lock: the parts may make ordinary calls (queue a session start).
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+        for c in components.iter().flatten() {
+            c.after_fork_in_parent();
+        }
+    }));
 }
 
 pub(crate) fn after_fork_in_child() {

@@ -107,15 +107,25 @@ fn check_open(tracer: u64) -> Result<()> {
 
 /// What a child on `tracer` needs from its parent's slot: the parent's context, its session
 /// when the child does not name one and may take it (`session_choice::inherits`), and its
-/// remote baggage.
+/// remote baggage (both only when `inherits` allows: the same tracer or a remote parent).
 fn parent_ref_of(slot: &SpanSlot, need_session: bool, tracer: u64) -> SpanRef {
     let r = &slot.span.reference;
-    let inherit = need_session
-        && super::session_choice::inherits(slot.tracer, tracer, slot.state == SlotState::Remote);
+    // A child of another tracer's span keeps its own tracer's session, project and source:
+    // the remote caller's baggage that span continues is not passed on either.
+    let same_side =
+        super::session_choice::inherits(slot.tracer, tracer, slot.state == SlotState::Remote);
     SpanRef {
         context: r.context.clone(),
-        session: if inherit { r.session.clone() } else { None },
-        remote_baggage: r.remote_baggage.clone(),
+        session: if need_session && same_side {
+            r.session.clone()
+        } else {
+            None
+        },
+        remote_baggage: if same_side {
+            r.remote_baggage.clone()
+        } else {
+            Vec::new()
+        },
     }
 }
 

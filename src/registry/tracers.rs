@@ -66,7 +66,7 @@ pub fn open(id: u64) -> Result<Tracer> {
 }
 
 /// The tracer's default session id (`InvalidArgument` when it has none:
-/// skip_backend_session_creation without session_id).
+/// skip_backend_session_creation without session_id, HoneyHive exporter).
 pub fn session_id(id: u64) -> Result<String> {
     open(id)?
         .session_id()

@@ -28,6 +28,8 @@ void test_abuse(void);
 void test_panic(void);
 void test_threads(void);
 void test_fork(void);
+/* test_fork_sessions.c (run by test_fork) */
+void test_fork_sessions(void);
 void test_span_model(void);
 void test_events(void);
 void test_log(void);

@@ -186,12 +186,43 @@ static void resource_and_fork(void) {
     close_tracer(t);
 }
 
+/* Occurrences of `needle` in `hay`. */
+static int count_of(const char *hay, const char *needle) {
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
 static void sdk_config_keys(void) {
-    TEST_BEGIN("config: the Python SDK's keys without meaning here are accepted; unknown keys still fail");
+    TEST_BEGIN("config: the Python SDK's keys without meaning here are accepted with a one-time notice; unknown keys still fail");
+    /* What the tracers print on stderr, read back (a temporary file behind fd 2). */
+    fflush(stderr);
+    FILE *captured = tmpfile();
+    int saved = dup(2);
+    CHECK(captured != NULL && saved >= 0);
+    if (!captured || saved < 0)
+        return;
+    CHECK(dup2(fileno(captured), 2) >= 0);
     hh_tracer t = new_tracer(",\"disable_http_tracing\":true,\"cache_enabled\":false");
-    CHECK(t != 0);
+    hh_tracer again = new_tracer(",\"disable_http_tracing\":false");
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    char text[8192];
+    rewind(captured);
+    size_t n = fread(text, 1, sizeof text - 1, captured);
+    text[n] = '\0';
+    fclose(captured);
+    CHECK(t != 0 && again != 0);
+    CHECK_MSG(count_of(text, "config key `disable_http_tracing` (of the Python SDK) has no effect") == 1,
+              "stderr: %s", text);
+    CHECK_MSG(count_of(text, "config key `cache_enabled` (of the Python SDK) has no effect") == 1, "stderr: %s",
+              text);
     if (t)
         close_tracer(t);
+    if (again)
+        close_tracer(again);
     hh_tracer bad = 0;
     CHECK_STATUS(hh_tracer_new(config_json(",\"disable_http_tracin\":true"), &bad, NULL), HH_ERR_INVALID_CONFIG);
 }

@@ -437,4 +437,5 @@ static void fork_child(void) {
 void test_fork(void) {
     fork_child();
     exit_flush();
+    test_fork_sessions();
 }
