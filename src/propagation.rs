@@ -4,7 +4,7 @@
 use crate::config::{Config, LinkCarrier};
 use crate::error::{Error, Result};
 use crate::log::Logger;
-use crate::span::SpanRef;
+use crate::span_ref::SpanRef;
 use opentelemetry::baggage::BaggageExt;
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::TraceContextExt;

@@ -6,129 +6,15 @@ use crate::config::{canonical_session_id, parse_object};
 use crate::enrich::session_enrichment_body;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fork::{ForkAware, Layer, LockVisitor, LockWalk};
-use crate::sync::ShortLock;
+use crate::session_state::{
+    AUTO_CREATE, BAGGAGE_SESSION_NAME_KEY, MAX_START_WAIT_YIELDS, NAMED, NEEDS_START,
+    SESSION_NAME_KEY, STARTING,
+};
 use crate::tracer::{new_session_id, Tracer, TracerInner};
-use opentelemetry::{Key, KeyValue, StringValue};
+use opentelemetry::{KeyValue, StringValue};
 use serde_json::{Map, Value};
-use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
-
-/// `SessionState::flags`: the default session is still to be started.
-const NEEDS_START: u8 = 1;
-/// Its start is being submitted by another thread right now.
-const STARTING: u8 = 2;
-/// Some session has a name of its own (`create_session` with `skip_api_call` and
-/// `session_name`), stamped on its spans.
-const NAMED: u8 = 4;
-/// Session auto-create mode: every span with a session gets its session's name.
-const AUTO_CREATE: u8 = 8;
-
-/// How long a use of the default session waits for another thread submitting its start. Paid
-/// once per tracer at most: a use that runs out of it clears `STARTING`, so that no later one
-/// waits again.
-const MAX_START_WAIT_YIELDS: u32 = 100_000;
-
-/// Named sessions remembered per tracer (the oldest is forgotten past it: a server making one
-/// per request must not grow without bound).
-const MAX_NAMED_SESSIONS: usize = 4096;
-/// A remembered session name is cut there (at a UTF-8 boundary): the names remembered stay
-/// bounded in bytes too.
-const MAX_SESSION_NAME_BYTES: usize = 1024;
-
-const SESSION_NAME_KEY: Key = Key::from_static_str("honeyhive.session_name");
-const BAGGAGE_SESSION_NAME_KEY: Key = Key::from_static_str("baggage.session_name");
-
-/// A tracer's session bookkeeping that span starts read: all of it behind one flags word, so
-/// that a span of a tracer with nothing to do (its default session started, no named
-/// sessions, not auto-create) pays one load.
-#[derive(Debug)]
-pub(crate) struct SessionState {
-    flags: AtomicU8,
-    named: ShortLock<NamedSessions>,
-    warned_no_session: AtomicBool,
-}
-
-#[derive(Debug, Default)]
-struct NamedSessions {
-    names: HashMap<Arc<str>, Arc<str>>,
-    order: VecDeque<Arc<str>>,
-}
-
-impl SessionState {
-    pub(crate) fn new(needs_start: bool, auto_create: bool) -> Self {
-        let mut flags = 0;
-        if needs_start {
-            flags |= NEEDS_START;
-        }
-        if auto_create {
-            flags |= AUTO_CREATE;
-        }
-        SessionState {
-            flags: AtomicU8::new(flags),
-            named: ShortLock::new(NamedSessions::default()),
-            warned_no_session: AtomicBool::new(false),
-        }
-    }
-
-    pub(crate) fn auto_create(&self) -> bool {
-        self.flags.load(Ordering::Relaxed) & AUTO_CREATE != 0
-    }
-
-    /// Claims the default session's start when it is still to be done: `NEEDS_START` becomes
-    /// `STARTING` until `start_registered`, so that a concurrent use waits until the start is
-    /// registered (its span is then held back behind it). False: nothing to claim.
-    fn claim_start(&self) -> bool {
-        self.flags
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |f| {
-                (f & NEEDS_START != 0).then_some((f & !NEEDS_START) | STARTING)
-            })
-            .is_ok()
-    }
-
-    /// The start claimed by `claim_start` is registered; returns the flags left.
-    fn start_registered(&self) -> u8 {
-        self.flags.fetch_and(!STARTING, Ordering::AcqRel) & !STARTING
-    }
-
-    /// In a forked child: the default session counts as started (the parent starts it, if it
-    /// was not, right after the fork: see `after_fork_in_parent`), and a start another parent
-    /// thread was submitting is no business of the child's.
-    fn forget_start_in_child(&self) {
-        self.flags
-            .fetch_and(!(NEEDS_START | STARTING), Ordering::AcqRel);
-    }
-
-    /// True the first time only: the one warning about spans without a session.
-    pub(crate) fn first_no_session(&self) -> bool {
-        !self.warned_no_session.swap(true, Ordering::Relaxed)
-    }
-
-    fn remember_name(&self, session: &str, name: &str) {
-        let name = crate::limits::truncate_utf8(name, MAX_SESSION_NAME_BYTES);
-        let mut named = self.named.lock();
-        let session: Arc<str> = session.into();
-        if named.names.insert(session.clone(), name.into()).is_none() {
-            named.order.push_back(session);
-            if named.order.len() > MAX_NAMED_SESSIONS {
-                if let Some(old) = named.order.pop_front() {
-                    named.names.remove(&old);
-                }
-            }
-        }
-        drop(named);
-        self.flags.fetch_or(NAMED, Ordering::Release);
-    }
-
-    /// The name given to a session by `create_session` (`skip_api_call` + `session_name`).
-    pub(crate) fn name_of(&self, session: &str) -> Option<Arc<str>> {
-        if self.flags.load(Ordering::Acquire) & NAMED == 0 {
-            return None;
-        }
-        // Held for a lookup or an insert only.
-        self.named.lock().names.get(session).cloned()
-    }
-}
 
 /// A tracer's session bookkeeping around `fork()`: its named-session lock is taken with the
 /// other leaf locks (nothing is taken under it), and its default session's start is settled
@@ -378,7 +264,7 @@ impl Tracer {
 
     /// `inject` of a span: its (`traceparent`, `baggage`). Using its session counts as using
     /// it (a remote parent's may be the default one, never started yet).
-    pub fn inject(&self, reference: &crate::span::SpanRef) -> (String, String) {
+    pub fn inject(&self, reference: &crate::span_ref::SpanRef) -> (String, String) {
         let name = reference.session.as_deref().and_then(|s| {
             self.inner.use_session(s, None);
             self.inner.sessions.name_of(s)
@@ -407,6 +293,7 @@ impl Tracer {
 mod tests {
     use super::*;
     use crate::config::Config;
+    use crate::session_state::{SessionState, MAX_SESSION_NAME_BYTES};
 
     /// A HoneyHive tracer whose REST calls go to a closed loopback port (nothing waits).
     fn tracer() -> Tracer {

@@ -23,14 +23,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-/// What a child, an injection or an ended span needs to know about a span.
-#[derive(Debug, Clone)]
-pub struct SpanRef {
-    pub context: SpanContext,
-    pub session: Option<Arc<str>>,
-    /// Project and source carried in from a remote parent's baggage.
-    pub remote_baggage: Vec<(String, String)>,
-}
+pub use crate::span_ref::SpanRef;
 
 pub(crate) use crate::keys::{SESSION_KEY, SESSION_MIRROR_KEY};
 const EVENT_TYPE_KEY: Key = Key::from_static_str("honeyhive_event_type");

@@ -40,9 +40,9 @@ pub struct TracerInner {
     pub(crate) default_session: Option<Arc<str>>,
     /// Session bookkeeping read at span start: whether the default session still has to be
     /// started, named sessions, auto-create mode (see `session::SessionState`).
-    pub(crate) sessions: crate::session::SessionState,
+    pub(crate) sessions: crate::session_state::SessionState,
     /// `link_carrier`: the remote parent of the tracer's root spans.
-    pub(crate) link_parent: Option<crate::span::SpanRef>,
+    pub(crate) link_parent: Option<crate::span_ref::SpanRef>,
     /// Attributes stamped on every span besides the session ones (project, source, evaluation).
     /// The pipeline writes them when it encodes a span (see `span`).
     pub(crate) stamped: Vec<KeyValue>,
@@ -170,7 +170,7 @@ impl Tracer {
             stats,
             log,
             default_session,
-            sessions: crate::session::SessionState::new(needs_start, auto_create),
+            sessions: crate::session_state::SessionState::new(needs_start, auto_create),
             link_parent,
             stamped,
             closed: AtomicBool::new(false),
