@@ -150,12 +150,7 @@ pub fn start(
     session: Option<&str>,
     attributes: Vec<KeyValue>,
 ) -> Result<u64> {
-    let session = match session {
-        Some(s) => {
-            Some(crate::local::session(s).ok_or_else(|| Error::arg("session_id is not a UUID"))?)
-        }
-        None => None,
-    };
+    let session = explicit_session(session)?;
     crate::span::check_start(name, event_type)?;
     let closes = crate::tracer::closes();
     let need_session = session.is_none();
@@ -203,6 +198,18 @@ pub fn start(
     })
 }
 
+/// The session a caller named, as the span keeps it (interned); `InvalidArgument` when it is
+/// not a UUID.
+#[inline(always)]
+fn explicit_session(session: Option<&str>) -> Result<Option<Arc<str>>> {
+    match session {
+        Some(s) => crate::local::session(s)
+            .map(Some)
+            .ok_or_else(|| Error::arg("session_id is not a UUID")),
+        None => Ok(None),
+    }
+}
+
 /// `start` with the OpenTelemetry span model's options: kind, start time, links, typed
 /// initial attributes, and a remote parent given by ids (`parent_context`, used when
 /// `parent` is 0; the span takes its tracer's session, or `session` when given). A separate
@@ -216,12 +223,7 @@ pub fn start_with(
     attributes: Vec<KeyValue>,
     options: &StartOptions,
 ) -> Result<u64> {
-    let session = match session {
-        Some(s) => {
-            Some(crate::local::session(s).ok_or_else(|| Error::arg("session_id is not a UUID"))?)
-        }
-        None => None,
-    };
+    let session = explicit_session(session)?;
     crate::span::check_start(name, event_type)?;
     let closes = crate::tracer::closes();
     let need_session = session.is_none();
