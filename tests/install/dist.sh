@@ -283,6 +283,20 @@ else
   check "cmake examples/cpp: find_package(honeyhive) finds $L/cmake/honeyhive" cpp_system
   check "C++: loads the system library" resolves_into "$work/cpp-system/honeyhive_worker_pool" "$L"
   check "C++ (system): spans delivered" rx_run "$CPP_CHECK" "$work/cpp-system/honeyhive_worker_pool" 2 2
+  # The static target by the name FetchContent also provides, from the installed package.
+  fp="$work/findpkg"
+  mkdir -p "$fp"
+  cp "$REPO/examples/c/rag_pipeline.c" "$fp/app.c"
+  cat >"$fp/CMakeLists.txt" <<'EOF'
+cmake_minimum_required(VERSION 3.16)
+project(app LANGUAGES C)
+find_package(honeyhive 0.1 CONFIG REQUIRED)
+add_executable(app_static app.c)
+target_link_libraries(app_static PRIVATE honeyhive::honeyhive_static)
+EOF
+  check "find_package(honeyhive): honeyhive::honeyhive_static builds a C program" cmake_project "$fp" "$fp/build"
+  check "C (system, CMake static): no libhoneyhive in DT_NEEDED" needed "$fp/build/app_static" "!libhoneyhive.so.$major"
+  check "C (system, CMake static): spans delivered" rx_run "$C_CHECK" "$fp/build/app_static"
   check "apt-get remove --purge libhoneyhive-dev libhoneyhive$major" \
     env DEBIAN_FRONTEND=noninteractive apt-get remove -y --purge libhoneyhive-dev "libhoneyhive$major"
   purge_packages=0
