@@ -203,6 +203,9 @@ mkdir -p "$seed/release"
 cp -al "$target/release/deps" "$seed/release/deps"
 rm -f "$seed/release/deps/"*honeyhive* "$seed/release/deps/"*hh_test_receiver* "$seed/release/deps/"hh_receiver*
 cp -a "$target/release/.fingerprint" "$target/release/build" "$seed/release/"
+# The repository's own build must come out untouched (same files, same times).
+repo_build_state() { find "$target/release" -maxdepth 3 -path "*honeyhive*" -printf '%p %i %T@\n' | sort; }
+repo_state_before="$(repo_build_state)"
 cmake_project() { # cmake_project SRC BUILD [cmake args]
   local src="$1" bld="$2"; shift 2
   { cmake -S "$src" -B "$bld" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release "$@" && nice cmake --build "$bld"; } \
@@ -222,6 +225,8 @@ check "C (static): spans delivered" rx_run "$C_CHECK" "$fc/build/app_static"
 check "C++ (shared): spans delivered" rx_run "$CPP_CHECK" "$fc/build/app_cpp" 2 2
 check "C++ (static): no libhoneyhive in DT_NEEDED" needed "$fc/build/app_cpp_static" "!libhoneyhive.so.$major"
 check "C++ (static): spans delivered" rx_run "$CPP_CHECK" "$fc/build/app_cpp_static" 2 2
+check "FetchContent left the repository's target/release untouched" bash -c '
+  diff <(echo "$1") <(echo "$2")' _ "$repo_state_before" "$(repo_build_state)"
 unset GIT_CONFIG_COUNT GIT_CONFIG_KEY_0 GIT_CONFIG_VALUE_0
 
 echo "== 3. CMake add_subdirectory of this repository"
