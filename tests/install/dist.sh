@@ -64,6 +64,7 @@ rx_run() { # rx_run "<rxcheck args>" cmd...: runs cmd against a fresh receiver, 
   python3 "$here/rxcheck.py" "$RX_URL" $args
 }
 needed() { # needed BINARY NAME|!NAME: NAME is (or is not) in the binary's DT_NEEDED
+  [[ -f "$1" ]] || { echo "no $1"; return 1; }
   local got; got="$(readelf -d "$1" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | tr '\n' ' ')"
   echo "DT_NEEDED of $(basename "$1"): $got"
   if [[ "$2" == !* ]]; then [[ " $got " != *" ${2#!} "* ]]; else [[ " $got " == *" $2 "* ]]; fi
