@@ -66,7 +66,7 @@ test-reference: lib
 # Every test in every language, one suite after another (a failure does not stop the others),
 # ending with one total over all of them (scripts/test_all.py; logs in build/test-logs/).
 SUITES := header-check lint test-rust test-c test-cpp test-go test-ruby test-cross test-tools \
-          test-install test-collector test-distributed test-view test-reliability fuzz-smoke \
+          test-install test-dist test-collector test-distributed test-view test-reliability fuzz-smoke \
           bench-smoke test-reference
 test: lib
 	python3 scripts/test_all.py $(SUITES)
@@ -102,6 +102,20 @@ install:
 
 uninstall:
 	PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" LIBDIR="$(LIBDIR)" INCLUDEDIR="$(INCLUDEDIR)" bash packaging/install.sh uninstall
+
+# Distribution artifacts in build/dist/ from the one `make lib` build (nothing is recompiled):
+# the Debian packages libhoneyhive0 and libhoneyhive-dev (packaging/deb/build-debs.sh).
+.PHONY: dist dist-deb test-dist
+dist: dist-deb
+
+dist-deb: lib
+	bash packaging/deb/build-debs.sh build/dist
+
+# The C and C++ install paths, each used from a scratch project outside the repository:
+# FetchContent and add_subdirectory of this repository (the root CMakeLists.txt drives cargo),
+# and the .deb packages installed with apt-get (as root; skipped otherwise, removed afterwards).
+test-dist: dist-deb
+	bash tests/install/dist.sh
 
 # Installs into a temp prefix; C (pkg-config, shared and static), C++ (CMake find_package), Go
 # (a separate module, pkg-config) and Ruby (gem build + install) against it, checked on hh-receiver.

@@ -6,7 +6,8 @@ set -euo pipefail
 need_apt=()
 # chromium: make test-view renders hh-view's HTML page headless; curl: the ecosystem tests;
 # openssl: the reliability suite's throw-away TLS certificates.
-for pkg in ruby ruby-dev ruby-ffi valgrind pkg-config cmake ninja-build g++ libgtest-dev python3 chromium curl openssl; do
+# dpkg-dev: make dist computes the .deb packages' dependencies (dpkg-shlibdeps).
+for pkg in ruby ruby-dev ruby-ffi valgrind pkg-config cmake ninja-build g++ libgtest-dev python3 chromium curl openssl dpkg-dev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

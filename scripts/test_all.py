@@ -29,7 +29,8 @@ LOGS = ROOT / "build" / "test-logs"
 CARGO = re.compile(r"^test result: \w+\. (\d+) passed; (\d+) failed")
 CTEST = re.compile(r"^\d+% tests passed, (\d+) tests? failed out of (\d+)")
 MINITEST = re.compile(r"^(\d+) runs, \d+ assertions, (\d+) failures, (\d+) errors")
-GO_OK = re.compile(r"^ok\s+\S+\s")
+# go test's "ok  <package>\t0.1s" (or "(cached)"), not this repository's "ok   <check>" lines.
+GO_OK = re.compile(r"^ok\s+\S+\s+(\d+(\.\d+)?s|\(cached\))")
 GO_FAIL = re.compile(r"^(FAIL\s+\S+\s|--- FAIL: )")
 UNITTEST_RAN = re.compile(r"^Ran (\d+) tests? in ")
 UNITTEST_FAILED = re.compile(r"^FAILED \((.*)\)")

@@ -23,6 +23,12 @@ class CountTest(unittest.TestCase):
         self.assertEqual(count(["ok  \tgithub.com/x/y\t0.1s", "--- FAIL: TestZ (0.00s)"]), (1, 1))
         self.assertEqual(count(["Ran 20 tests in 1.2s", "FAILED (failures=2, errors=1)"]), (17, 3))
 
+    def test_check_lines_are_not_go_packages(self):
+        # tests/install/common.sh prints "ok   <what>" per check and "N passed, M failed" after.
+        out = ["ok   C (shared): spans delivered 2 s", "ok   make install", "2 passed, 0 failed"]
+        self.assertEqual(count(out), (2, 0))
+        self.assertEqual(count(["ok  \tgithub.com/x/y\t(cached)"]), (1, 0))
+
     def test_nothing_recognised(self):
         self.assertIsNone(count(["all good", "header-check: include/honeyhive.h is up to date"]))
 
