@@ -30,14 +30,14 @@ impl Bytes<'_> {
         v
     }
     fn context(&mut self) -> hh_span_context {
-        let mut c = hh_span_context { trace_id: [0; 16], span_id: [0; 8], trace_flags: 0, is_remote: false };
+        let mut c = hh_span_context { trace_id: [0; 16], span_id: [0; 8], trace_flags: 0, is_remote: 0 };
         // Mostly valid ids, sometimes zero ones.
         let zero = self.u8() % 8 == 0;
         for b in c.trace_id.iter_mut().chain(c.span_id.iter_mut()) {
             *b = if zero { 0 } else { self.u8() | 1 };
         }
         c.trace_flags = self.u8();
-        c.is_remote = self.u8() & 1 == 1;
+        c.is_remote = self.u8(); // any byte: non-zero is true
         c
     }
 }
@@ -165,7 +165,7 @@ fuzz_target!(|data: &[u8]| {
                 unsafe { honeyhive::ffi::span_attrs::hh_span_set_attrs(s, a.as_ptr(), a.len(), &mut err) }
             }
             _ => {
-                let mut cx = hh_span_context { trace_id: [0; 16], span_id: [0; 8], trace_flags: 0, is_remote: false };
+                let mut cx = hh_span_context { trace_id: [0; 16], span_id: [0; 8], trace_flags: 0, is_remote: 0 };
                 unsafe { span_model::hh_span_get_context(s, &mut cx) }
             }
         };
