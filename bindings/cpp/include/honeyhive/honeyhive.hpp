@@ -1,11 +1,13 @@
 // honeyhive.hpp - header-only C++17 RAII wrapper over libhoneyhive's C ABI (honeyhive.h).
 //
-// Error model: every fallible operation throws honeyhive::Error (a std::runtime_error that
-// carries the hh_status and the library's message), except the OpenTelemetry span-model calls
-// on a Span (set_attributes, add_event, add_link, set_status, set_name, end_at, context),
-// which are noexcept and return false when the library refused. Destructors never throw:
-// they end or close what they own and ignore the status. Nothing else in this header throws,
-// except std::bad_alloc.
+// Error model: span operations (starting one, enrich, set, record_error, end, inject, the
+// OpenTelemetry span-model calls...) are noexcept: a telemetry error (an ended span, a closed
+// tracer, a limit, bad input) applies nothing and is reported to the log handler
+// (set_log_handler; stderr by default), never thrown into the application. Other fallible
+// operations (constructing a Tracer, flush, close, sessions, events) throw honeyhive::Error (a
+// std::runtime_error that carries the hh_status and the library's message). Destructors never
+// throw: they end or close what they own and ignore the status. Nothing else in this header
+// throws, except std::bad_alloc outside span operations.
 //
 // Thread-safety: the C library is thread-safe. `const` member functions of Tracer, Session,
 // Span and RemoteContext may be called from many threads at once (a `const Tracer&` shared
