@@ -63,6 +63,11 @@ static_assert(noexcept(v<const Tracer&>().span(v<std::string_view>(), v<const Sp
 static_assert(noexcept(v<const honeyhive::Session&>().span(v<std::string_view>(), EventType::Tool, v<Parent>(),
                                                            v<const Json&>())));
 static_assert(noexcept(v<const honeyhive::Session&>().span(v<std::string_view>(), v<const SpanOptions&>())));
+static_assert(noexcept(v<const honeyhive::Session&>().enrich(v<const Json&>())));
+static_assert(noexcept(v<const honeyhive::Session&>().enrich(v<std::string_view>())));
+static_assert(noexcept(v<const Tracer&>().enrich_session(v<const Json&>())));
+static_assert(noexcept(v<const Tracer&>().enrich_session(v<SessionRef>(), v<std::string_view>())));
+static_assert(noexcept(v<const Tracer&>().enrich_event(v<std::string_view>(), v<const Json&>())));
 }  // namespace check
 
 namespace {

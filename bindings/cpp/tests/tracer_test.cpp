@@ -384,8 +384,10 @@ TEST_F(TracerTest, EnrichSessionSendsPutEvents) {
   tracer.enrich_session(R"({"feedback":{"rating":5}})");                  // default session
   tracer.enrich_session(session, R"({"user_properties":{"u":"x"}})");     // by Session
   tracer.enrich_session(session.id(), Json::object({{"config", Json::object({{"c", 6}})}}));  // by id
-  expect_error(HH_ERR_INVALID_JSON, [&] { tracer.enrich_session("{nope"); });
-  expect_error(HH_ERR_INVALID_ARGUMENT, [&] { tracer.enrich_session("not-a-uuid", R"({"metadata":{"a":1}})"); });
+  // Refusals are reported to the log handler, never thrown.
+  expect_reported(HH_ERR_INVALID_JSON, [&] { tracer.enrich_session("{nope"); });
+  expect_reported(HH_ERR_INVALID_JSON, [&] { session.enrich("{nope"); });
+  expect_reported(HH_ERR_INVALID_ARGUMENT, [&] { tracer.enrich_session("not-a-uuid", R"({"metadata":{"a":1}})"); });
   tracer.flush(10s);
 
   const JValue requests = receiver.requests();

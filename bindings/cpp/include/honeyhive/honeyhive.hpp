@@ -3,8 +3,9 @@
 // Error model: span operations (starting one, enrich, set, record_error, end, inject, the
 // OpenTelemetry span-model calls...) are noexcept: a telemetry error (an ended span, a closed
 // tracer, a limit, bad input) applies nothing and is reported to the log handler
-// (set_log_handler; stderr by default), never thrown into the application. Other fallible
-// operations (constructing a Tracer, flush, close, sessions, events) throw honeyhive::Error (a
+// (set_log_handler; stderr by default), never thrown into the application; so do session
+// and event enrichment. Other fallible operations (constructing a Tracer, creating a session
+// or an event, extract, flush, close) throw honeyhive::Error (a
 // std::runtime_error that carries the hh_status and the library's message). Destructors never
 // throw: they end or close what they own and ignore the status. Nothing else in this header
 // throws, except std::bad_alloc outside span operations.
@@ -1860,23 +1861,27 @@ class Session {
   std::string create_event(EventOptions event) const;
 
   /// Enriches the session (`PUT /events` in the background): metadata, inputs, outputs,
-  /// metrics, feedback, config, user_properties, duration.
-  void enrich(const Json& enrichment) const { enrich_text(enrichment.c_str()); }
-  void enrich(const char* json_text) const { enrich_text(json_text); }
-  void enrich(const std::string& json_text) const {
-    enrich_text(detail::checked_c_str(json_text, "session enrichment JSON"));
+  /// metrics, feedback, config, user_properties, duration. Never throws, like span
+  /// operations: a refusal (invalid JSON, a closed tracer) is reported to the log handler.
+  void enrich(const Json& enrichment) const noexcept { enrich_text(enrichment.c_str()); }
+  void enrich(const char* json_text) const noexcept { enrich_text(json_text); }
+  void enrich(const std::string& json_text) const noexcept {
+    detail::guarded(tracer_, "Session::enrich",
+                    [&] { enrich_text(detail::checked_c_str(json_text, "session enrichment JSON")); });
   }
-  void enrich(std::string_view json_text) const {
-    const detail::CString text(json_text, "session enrichment JSON");
-    enrich_text(text.get());
+  void enrich(std::string_view json_text) const noexcept {
+    detail::guarded(tracer_, "Session::enrich", [&] {
+      const detail::CString text(json_text, "session enrichment JSON");
+      enrich_text(text.get());
+    });
   }
 
  private:
   friend class Tracer;
   Session(hh_tracer tracer, std::string id) : tracer_(tracer), id_(std::move(id)) {}
-  void enrich_text(const char* json_text) const {
+  void enrich_text(const char* json_text) const noexcept {
     hh_error err{};
-    detail::check(hh_session_enrich(tracer_, id_.c_str(), json_text, &err), err, "enrich_session");
+    detail::report_status(tracer_, "Session::enrich", hh_session_enrich(tracer_, id_.c_str(), json_text, &err), &err);
   }
 
   hh_tracer tracer_;
@@ -1996,30 +2001,33 @@ class Tracer {
         HH_SESSION_ID_BUF_LEN, "Tracer::session_id");
   }
 
-  /// Enriches the default session (`PUT /events`).
-  void enrich_session(const Json& enrichment) const { enrich_session_text(nullptr, enrichment.c_str()); }
-  void enrich_session(const char* json_text) const { enrich_session_text(nullptr, json_text); }
-  void enrich_session(const std::string& json_text) const {
-    enrich_session_text(nullptr, detail::checked_c_str(json_text, "session enrichment JSON"));
+  /// Enriches the default session (`PUT /events`). Never throws, like Session::enrich.
+  void enrich_session(const Json& enrichment) const noexcept { enrich_session_text(nullptr, enrichment.c_str()); }
+  void enrich_session(const char* json_text) const noexcept { enrich_session_text(nullptr, json_text); }
+  void enrich_session(const std::string& json_text) const noexcept {
+    detail::guarded(handle_, "Tracer::enrich_session", [&] {
+      enrich_session_text(nullptr, detail::checked_c_str(json_text, "session enrichment JSON"));
+    });
   }
-  void enrich_session(std::string_view json_text) const {
-    const detail::CString text(json_text, "session enrichment JSON");
-    enrich_session_text(nullptr, text.get());
+  void enrich_session(std::string_view json_text) const noexcept {
+    enrich_session(SessionRef(), json_text);
   }
   /// Enriches a session given by Session or id (none: the default session).
-  void enrich_session(SessionRef session, const Json& enrichment) const {
+  void enrich_session(SessionRef session, const Json& enrichment) const noexcept {
     enrich_session(session, std::string_view(enrichment.str()));
   }
-  void enrich_session(SessionRef session, std::string_view json_text) const {
-    const detail::CString text(json_text, "session enrichment JSON");
-    if (!session.has_value()) return enrich_session_text(nullptr, text.get());
-    const detail::CString sid(session.id(), "session id");
-    enrich_session_text(sid.get(), text.get());
+  void enrich_session(SessionRef session, std::string_view json_text) const noexcept {
+    detail::guarded(handle_, "Tracer::enrich_session", [&] {
+      const detail::CString text(json_text, "session enrichment JSON");
+      if (!session.has_value()) return enrich_session_text(nullptr, text.get());
+      const detail::CString sid(session.id(), "session id");
+      enrich_session_text(sid.get(), text.get());
+    });
   }
-  void enrich_session(SessionRef session, const char* json_text) const {
+  void enrich_session(SessionRef session, const char* json_text) const noexcept {
     enrich_session(session, std::string_view(json_text ? json_text : ""));
   }
-  void enrich_session(SessionRef session, const std::string& json_text) const {
+  void enrich_session(SessionRef session, const std::string& json_text) const noexcept {
     enrich_session(session, std::string_view(json_text));
   }
 
@@ -2059,11 +2067,15 @@ class Tracer {
 
   /// Enriches any event by id (`PUT /events` with `event_id`, in the background), e.g.
   /// feedback arriving after the request ended: metadata, feedback, metrics, outputs...
-  void enrich_event(std::string_view event_id, const Json& enrichment) const {
-    const detail::CString id(event_id, "event id");
-    const detail::CString text(enrichment.str(), "event enrichment JSON");
-    hh_error err{};
-    detail::check(hh_event_enrich(handle_, id.get(), text.get(), &err), err, "Tracer::enrich_event");
+  /// Never throws, like Session::enrich (a refusal is reported to the log handler).
+  void enrich_event(std::string_view event_id, const Json& enrichment) const noexcept {
+    detail::guarded(handle_, "Tracer::enrich_event", [&] {
+      const detail::CString id(event_id, "event id");
+      const detail::CString text(enrichment.str(), "event enrichment JSON");
+      hh_error err{};
+      detail::report_status(handle_, "Tracer::enrich_event", hh_event_enrich(handle_, id.get(), text.get(), &err),
+                            &err);
+    });
   }
 
   /// Waits at most `timeout` until every span ended and every session call made before
@@ -2111,9 +2123,10 @@ class Tracer {
     own_log_handler_ = false;
   }
 
-  void enrich_session_text(const char* session_id, const char* json_text) const {
+  void enrich_session_text(const char* session_id, const char* json_text) const noexcept {
     hh_error err{};
-    detail::check(hh_session_enrich(handle_, session_id, json_text, &err), err, "enrich_session");
+    detail::report_status(handle_, "Tracer::enrich_session", hh_session_enrich(handle_, session_id, json_text, &err),
+                          &err);
   }
 
   std::string create_event_text(const std::string& json) const { return detail::create_event(handle_, json); }
