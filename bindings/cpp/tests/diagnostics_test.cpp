@@ -2,10 +2,18 @@
 #include <gtest/gtest.h>
 #include <honeyhive/honeyhive.hpp>
 
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <chrono>
+#include <csignal>
+#include <future>
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -280,6 +288,48 @@ TEST_F(DiagnosticsTest, TracedRecordsInputsOutputAndExceptions) {
   EXPECT_EQ(outer["attributes"]["honeyhive_inputs.arg0"].as_int(), 7) << outer.dump();
   EXPECT_EQ(outer["attributes"]["honeyhive_metadata.n"].as_int(), 7) << outer.dump();
   EXPECT_EQ(inner["parent_span_id"].str(), outer["span_id"].str()) << inner.dump();
+}
+
+}  // namespace
+
+namespace {
+
+/// Exit status of `pid`, or -1 if it did not exit within a generous bound (it hung).
+int wait_child(pid_t pid) {
+  for (int i = 0; i < 3000; ++i) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -2;
+    std::this_thread::sleep_for(10ms);
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  return -1;
+}
+
+TEST_F(DiagnosticsTest, AForkWhileAnotherThreadLogsLeavesTheChildAbleToLog) {
+  Lines lines;
+  honeyhive::set_log_handler(lines.handler());
+  Tracer tracer(config());
+  // Another thread holds the handler table's lock (as while a line is being delivered) when
+  // this thread forks.
+  std::promise<void> locked;
+  std::thread holder([&locked] {
+    const std::lock_guard<std::mutex> lock(honeyhive::detail::log_table().mutex);
+    locked.set_value();
+    std::this_thread::sleep_for(200ms);
+  });
+  locked.get_future().wait();
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    // The child reports a failed span operation: it must reach the handler, not hang.
+    std::atomic<int> got{0};
+    honeyhive::set_log_handler([&got](LogLevel, std::string_view) { ++got; });
+    Span orphan = Span().child("orphan");  // refused: one report
+    ::_exit(got.load() == 1 ? 0 : 3);
+  }
+  holder.join();
+  EXPECT_EQ(wait_child(pid), 0) << "-1: the child hung on the log handler table's lock";
 }
 
 }  // namespace

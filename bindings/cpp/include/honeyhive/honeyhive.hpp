@@ -49,6 +49,12 @@
 #if __has_include(<charconv>)
 #include <charconv>
 #endif
+#if __has_include(<pthread.h>) && (defined(__unix__) || defined(__APPLE__))
+#include <pthread.h>
+#define HONEYHIVE_HPP_HAS_PTHREAD_ATFORK 1
+#else
+#define HONEYHIVE_HPP_HAS_PTHREAD_ATFORK 0
+#endif
 #if __has_include(<cxxabi.h>)
 #include <cxxabi.h>
 #define HONEYHIVE_HPP_HAS_CXXABI 1
@@ -169,8 +175,22 @@ struct LogTable {
   std::mutex mutex;
   std::unordered_map<hh_tracer, std::shared_ptr<const LogHandler>> handlers;
 };
+inline LogTable*& log_table_ptr() noexcept {
+  static LogTable* table = nullptr;
+  return table;
+}
 inline LogTable& log_table() {
-  static LogTable* table = new LogTable();  // NOLINT: deliberately never destroyed (see above)
+  static LogTable* const table = [] {
+    auto* t = new LogTable();  // NOLINT: deliberately never destroyed (see above)
+    log_table_ptr() = t;
+#if HONEYHIVE_HPP_HAS_PTHREAD_ATFORK
+    // A fork while another thread holds the lock would leave it locked forever in the child
+    // (pre-forking servers fork after init): fork takes it, and both sides release it.
+    pthread_atfork([] { log_table_ptr()->mutex.lock(); }, [] { log_table_ptr()->mutex.unlock(); },
+                   [] { log_table_ptr()->mutex.unlock(); });
+#endif
+    return t;
+  }();
   return *table;
 }
 
