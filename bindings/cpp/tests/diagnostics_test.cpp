@@ -258,10 +258,23 @@ TEST_F(DiagnosticsTest, TracedRecordsInputsOutputAndExceptions) {
     Span inner = span.child("inner");
     span.set(Namespace::Metadata, "n", n);
   }, 7);
+  // Inputs and output left out on request; a mutable function object.
+  auto count = tracer.traced(
+      "count", [n = 0](int step) mutable { return n += step; },
+      TraceOptions().record_inputs(false).record_output(false));
+  count(2);
+  EXPECT_EQ(count(3), 5);
   tracer.flush(10s);
 
-  const JValue spans = receiver.wait_spans(5);
-  ASSERT_EQ(spans.size(), 5u) << spans.dump();
+  const JValue spans = receiver.wait_spans(7);
+  ASSERT_EQ(spans.size(), 7u) << spans.dump();
+  for (const auto& c : spans.items()) {
+    if (c["name"].str() != "count") continue;
+    for (const auto& kv : c["attributes"].members()) {
+      EXPECT_EQ(kv.first.find("honeyhive_inputs"), std::string::npos) << c.dump();
+      EXPECT_EQ(kv.first.find("honeyhive_outputs"), std::string::npos) << c.dump();
+    }
+  }
   const JValue& a = find_span(spans, "add");
   EXPECT_EQ(a["attributes"]["honeyhive_inputs.a"].as_int(), 2) << a.dump();
   EXPECT_EQ(a["attributes"]["honeyhive_inputs.b"].as_int(), 3) << a.dump();

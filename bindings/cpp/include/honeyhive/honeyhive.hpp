@@ -2432,13 +2432,24 @@ class Traced {
 
   template <class... Args>
   decltype(auto) operator()(Args&&... args) const {
+    return call(fn_, std::forward<Args>(args)...);
+  }
+  /// For a function object whose call operator is not const (a `mutable` lambda).
+  template <class... Args>
+  decltype(auto) operator()(Args&&... args) {
+    return call(fn_, std::forward<Args>(args)...);
+  }
+
+ private:
+  template <class Fn, class... Args>
+  decltype(auto) call(Fn& fn, Args&&... args) const {
     Span span = Span::start(tracer_, name_, options_.type(), options_.parent(), options_.session(), Json());
     if (options_.records_inputs() && sizeof...(Args) > 0) record_inputs(span, args...);
     try {
-      if constexpr (std::is_invocable_v<const F&, Span&, Args&&...>) {
-        return finish(span, [&]() -> decltype(auto) { return std::invoke(fn_, span, std::forward<Args>(args)...); });
+      if constexpr (std::is_invocable_v<Fn&, Span&, Args&&...>) {
+        return finish(span, [&]() -> decltype(auto) { return std::invoke(fn, span, std::forward<Args>(args)...); });
       } else {
-        return finish(span, [&]() -> decltype(auto) { return std::invoke(fn_, std::forward<Args>(args)...); });
+        return finish(span, [&]() -> decltype(auto) { return std::invoke(fn, std::forward<Args>(args)...); });
       }
     } catch (...) {
       span.record_exception(std::current_exception(), true);
@@ -2447,7 +2458,6 @@ class Traced {
     }
   }
 
- private:
   template <class Call>
   decltype(auto) finish(Span& span, Call&& call) const {
     using R = decltype(call());
