@@ -239,8 +239,9 @@ TEST_F(SpanModelTest, RefusalsReturnFalseApplyNothingAndNeverThrow) {
   EXPECT_FALSE(empty.add_event("e"));
   EXPECT_FALSE(empty.set_status(StatusCode::Ok));
   EXPECT_FALSE(empty.context().is_valid());
-  EXPECT_THROW(tracer.span("x", SpanOptions().attributes({{"k", std::string("a\0b", 3)}})), honeyhive::Error);
-  EXPECT_THROW(tracer.span("x", SpanOptions().start_time(TimePoint(-1s))), honeyhive::Error);
+  // Refused starts give empty spans (reported to the log handler, never thrown).
+  EXPECT_FALSE(tracer.span("x", SpanOptions().attributes({{"k", std::string("a\0b", 3)}})));
+  EXPECT_FALSE(tracer.span("x", SpanOptions().start_time(TimePoint(-1s))));
   tracer.flush(10s);
   const JValue spans = receiver.wait_spans(1);
   ASSERT_EQ(spans.size(), 1u) << spans.dump();
@@ -429,8 +430,16 @@ TEST_F(SpanModelTest, CreateAndEnrichEventsById) {
   EXPECT_EQ(tracer.create_event(EventOptions("chosen-id").id(chosen)), chosen);
   tracer.enrich_event(id, Json::object({{"feedback", Json::object({{"rating", 5}})},
                                         {"metrics", Json::object({{"relevance", 0.9}})}}));
-  EXPECT_THROW(tracer.enrich_event("not-an-id", Json::object({{"feedback", Json::object({{"a", 1}})}})),
-               honeyhive::Error);
+  {
+    // An enrichment refused is reported to the log handler, never thrown.
+    std::vector<std::string> lines;
+    honeyhive::set_log_handler([&lines](honeyhive::LogLevel, std::string_view l) { lines.emplace_back(l); });
+    EXPECT_NO_THROW(tracer.enrich_event("not-an-id", Json::object({{"feedback", Json::object({{"a", 1}})}})));
+    honeyhive::set_log_handler({});
+    ASSERT_EQ(lines.size(), 1u);
+    EXPECT_NE(lines[0].find("Tracer::enrich_event"), std::string::npos) << lines[0];
+    EXPECT_NE(lines[0].find("[HH_ERR_INVALID_ARGUMENT]"), std::string::npos) << lines[0];
+  }
   EXPECT_THROW(tracer.create_event(Json::raw("{oops")), honeyhive::Error);
   {
     // update_event_id in span enrichment: the span carries that event id.

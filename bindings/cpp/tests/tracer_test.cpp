@@ -56,6 +56,22 @@ class TracerTest : public ::testing::Test {
     return {};
   }
 
+  /// Runs `f` (a span operation), expecting no exception but one warning naming `status`
+  /// at the process-wide log handler; returns that line.
+  template <class F>
+  static std::string expect_reported(hh_status status, F&& f) {
+    std::vector<std::string> lines;
+    honeyhive::set_log_handler([&lines](honeyhive::LogLevel, std::string_view l) { lines.emplace_back(l); });
+    EXPECT_NO_THROW(f());
+    honeyhive::set_log_handler({});
+    const std::string tag = std::string("[") + honeyhive::status_name(status) + "]";
+    for (const auto& l : lines) {
+      if (l.find(tag) != std::string::npos) return l;
+    }
+    ADD_FAILURE() << "expected a warning with " << tag << " among " << lines.size() << " lines";
+    return {};
+  }
+
   static const JValue& attr(const JValue& span, const char* key) { return span["attributes"][key]; }
 
   hhtest::Receiver receiver;
@@ -170,22 +186,22 @@ TEST_F(TracerTest, InitialAttributesAreWrittenRawAndNormalized) {
   EXPECT_EQ(attr(s, "n").as_int(), 3);
 }
 
-TEST_F(TracerTest, EnrichmentErrorsThrowAndApplyNothing) {
+TEST_F(TracerTest, EnrichmentErrorsAreReportedAndApplyNothing) {
   Tracer tracer(config());
   {
     auto span = tracer.span("enrich-errors", EventType::Tool);
-    const std::string msg = expect_error(HH_ERR_INVALID_JSON, [&] { span.enrich(R"({"metadata":{"a":1},)"); });
+    const std::string msg = expect_reported(HH_ERR_INVALID_JSON, [&] { span.enrich(R"({"metadata":{"a":1},)"); });
     EXPECT_FALSE(msg.empty());
-    expect_error(HH_ERR_INVALID_JSON, [&] { span.enrich("[1,2]"); });  // not an object
-    expect_error(HH_ERR_INVALID_ARGUMENT, [&] { span.enrich(R"({"event_type":"banana"})"); });
-    expect_error(HH_ERR_INVALID_ARGUMENT, [&] { span.enrich(std::string("{\"a\":1}\0tail", 12)); });
-    expect_error(HH_ERR_INVALID_ARGUMENT, [&] { span.set(Namespace::Metadata, "", 1); });
-    expect_error(HH_ERR_INVALID_ARGUMENT, [&] { span.set(Namespace::None, "k", Json::object({{"x", 1}})); });
-    expect_error(HH_ERR_INVALID_ARGUMENT, [&] { span.set(static_cast<Namespace>(99), "k", 1); });
+    expect_reported(HH_ERR_INVALID_JSON, [&] { span.enrich("[1,2]"); });  // not an object
+    expect_reported(HH_ERR_INVALID_ARGUMENT, [&] { span.enrich(R"({"event_type":"banana"})"); });
+    expect_reported(HH_ERR_INVALID_ARGUMENT, [&] { span.enrich(std::string("{\"a\":1}\0tail", 12)); });
+    expect_reported(HH_ERR_INVALID_ARGUMENT, [&] { span.set(Namespace::Metadata, "", 1); });
+    expect_reported(HH_ERR_INVALID_ARGUMENT, [&] { span.set(Namespace::None, "k", Json::object({{"x", 1}})); });
+    expect_reported(HH_ERR_INVALID_ARGUMENT, [&] { span.set(static_cast<Namespace>(99), "k", 1); });
     span.end();
-    expect_error(HH_ERR_SPAN_ENDED, [&] { span.enrich(R"({"metadata":{"late":1}})"); });
-    expect_error(HH_ERR_SPAN_ENDED, [&] { span.set(Namespace::Metadata, "late", 1); });
-    expect_error(HH_ERR_SPAN_ENDED, [&] { span.record_error("E", "late"); });
+    expect_reported(HH_ERR_SPAN_ENDED, [&] { span.enrich(R"({"metadata":{"late":1}})"); });
+    expect_reported(HH_ERR_SPAN_ENDED, [&] { span.set(Namespace::Metadata, "late", 1); });
+    expect_reported(HH_ERR_SPAN_ENDED, [&] { span.record_error("E", "late"); });
   }
   tracer.flush(10s);
   const JValue spans = receiver.wait_spans(1);
@@ -196,14 +212,14 @@ TEST_F(TracerTest, EnrichmentErrorsThrowAndApplyNothing) {
   EXPECT_EQ(s["status_code"].str(), "STATUS_CODE_UNSET");
 }
 
-TEST_F(TracerTest, StartErrorsThrow) {
+TEST_F(TracerTest, StartErrorsAreReportedAndGiveEmptySpans) {
   Tracer tracer(config());
-  expect_error(HH_ERR_INVALID_ARGUMENT, [&] { tracer.span(""); });
-  expect_error(HH_ERR_INVALID_ARGUMENT, [&] { tracer.span(std::string("a\0b", 3)); });
-  expect_error(HH_ERR_INVALID_ARGUMENT, [&] { tracer.span("x", static_cast<EventType>(42)); });
-  expect_error(HH_ERR_INVALID_ARGUMENT, [&] { tracer.span("x", EventType::Tool, {}, "not-a-session-id"); });
-  expect_error(HH_ERR_INVALID_JSON, [&] { tracer.span("x", EventType::Tool, {}, {}, Json::raw("{oops")); });
-  expect_error(HH_ERR_INVALID_HANDLE, [&] { Span().child("orphan"); });
+  expect_reported(HH_ERR_INVALID_ARGUMENT, [&] { tracer.span(""); });
+  expect_reported(HH_ERR_INVALID_ARGUMENT, [&] { tracer.span(std::string("a\0b", 3)); });
+  expect_reported(HH_ERR_INVALID_ARGUMENT, [&] { tracer.span("x", static_cast<EventType>(42)); });
+  expect_reported(HH_ERR_INVALID_ARGUMENT, [&] { tracer.span("x", EventType::Tool, {}, "not-a-session-id"); });
+  expect_reported(HH_ERR_INVALID_JSON, [&] { tracer.span("x", EventType::Tool, {}, {}, Json::raw("{oops")); });
+  expect_reported(HH_ERR_INVALID_HANDLE, [&] { Span().child("orphan"); });
   expect_error(HH_ERR_INVALID_ARGUMENT, [&] { tracer.create_session(SessionOptions().id("nope")); });
 }
 
@@ -368,8 +384,10 @@ TEST_F(TracerTest, EnrichSessionSendsPutEvents) {
   tracer.enrich_session(R"({"feedback":{"rating":5}})");                  // default session
   tracer.enrich_session(session, R"({"user_properties":{"u":"x"}})");     // by Session
   tracer.enrich_session(session.id(), Json::object({{"config", Json::object({{"c", 6}})}}));  // by id
-  expect_error(HH_ERR_INVALID_JSON, [&] { tracer.enrich_session("{nope"); });
-  expect_error(HH_ERR_INVALID_ARGUMENT, [&] { tracer.enrich_session("not-a-uuid", R"({"metadata":{"a":1}})"); });
+  // Refusals are reported to the log handler, never thrown.
+  expect_reported(HH_ERR_INVALID_JSON, [&] { tracer.enrich_session("{nope"); });
+  expect_reported(HH_ERR_INVALID_JSON, [&] { session.enrich("{nope"); });
+  expect_reported(HH_ERR_INVALID_ARGUMENT, [&] { tracer.enrich_session("not-a-uuid", R"({"metadata":{"a":1}})"); });
   tracer.flush(10s);
 
   const JValue requests = receiver.requests();
@@ -564,10 +582,10 @@ TEST_F(TracerTest, FlushAndCloseReportFailuresAsErrors) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
   // Closing again reports the first close's outcome (never "delivered" when it was not).
   if (first != HH_OK) expect_error(first, [&] { tracer.close(100ms); });
-  expect_error(HH_ERR_TRACER_CLOSED, [&] { tracer.span("after-close"); });
+  expect_reported(HH_ERR_TRACER_CLOSED, [&] { EXPECT_FALSE(tracer.span("after-close")); });
   expect_error(HH_ERR_TRACER_CLOSED, [&] { tracer.create_session(); });
   expect_error(HH_ERR_TRACER_CLOSED, [&] { tracer.flush(100ms); });
-  expect_error(HH_ERR_TRACER_CLOSED, [&] { outliving.end(); });  // dropped and counted
+  expect_reported(HH_ERR_TRACER_CLOSED, [&] { outliving.end(); });  // dropped and counted
   const auto stats = tracer.stats();  // still readable after close
   EXPECT_EQ(stats.spans_started, 4u);
   EXPECT_GE(stats.spans_dropped, 2u);

@@ -1,11 +1,14 @@
 // honeyhive.hpp - header-only C++17 RAII wrapper over libhoneyhive's C ABI (honeyhive.h).
 //
-// Error model: every fallible operation throws honeyhive::Error (a std::runtime_error that
-// carries the hh_status and the library's message), except the OpenTelemetry span-model calls
-// on a Span (set_attributes, add_event, add_link, set_status, set_name, end_at, context),
-// which are noexcept and return false when the library refused. Destructors never throw:
-// they end or close what they own and ignore the status. Nothing else in this header throws,
-// except std::bad_alloc.
+// Error model: span operations (starting one, enrich, set, record_error, end, inject, the
+// OpenTelemetry span-model calls...) are noexcept: a telemetry error (an ended span, a closed
+// tracer, a limit, bad input) applies nothing and is reported to the log handler
+// (set_log_handler; stderr by default), never thrown into the application; so do session
+// and event enrichment. Other fallible operations (constructing a Tracer, creating a session
+// or an event, extract, flush, close) throw honeyhive::Error (a
+// std::runtime_error that carries the hh_status and the library's message). Destructors never
+// throw: they end or close what they own and ignore the status. Nothing else in this header
+// throws, except std::bad_alloc outside span operations.
 //
 // Thread-safety: the C library is thread-safe. `const` member functions of Tracer, Session,
 // Span and RemoteContext may be called from many threads at once (a `const Tracer&` shared
@@ -29,19 +32,28 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <initializer_list>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <typeinfo>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #if __has_include(<charconv>)
 #include <charconv>
+#endif
+#if __has_include(<pthread.h>) && (defined(__unix__) || defined(__APPLE__))
+#include <pthread.h>
+#define HONEYHIVE_HPP_HAS_PTHREAD_ATFORK 1
+#else
+#define HONEYHIVE_HPP_HAS_PTHREAD_ATFORK 0
 #endif
 #if __has_include(<cxxabi.h>)
 #include <cxxabi.h>
@@ -131,6 +143,166 @@ inline void check(hh_status status, const char* operation) {
 
 /// Used only where failure cannot be reported (destructors): the status is read and dropped.
 inline void ignore_status(hh_status status) noexcept { static_cast<void>(status); }
+
+}  // namespace detail
+
+// ------------------------------------------------------------------------------------------
+// Diagnostics (log handler)
+// ------------------------------------------------------------------------------------------
+
+/// The level of a diagnostic line (the C ABI's HH_LOG_* values).
+enum class LogLevel : uint32_t {
+  Debug = HH_LOG_DEBUG,
+  Info = HH_LOG_INFO,
+  Warn = HH_LOG_WARN,
+  Error = HH_LOG_ERROR,
+};
+
+/// Receives one diagnostic line (secrets already redacted, control characters escaped; the
+/// view is valid only during the call). It runs on any thread, the library's own included,
+/// possibly on several at once: hand the line to your logger and return. It must not call
+/// into honeyhive (the line may come from inside a tracer's flush or close). An exception it
+/// throws is caught and dropped at the boundary.
+using LogHandler = std::function<void(LogLevel, std::string_view)>;
+
+namespace detail {
+
+/// The C++ handlers by tracer handle (0: the process-wide one). The C library gets the
+/// handle as its `user_data` and this table owns the std::function, so replacing or removing
+/// a handler never frees one a library thread is still calling (that call holds a copy of the
+/// shared_ptr). Allocated once and never destroyed: library threads may log during exit.
+struct LogTable {
+  std::mutex mutex;
+  std::unordered_map<hh_tracer, std::shared_ptr<const LogHandler>> handlers;
+};
+inline LogTable*& log_table_ptr() noexcept {
+  static LogTable* table = nullptr;
+  return table;
+}
+inline LogTable& log_table() {
+  static LogTable* const table = [] {
+    auto* t = new LogTable();  // NOLINT: deliberately never destroyed (see above)
+    log_table_ptr() = t;
+#if HONEYHIVE_HPP_HAS_PTHREAD_ATFORK
+    // A fork while another thread holds the lock would leave it locked forever in the child
+    // (pre-forking servers fork after init): fork takes it, and both sides release it.
+    pthread_atfork([] { log_table_ptr()->mutex.lock(); }, [] { log_table_ptr()->mutex.unlock(); },
+                   [] { log_table_ptr()->mutex.unlock(); });
+#endif
+    return t;
+  }();
+  return *table;
+}
+
+/// The handler for `tracer`'s lines: its own, else the process-wide one (may be null).
+inline std::shared_ptr<const LogHandler> find_log_handler(hh_tracer tracer) {
+  LogTable& t = log_table();
+  const std::lock_guard<std::mutex> lock(t.mutex);
+  auto it = t.handlers.find(tracer);
+  if (it == t.handlers.end() && tracer != 0) it = t.handlers.find(0);
+  return it == t.handlers.end() ? nullptr : it->second;
+}
+
+/// Sends one line to `tracer`'s C++ handler (else the process-wide one, else stderr). Never
+/// throws: neither the handler's exceptions nor a failed allocation leave this function.
+inline void emit_log(hh_tracer tracer, LogLevel level, std::string_view line) noexcept {
+  try {
+    const std::shared_ptr<const LogHandler> h = find_log_handler(tracer);
+    if (h && *h) {
+      (*h)(level, line);
+      return;
+    }
+  } catch (...) {
+    return;  // the user's handler threw (or no memory): the line is dropped, never rethrown
+  }
+  std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
+}
+
+/// The hh_log_fn given to the C library: `user_data` is the tracer handle (0: process-wide).
+inline void log_trampoline(void* user_data, uint32_t level, const char* message) noexcept {
+  const auto tracer = static_cast<hh_tracer>(reinterpret_cast<uintptr_t>(user_data));
+  emit_log(tracer, static_cast<LogLevel>(level), message != nullptr ? std::string_view(message) : std::string_view());
+}
+
+inline void store_log_handler(hh_tracer tracer, LogHandler handler) {
+  auto h = std::make_shared<const LogHandler>(std::move(handler));
+  LogTable& t = log_table();
+  const std::lock_guard<std::mutex> lock(t.mutex);
+  t.handlers[tracer] = std::move(h);
+}
+
+inline void forget_log_handler(hh_tracer tracer) noexcept {
+  LogTable& t = log_table();
+  const std::lock_guard<std::mutex> lock(t.mutex);
+  t.handlers.erase(tracer);
+}
+
+/// Reports a telemetry error of a span operation (it is not thrown into the application):
+/// one warning line to the tracer's handler, with the status name.
+inline void report(hh_tracer tracer, const char* operation, const char* message, hh_status status) noexcept {
+  try {
+    std::string line = "[honeyhive] warning: ";
+    line += operation;
+    line += ": ";
+    line += message;
+    const char* name = hh_status_name(static_cast<int32_t>(status));
+    if (std::strstr(message, name) == nullptr) {
+      line += " [";
+      line += name;
+      line += "]";
+    }
+    emit_log(tracer, LogLevel::Warn, line);
+  } catch (...) {
+    // No memory for the line: nothing more can be reported.
+  }
+}
+
+inline void report_status(hh_tracer tracer, const char* operation, hh_status status, const hh_error* err = nullptr) noexcept {
+  if (status == HH_OK) return;
+  if (err != nullptr && err->message[0] != '\0') {
+    char msg[HH_ERROR_MESSAGE_LEN + 1] = {};
+    std::memcpy(msg, err->message, HH_ERROR_MESSAGE_LEN);
+    report(tracer, operation, msg, status);
+  } else {
+    report(tracer, operation, describe(status), status);
+  }
+}
+
+/// Runs `f` (a span operation's body, which may throw Error for bad input) and reports what
+/// it threw instead of letting it reach the application. Returns whether `f` completed.
+template <class F>
+bool guarded(hh_tracer tracer, const char* operation, F&& f) noexcept {
+  try {
+    f();
+    return true;
+  } catch (const Error& e) {
+    report(tracer, operation, e.what(), e.status());
+  } catch (const std::exception& e) {
+    report(tracer, operation, e.what(), HH_ERR_INTERNAL);
+  } catch (...) {
+    report(tracer, operation, "unknown exception", HH_ERR_INTERNAL);
+  }
+  return false;
+}
+
+}  // namespace detail
+
+/// Sends the library's diagnostics (and this binding's reports of span operations that
+/// failed) to `handler` instead of stderr, for every tracer without a handler of its own
+/// and for lines of no tracer. An empty `handler` restores stderr. Thread-safe.
+inline void set_log_handler(LogHandler handler) {
+  if (!handler) {
+    detail::ignore_status(hh_set_log_handler(nullptr, nullptr));
+    detail::forget_log_handler(0);
+    return;
+  }
+  detail::store_log_handler(0, std::move(handler));
+  // HH_ERR_TIMEOUT (an old handler still running) needs nothing here: the table keeps every
+  // handler alive while it runs.
+  detail::ignore_status(hh_set_log_handler(&detail::log_trampoline, nullptr));
+}
+
+namespace detail {
 
 /// A NUL-terminated copy of a string argument. Embedded NULs would silently truncate the
 /// value on the C side, so they are rejected.
@@ -1013,6 +1185,14 @@ class Config {
   }
   std::chrono::milliseconds close_timeout() const noexcept { return close_timeout_; }
 
+  /// This tracer's own diagnostics handler (see honeyhive::set_log_handler), installed right
+  /// after creation: lines logged while the tracer is created go to the process-wide one.
+  Config& log_handler(LogHandler handler) {
+    log_handler_ = std::move(handler);
+    return *this;
+  }
+  const LogHandler& log_handler() const noexcept { return log_handler_; }
+
   /// The config JSON given to hh_tracer_new.
   std::string to_json() const {
     Json j = Json::object();
@@ -1073,6 +1253,7 @@ class Config {
   std::vector<std::pair<std::string, Json>> resource_;
   std::vector<std::pair<std::string, Json>> entries_;
   std::chrono::milliseconds close_timeout_{5000};
+  LogHandler log_handler_;
 };
 
 /// Options of Tracer::create_session (all optional).
@@ -1101,6 +1282,9 @@ class SessionOptions {
 
 class Tracer;
 class Session;
+class TraceOptions;
+template <class F>
+class Traced;
 class Span;
 class RemoteContext;
 
@@ -1351,38 +1535,51 @@ class Span {
   bool ended() const noexcept { return ended_; }
 
   /// Starts a child span on the same tracer; it joins this span's trace and session.
-  Span child(std::string_view name, EventType type = EventType::Default, const Json& attributes = Json()) const;
+  /// Like every span operation it never throws: on failure (an empty or ended parent, a
+  /// closed tracer, bad input) it reports to the log handler and returns an empty Span, on
+  /// which every operation does nothing.
+  Span child(std::string_view name, EventType type = EventType::Default, const Json& attributes = Json()) const noexcept;
   /// A child span with options (kind, start time, links, typed attributes; the parent is
   /// this span).
-  Span child(std::string_view name, SpanOptions options) const;
+  Span child(std::string_view name, const SpanOptions& options) const noexcept;
 
   /// Enrichment from a Json builder, in the `enrich_span` namespaces: inputs, outputs,
   /// metadata, metrics, feedback, config, user_properties (objects, flattened to
   /// `honeyhive_<ns>.<path>`), error, event_type; other keys go to metadata. All or nothing.
-  Span& enrich(const Json& enrichment) { return enrich_text(enrichment.c_str()); }
+  /// Never throws: a refusal (invalid JSON, an ended span, a limit) is reported to the log
+  /// handler and nothing is applied.
+  Span& enrich(const Json& enrichment) noexcept { return enrich_text(enrichment.c_str()); }
   /// Enrichment from JSON *text*, e.g. `span.enrich(R"({"metadata":{"a":{"b":1}}})")`.
-  Span& enrich(const char* json_text) { return enrich_text(json_text); }
-  Span& enrich(const std::string& json_text) {
-    return enrich_text(detail::checked_c_str(json_text, "enrichment JSON"));
+  Span& enrich(const char* json_text) noexcept { return enrich_text(json_text); }
+  Span& enrich(const std::string& json_text) noexcept {
+    detail::guarded(tracer_, "Span::enrich",
+                    [&] { enrich_text(detail::checked_c_str(json_text, "enrichment JSON")); });
+    return *this;
   }
-  Span& enrich(std::string_view json_text) {
-    const detail::CString text(json_text, "enrichment JSON");
-    return enrich_text(text.get());
+  Span& enrich(std::string_view json_text) noexcept {
+    detail::guarded(tracer_, "Span::enrich", [&] {
+      const detail::CString text(json_text, "enrichment JSON");
+      enrich_text(text.get());
+    });
+    return *this;
   }
 
   /// One typed attribute `key` under namespace `ns`: bool, any integer (int64; unsigned
   /// values above INT64_MAX are sent as double), float/double, a string, or a Json value
-  /// (nested values are flattened; not for Namespace::None).
+  /// (nested values are flattened; not for Namespace::None). Never throws (reports).
   template <class T>
-  Span& set(Namespace ns, std::string_view key, const T& value);
+  Span& set(Namespace ns, std::string_view key, const T& value) noexcept;
 
   /// Records an error: an `exception` event, status ERROR "<type>: <message>", and the
   /// attributes honeyhive_error / honeyhive_error_type.
-  Span& record_error(std::string_view type, std::string_view message) {
-    const detail::CString t(type, "error type");
-    const detail::CString m(message, "error message");
-    detail::check(hh_span_record_error(handle_, type.empty() ? nullptr : t.get(), m.get()), "Span::record_error");
-    error_recorded_ = true;
+  /// Never throws (a refusal is reported to the log handler).
+  Span& record_error(std::string_view type, std::string_view message) noexcept {
+    detail::guarded(tracer_, "Span::record_error", [&] {
+      const detail::CString t(type, "error type");
+      const detail::CString m(message, "error message");
+      detail::check(hh_span_record_error(handle_, type.empty() ? nullptr : t.get(), m.get()), "Span::record_error");
+      error_recorded_ = true;
+    });
     return *this;
   }
   /// record_error with the `exception` event's `exception.stacktrace` (the stack trace as
@@ -1390,41 +1587,49 @@ class Span {
   /// `exception.escaped` (the exception left the span's scope). `time`: when it happened
   /// (default: now).
   Span& record_error(std::string_view type, std::string_view message, std::string_view stacktrace,
-                     bool escaped = false, TimePoint time = {}) {
-    const detail::CString t(type, "error type");
-    const detail::CString m(message, "error message");
-    const detail::CString st(stacktrace, "stack trace");
-    const uint64_t at = detail::unix_nano_or_throw(time, "error time");
-    detail::check(hh_span_record_error_ex(handle_, type.empty() ? nullptr : t.get(), m.get(),
-                                          stacktrace.empty() ? nullptr : st.get(),
-                                          escaped ? HH_ERROR_ESCAPED : 0u, at),
-                  "Span::record_error");
-    error_recorded_ = true;
+                     bool escaped = false, TimePoint time = {}) noexcept {
+    detail::guarded(tracer_, "Span::record_error", [&] {
+      const detail::CString t(type, "error type");
+      const detail::CString m(message, "error message");
+      const detail::CString st(stacktrace, "stack trace");
+      const uint64_t at = detail::unix_nano_or_throw(time, "error time");
+      detail::check(hh_span_record_error_ex(handle_, type.empty() ? nullptr : t.get(), m.get(),
+                                            stacktrace.empty() ? nullptr : st.get(),
+                                            escaped ? HH_ERROR_ESCAPED : 0u, at),
+                    "Span::record_error");
+      error_recorded_ = true;
+    });
     return *this;
   }
   /// Records `e` with its dynamic type name (e.g. "std::runtime_error") and what().
-  Span& record_exception(const std::exception& e) {
-    return record_error(detail::demangle(typeid(e).name()), e.what());
+  Span& record_exception(const std::exception& e) noexcept {
+    return record_exception(e, std::string_view(), false);
   }
   /// The same with a stack trace and `exception.escaped` (see record_error).
-  Span& record_exception(const std::exception& e, std::string_view stacktrace, bool escaped = false) {
-    return record_error(detail::demangle(typeid(e).name()), e.what(), stacktrace, escaped);
+  Span& record_exception(const std::exception& e, std::string_view stacktrace, bool escaped = false) noexcept {
+    std::string type;
+    if (!detail::guarded(tracer_, "Span::record_exception", [&] { type = detail::demangle(typeid(e).name()); })) {
+      return *this;
+    }
+    return record_error(type, e.what(), stacktrace, escaped);
   }
   /// Records the exception in `ep` (by default the one being handled, inside a catch block).
   /// Does nothing when `ep` is null.
-  Span& record_exception(std::exception_ptr ep = std::current_exception()) {
+  Span& record_exception(std::exception_ptr ep = std::current_exception(), bool escaped = false) noexcept {
     if (!ep) return *this;
     try {
       std::rethrow_exception(ep);
     } catch (const std::exception& e) {
-      return record_exception(e);
+      return record_exception(e, std::string_view(), escaped);
     } catch (...) {
-      return record_error("unknown exception", "an exception not derived from std::exception");
+      return record_error("unknown exception", "an exception not derived from std::exception", std::string_view(),
+                          escaped);
     }
   }
 
-  /// W3C headers continuing this span's trace (and session) in another service.
-  TraceHeaders inject() const;
+  /// W3C headers continuing this span's trace (and session) in another service (empty
+  /// headers, reported, for an empty or stale span).
+  TraceHeaders inject() const noexcept;
 
   // ----- The OpenTelemetry span model. These calls never throw (as OpenTelemetry's API):
   // they return false when the library refused (an empty, ended or stale span, a closed
@@ -1505,21 +1710,25 @@ class Span {
     return hh_span_end_at(handle_, at, 0) == HH_OK;
   }
 
-  /// The session this span belongs to.
-  std::string session_id() const {
+  /// The session this span belongs to ("" for an empty or stale span, reported).
+  std::string session_id() const noexcept {
     const hh_span h = handle_;
-    return detail::read_string(
-        [h](char* buf, size_t len, size_t* out) { return hh_span_session_id(h, buf, len, out); },
-        HH_SESSION_ID_BUF_LEN, "session_id");
+    std::string id;
+    detail::guarded(tracer_, "Span::session_id", [&] {
+      id = detail::read_string(
+          [h](char* buf, size_t len, size_t* out) { return hh_span_session_id(h, buf, len, out); },
+          HH_SESSION_ID_BUF_LEN, "Span::session_id");
+    });
+    return id;
   }
 
-  /// Ends the span now. Idempotent; does nothing on an empty span. Throws Error when the
+  /// Ends the span now. Idempotent; does nothing on an empty span. Never throws: when the
   /// library refuses (e.g. HH_ERR_TRACER_CLOSED: the tracer was closed first and the span
-  /// was dropped).
-  void end() {
+  /// was dropped) the log handler is told and stats() counts the drop.
+  void end() noexcept {
     if (handle_ == 0 || ended_) return;
     ended_ = true;
-    detail::check(hh_span_end(handle_), "Span::end");
+    detail::report_status(tracer_, "Span::end", hh_span_end(handle_));
   }
 
   /// Gives up ownership without ending the span; the caller must hh_span_end it.
@@ -1536,9 +1745,12 @@ class Span {
  private:
   friend class Tracer;
   friend class Session;
+  template <class F>
+  friend class Traced;
   static Span start(hh_tracer tracer, std::string_view name, EventType type, Parent parent, SessionRef session,
-                    const Json& attributes);
-  static Span start_with(hh_tracer tracer, std::string_view name, const SpanOptions& options);
+                    const Json& attributes) noexcept;
+  static Span start_with(hh_tracer tracer, std::string_view name, const SpanOptions& options) noexcept;
+  static hh_span start_with_or_throw(hh_tracer tracer, std::string_view name, const SpanOptions& options);
 
   template <class It>
   bool set_attrs(It begin, It end) noexcept {
@@ -1567,9 +1779,12 @@ class Span {
   Span(hh_tracer tracer, hh_span handle) noexcept
       : tracer_(tracer), handle_(handle), uncaught_(std::uncaught_exceptions()) {}
 
-  Span& enrich_text(const char* json_text) {
+  template <class T>
+  void set_or_throw(Namespace ns, std::string_view key, const T& value);
+
+  Span& enrich_text(const char* json_text) noexcept {
     hh_error err{};
-    detail::check(hh_span_enrich(handle_, json_text, &err), err, "Span::enrich");
+    detail::report_status(tracer_, "Span::enrich", hh_span_enrich(handle_, json_text, &err), &err);
     return *this;
   }
 
@@ -1653,9 +1868,9 @@ class Session {
 
   /// Starts a span in this session (a root span unless `parent` is given).
   Span span(std::string_view name, EventType type = EventType::Default, Parent parent = {},
-            const Json& attributes = Json()) const;
+            const Json& attributes = Json()) const noexcept;
   /// A span in this session with options (kind, start time, links, typed attributes, parent).
-  Span span(std::string_view name, SpanOptions options) const;
+  Span span(std::string_view name, const SpanOptions& options) const noexcept;
 
   /// The `baggage` header that continues this session in another service, with no span
   /// (session_id, project, source; traceparent is left empty).
@@ -1666,23 +1881,27 @@ class Session {
   std::string create_event(EventOptions event) const;
 
   /// Enriches the session (`PUT /events` in the background): metadata, inputs, outputs,
-  /// metrics, feedback, config, user_properties, duration.
-  void enrich(const Json& enrichment) const { enrich_text(enrichment.c_str()); }
-  void enrich(const char* json_text) const { enrich_text(json_text); }
-  void enrich(const std::string& json_text) const {
-    enrich_text(detail::checked_c_str(json_text, "session enrichment JSON"));
+  /// metrics, feedback, config, user_properties, duration. Never throws, like span
+  /// operations: a refusal (invalid JSON, a closed tracer) is reported to the log handler.
+  void enrich(const Json& enrichment) const noexcept { enrich_text(enrichment.c_str()); }
+  void enrich(const char* json_text) const noexcept { enrich_text(json_text); }
+  void enrich(const std::string& json_text) const noexcept {
+    detail::guarded(tracer_, "Session::enrich",
+                    [&] { enrich_text(detail::checked_c_str(json_text, "session enrichment JSON")); });
   }
-  void enrich(std::string_view json_text) const {
-    const detail::CString text(json_text, "session enrichment JSON");
-    enrich_text(text.get());
+  void enrich(std::string_view json_text) const noexcept {
+    detail::guarded(tracer_, "Session::enrich", [&] {
+      const detail::CString text(json_text, "session enrichment JSON");
+      enrich_text(text.get());
+    });
   }
 
  private:
   friend class Tracer;
   Session(hh_tracer tracer, std::string id) : tracer_(tracer), id_(std::move(id)) {}
-  void enrich_text(const char* json_text) const {
+  void enrich_text(const char* json_text) const noexcept {
     hh_error err{};
-    detail::check(hh_session_enrich(tracer_, id_.c_str(), json_text, &err), err, "enrich_session");
+    detail::report_status(tracer_, "Session::enrich", hh_session_enrich(tracer_, id_.c_str(), json_text, &err), &err);
   }
 
   hh_tracer tracer_;
@@ -1705,6 +1924,7 @@ class Tracer {
     hh_tracer handle = 0;
     detail::check(hh_tracer_new(json.c_str(), &handle, &err), err, "honeyhive::Tracer");
     handle_ = handle;
+    if (config.log_handler()) set_log_handler(config.log_handler());
   }
 
   /// Takes ownership of a tracer handle made by hh_tracer_new.
@@ -1712,17 +1932,18 @@ class Tracer {
     return Tracer(handle, close_timeout);
   }
 
-  ~Tracer() {
-    if (handle_ != 0) detail::ignore_status(hh_tracer_close(handle_, detail::timeout_ms(close_timeout_)));
-  }
+  ~Tracer() { close_quietly(); }
   Tracer(Tracer&& other) noexcept
-      : handle_(std::exchange(other.handle_, 0)), close_timeout_(other.close_timeout_) {}
+      : handle_(std::exchange(other.handle_, 0)),
+        close_timeout_(other.close_timeout_),
+        own_log_handler_(std::exchange(other.own_log_handler_, false)) {}
   /// Closes the tracer this object held (as the destructor would), then takes `other`'s.
   Tracer& operator=(Tracer&& other) noexcept {
     if (this != &other) {
-      if (handle_ != 0) detail::ignore_status(hh_tracer_close(handle_, detail::timeout_ms(close_timeout_)));
+      close_quietly();
       handle_ = std::exchange(other.handle_, 0);
       close_timeout_ = other.close_timeout_;
+      own_log_handler_ = std::exchange(other.own_log_handler_, false);
     }
     return *this;
   }
@@ -1731,19 +1952,48 @@ class Tracer {
 
   explicit operator bool() const noexcept { return handle_ != 0; }
   hh_tracer handle() const noexcept { return handle_; }
-  /// Gives up ownership without closing; the caller must hh_tracer_close the handle.
-  hh_tracer release() noexcept { return std::exchange(handle_, 0); }
+  /// Gives up ownership without closing; the caller must hh_tracer_close the handle. A log
+  /// handler set through this object stays installed (its std::function is kept).
+  hh_tracer release() noexcept {
+    own_log_handler_ = false;
+    return std::exchange(handle_, 0);
+  }
+
+  /// This tracer's own diagnostics handler: its lines (and the binding's reports of its
+  /// spans' failed operations) go there instead of the process-wide handler. An empty
+  /// `handler` goes back to the process-wide one. Closing the tracer removes it. Throws Error
+  /// (HH_ERR_TRACER_CLOSED, HH_ERR_INVALID_HANDLE) for a closed or empty tracer.
+  void set_log_handler(LogHandler handler) {
+    if (!handler) {
+      const hh_status status = hh_tracer_set_log_handler(handle_, nullptr, nullptr);
+      if (status != HH_OK && status != HH_ERR_TIMEOUT) detail::check(status, "Tracer::set_log_handler");
+      detail::forget_log_handler(handle_);
+      own_log_handler_ = false;
+      return;
+    }
+    detail::store_log_handler(handle_, std::move(handler));
+    // The trampoline finds the handler by the tracer handle, so user_data is that handle.
+    const hh_status status = hh_tracer_set_log_handler(
+        handle_, &detail::log_trampoline, reinterpret_cast<void*>(static_cast<uintptr_t>(handle_)));
+    if (status != HH_OK && status != HH_ERR_TIMEOUT) {
+      detail::forget_log_handler(handle_);
+      detail::check(status, "Tracer::set_log_handler");
+    }
+    own_log_handler_ = true;
+  }
 
   /// Starts a span. `parent`: none (root), a Span or a RemoteContext. `session`: none
   /// (inherit the parent's; a root span takes the tracer's default session), a Session or
   /// a session id. `attributes`: initial attributes (a Json object), written as given.
+  /// Never throws: when the library refuses (a closed tracer, bad input, a limit) the log
+  /// handler is told and the Span is empty (its operations do nothing).
   Span span(std::string_view name, EventType type = EventType::Default, Parent parent = {},
-            SessionRef session = {}, const Json& attributes = Json()) const {
+            SessionRef session = {}, const Json& attributes = Json()) const noexcept {
     return Span::start(handle_, name, type, parent, session, attributes);
   }
   /// Starts a span with options: OpenTelemetry's kind, start time, links and typed
-  /// attributes, a parent (also a remote SpanContext) and a session. Throws like span().
-  Span span(std::string_view name, const SpanOptions& options) const {
+  /// attributes, a parent (also a remote SpanContext) and a session. Never throws, like span().
+  Span span(std::string_view name, const SpanOptions& options) const noexcept {
     return Span::start_with(handle_, name, options);
   }
 
@@ -1771,30 +2021,33 @@ class Tracer {
         HH_SESSION_ID_BUF_LEN, "Tracer::session_id");
   }
 
-  /// Enriches the default session (`PUT /events`).
-  void enrich_session(const Json& enrichment) const { enrich_session_text(nullptr, enrichment.c_str()); }
-  void enrich_session(const char* json_text) const { enrich_session_text(nullptr, json_text); }
-  void enrich_session(const std::string& json_text) const {
-    enrich_session_text(nullptr, detail::checked_c_str(json_text, "session enrichment JSON"));
+  /// Enriches the default session (`PUT /events`). Never throws, like Session::enrich.
+  void enrich_session(const Json& enrichment) const noexcept { enrich_session_text(nullptr, enrichment.c_str()); }
+  void enrich_session(const char* json_text) const noexcept { enrich_session_text(nullptr, json_text); }
+  void enrich_session(const std::string& json_text) const noexcept {
+    detail::guarded(handle_, "Tracer::enrich_session", [&] {
+      enrich_session_text(nullptr, detail::checked_c_str(json_text, "session enrichment JSON"));
+    });
   }
-  void enrich_session(std::string_view json_text) const {
-    const detail::CString text(json_text, "session enrichment JSON");
-    enrich_session_text(nullptr, text.get());
+  void enrich_session(std::string_view json_text) const noexcept {
+    enrich_session(SessionRef(), json_text);
   }
   /// Enriches a session given by Session or id (none: the default session).
-  void enrich_session(SessionRef session, const Json& enrichment) const {
+  void enrich_session(SessionRef session, const Json& enrichment) const noexcept {
     enrich_session(session, std::string_view(enrichment.str()));
   }
-  void enrich_session(SessionRef session, std::string_view json_text) const {
-    const detail::CString text(json_text, "session enrichment JSON");
-    if (!session.has_value()) return enrich_session_text(nullptr, text.get());
-    const detail::CString sid(session.id(), "session id");
-    enrich_session_text(sid.get(), text.get());
+  void enrich_session(SessionRef session, std::string_view json_text) const noexcept {
+    detail::guarded(handle_, "Tracer::enrich_session", [&] {
+      const detail::CString text(json_text, "session enrichment JSON");
+      if (!session.has_value()) return enrich_session_text(nullptr, text.get());
+      const detail::CString sid(session.id(), "session id");
+      enrich_session_text(sid.get(), text.get());
+    });
   }
-  void enrich_session(SessionRef session, const char* json_text) const {
+  void enrich_session(SessionRef session, const char* json_text) const noexcept {
     enrich_session(session, std::string_view(json_text ? json_text : ""));
   }
-  void enrich_session(SessionRef session, const std::string& json_text) const {
+  void enrich_session(SessionRef session, const std::string& json_text) const noexcept {
     enrich_session(session, std::string_view(json_text));
   }
 
@@ -1834,11 +2087,15 @@ class Tracer {
 
   /// Enriches any event by id (`PUT /events` with `event_id`, in the background), e.g.
   /// feedback arriving after the request ended: metadata, feedback, metrics, outputs...
-  void enrich_event(std::string_view event_id, const Json& enrichment) const {
-    const detail::CString id(event_id, "event id");
-    const detail::CString text(enrichment.str(), "event enrichment JSON");
-    hh_error err{};
-    detail::check(hh_event_enrich(handle_, id.get(), text.get(), &err), err, "Tracer::enrich_event");
+  /// Never throws, like Session::enrich (a refusal is reported to the log handler).
+  void enrich_event(std::string_view event_id, const Json& enrichment) const noexcept {
+    detail::guarded(handle_, "Tracer::enrich_event", [&] {
+      const detail::CString id(event_id, "event id");
+      const detail::CString text(enrichment.str(), "event enrichment JSON");
+      hh_error err{};
+      detail::report_status(handle_, "Tracer::enrich_event", hh_event_enrich(handle_, id.get(), text.get(), &err),
+                            &err);
+    });
   }
 
   /// Waits at most `timeout` until every span ended and every session call made before
@@ -1855,8 +2112,18 @@ class Tracer {
   /// threads at once) waits for the first close and reports its outcome: it throws the same.
   /// stats() keeps working afterwards.
   void close(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
-    detail::check(hh_tracer_close(handle_, detail::timeout_ms(timeout)), "Tracer::close");
+    const hh_status status = hh_tracer_close(handle_, detail::timeout_ms(timeout));
+    // Close has moved the tracer's late lines to the process-wide handler.
+    if (own_log_handler_) detail::forget_log_handler(handle_);
+    own_log_handler_ = false;
+    detail::check(status, "Tracer::close");
   }
+
+  /// `fn` as a callable that traces each call like the Python SDK's @trace (see Traced):
+  /// `auto add = tracer.traced("add", [](int a, int b) { return a + b; },
+  ///                            TraceOptions().inputs({"a", "b"}));`
+  template <class F>
+  Traced<std::decay_t<F>> traced(std::string_view name, F&& fn, TraceOptions options = TraceOptions()) const;
 
   /// The tracer's counters (also after close()).
   Stats stats() const {
@@ -1869,15 +2136,24 @@ class Tracer {
   Tracer(hh_tracer handle, std::chrono::milliseconds close_timeout) noexcept
       : handle_(handle), close_timeout_(close_timeout) {}
 
-  void enrich_session_text(const char* session_id, const char* json_text) const {
+  void close_quietly() noexcept {
+    if (handle_ == 0) return;
+    detail::ignore_status(hh_tracer_close(handle_, detail::timeout_ms(close_timeout_)));
+    if (own_log_handler_) detail::forget_log_handler(handle_);
+    own_log_handler_ = false;
+  }
+
+  void enrich_session_text(const char* session_id, const char* json_text) const noexcept {
     hh_error err{};
-    detail::check(hh_session_enrich(handle_, session_id, json_text, &err), err, "enrich_session");
+    detail::report_status(handle_, "Tracer::enrich_session", hh_session_enrich(handle_, session_id, json_text, &err),
+                          &err);
   }
 
   std::string create_event_text(const std::string& json) const { return detail::create_event(handle_, json); }
 
   hh_tracer handle_ = 0;
   std::chrono::milliseconds close_timeout_{5000};
+  bool own_log_handler_ = false;
 };
 
 // ------------------------------------------------------------------------------------------
@@ -1889,20 +2165,28 @@ inline Parent::Parent(const RemoteContext& remote) noexcept : handle_(remote.han
 inline SessionRef::SessionRef(const Session& session) noexcept : id_(session.id()), set_(true) {}
 
 inline Span Span::start(hh_tracer tracer, std::string_view name, EventType type, Parent parent,
-                        SessionRef session, const Json& attributes) {
-  const detail::CString n(name, "span name");
-  std::string sid;
-  if (session.has_value()) sid = detail::CString(session.id(), "session id").get();
-  hh_error err{};
+                        SessionRef session, const Json& attributes) noexcept {
   hh_span out = 0;
-  detail::check(hh_span_start(tracer, n.get(), static_cast<hh_event_type>(type), parent.handle(),
-                              session.has_value() ? sid.c_str() : nullptr,
-                              attributes.is_null() ? nullptr : attributes.c_str(), &out, &err),
-                err, "start span");
-  return Span(tracer, out);
+  detail::guarded(tracer, "start span", [&] {
+    const detail::CString n(name, "span name");
+    std::string sid;
+    if (session.has_value()) sid = detail::CString(session.id(), "session id").get();
+    hh_error err{};
+    detail::check(hh_span_start(tracer, n.get(), static_cast<hh_event_type>(type), parent.handle(),
+                                session.has_value() ? sid.c_str() : nullptr,
+                                attributes.is_null() ? nullptr : attributes.c_str(), &out, &err),
+                  err, "start span");
+  });
+  return out == 0 ? Span() : Span(tracer, out);
 }
 
-inline Span Span::start_with(hh_tracer tracer, std::string_view name, const SpanOptions& options) {
+inline Span Span::start_with(hh_tracer tracer, std::string_view name, const SpanOptions& options) noexcept {
+  hh_span out = 0;
+  detail::guarded(tracer, "start span", [&] { out = start_with_or_throw(tracer, name, options); });
+  return out == 0 ? Span() : Span(tracer, out);
+}
+
+inline hh_span Span::start_with_or_throw(hh_tracer tracer, std::string_view name, const SpanOptions& options) {
   const detail::CString n(name, "span name");
   const SessionRef session = options.session();
   std::string sid;
@@ -1927,25 +2211,43 @@ inline Span Span::start_with(hh_tracer tracer, std::string_view name, const Span
                                  options.parent().handle(), session.has_value() ? sid.c_str() : nullptr,
                                  json.is_null() ? nullptr : json.c_str(), &c, &out, &err),
                 err, "start span");
-  return Span(tracer, out);
+  return out;
 }
 
-inline Span Span::child(std::string_view name, EventType type, const Json& attributes) const {
+inline Span Span::child(std::string_view name, EventType type, const Json& attributes) const noexcept {
+  if (handle_ == 0) {
+    detail::report(tracer_, "Span::child", "an empty span has no children", HH_ERR_INVALID_HANDLE);
+    return Span();
+  }
   return start(tracer_, name, type, *this, SessionRef(), attributes);
 }
 
-inline Span Span::child(std::string_view name, SpanOptions options) const {
-  options.parent(*this);
-  return start_with(tracer_, name, options);
+inline Span Span::child(std::string_view name, const SpanOptions& options) const noexcept {
+  if (handle_ == 0) {
+    detail::report(tracer_, "Span::child", "an empty span has no children", HH_ERR_INVALID_HANDLE);
+    return Span();
+  }
+  hh_span out = 0;
+  detail::guarded(tracer_, "start span", [&] {
+    SpanOptions o = options;
+    o.parent(*this);
+    out = start_with_or_throw(tracer_, name, o);
+  });
+  return out == 0 ? Span() : Span(tracer_, out);
 }
 
-inline Span Session::span(std::string_view name, EventType type, Parent parent, const Json& attributes) const {
+inline Span Session::span(std::string_view name, EventType type, Parent parent, const Json& attributes) const noexcept {
   return Span::start(tracer_, name, type, parent, *this, attributes);
 }
 
-inline Span Session::span(std::string_view name, SpanOptions options) const {
-  options.session(*this);
-  return Span::start_with(tracer_, name, options);
+inline Span Session::span(std::string_view name, const SpanOptions& options) const noexcept {
+  hh_span out = 0;
+  detail::guarded(tracer_, "start span", [&] {
+    SpanOptions o = options;
+    o.session(*this);
+    out = Span::start_with_or_throw(tracer_, name, o);
+  });
+  return out == 0 ? Span() : Span(tracer_, out);
 }
 
 inline TraceHeaders Session::inject() const {
@@ -1964,13 +2266,21 @@ inline std::string Session::create_event(EventOptions event) const {
 }
 
 template <class T>
-Span& Span::set(Namespace ns, std::string_view key, const T& value) {
+Span& Span::set(Namespace ns, std::string_view key, const T& value) noexcept {
+  detail::guarded(tracer_, "Span::set", [&] { set_or_throw(ns, key, value); });
+  return *this;
+}
+
+template <class T>
+void Span::set_or_throw(Namespace ns, std::string_view key, const T& value) {
   if constexpr (std::is_same_v<T, Json>) {
     const char* ns_key = detail::enrichment_key(ns);
     if (ns_key == nullptr) {
       throw Error(HH_ERR_INVALID_ARGUMENT, "Span::set with a Json value needs a namespace other than None");
     }
-    return enrich(Json::object({{ns_key, Json::object({{key, value}})}}));
+    const Json body = Json::object({{ns_key, Json::object({{key, value}})}});
+    hh_error err{};
+    detail::check(hh_span_enrich(handle_, body.c_str(), &err), err, "Span::set");
   } else {
     const detail::CString k(key, "attribute key");
     const auto n = static_cast<hh_namespace>(ns);
@@ -2002,23 +2312,211 @@ Span& Span::set(Namespace ns, std::string_view key, const T& value) {
                     "honeyhive::Span::set: value must be bool, an integer, a floating-point number, a string or Json");
     }
     detail::check(status, "Span::set");
-    return *this;
   }
 }
 
-inline TraceHeaders Span::inject() const {
+inline TraceHeaders Span::inject() const noexcept {
   char traceparent[HH_TRACEPARENT_BUF_LEN] = {};
   const hh_span h = handle_;
   TraceHeaders out;
-  // hh_span_inject writes the baggage first: retrying with the size it reports also
-  // leaves the traceparent written.
-  out.baggage = detail::read_string(
-      [h, &traceparent](char* buf, size_t len, size_t* written) {
-        return hh_span_inject(h, traceparent, sizeof traceparent, buf, len, written);
-      },
-      256, "Span::inject");
-  out.traceparent = traceparent;
+  detail::guarded(tracer_, "Span::inject", [&] {
+    // hh_span_inject writes the baggage first: retrying with the size it reports also
+    // leaves the traceparent written.
+    out.baggage = detail::read_string(
+        [h, &traceparent](char* buf, size_t len, size_t* written) {
+          return hh_span_inject(h, traceparent, sizeof traceparent, buf, len, written);
+        },
+        256, "Span::inject");
+    out.traceparent = traceparent;
+  });
   return out;
+}
+
+// ------------------------------------------------------------------------------------------
+// traced: a function traced like the Python SDK's @trace
+// ------------------------------------------------------------------------------------------
+
+namespace detail {
+
+template <class T, class = void>
+struct has_adl_to_json : std::false_type {};
+template <class T>
+struct has_adl_to_json<T, std::void_t<decltype(Json(to_json(std::declval<const T&>())))>> : std::true_type {};
+
+/// `value` as Json when it converts: numbers, bool, strings, Json, or a type with a
+/// `to_json(const T&)` found by argument-dependent lookup. false for other types.
+template <class T>
+bool to_json_value(const T& value, Json& out) {
+  using U = std::decay_t<T>;
+  if constexpr (has_adl_to_json<U>::value) {
+    out = Json(to_json(value));
+    return true;
+  } else if constexpr (std::is_same_v<U, Json> || std::is_same_v<U, std::string> ||
+                       std::is_same_v<U, std::string_view> || std::is_same_v<U, const char*> ||
+                       std::is_same_v<U, char*> || (std::is_arithmetic_v<U> && !is_char_v<U>)) {
+    out = Json(value);
+    return true;
+  } else if constexpr (std::is_array_v<std::remove_reference_t<T>> &&
+                       std::is_same_v<std::remove_cv_t<std::remove_extent_t<std::remove_reference_t<T>>>, char>) {
+    out = Json(static_cast<const char*>(value));
+    return true;
+  } else {
+    return false;
+  }
+}
+
+}  // namespace detail
+
+/// How traced() records a call: the span's event type, names for the arguments (the
+/// inputs; an argument without a name is `arg<i>`), whether inputs and the result are
+/// recorded, and an optional parent or session.
+class TraceOptions {
+ public:
+  TraceOptions() = default;
+  TraceOptions& type(EventType v) noexcept {
+    type_ = v;
+    return *this;
+  }
+  TraceOptions& inputs(std::vector<std::string> names) {
+    names_ = std::move(names);
+    return *this;
+  }
+  TraceOptions& record_inputs(bool v) noexcept {
+    record_inputs_ = v;
+    return *this;
+  }
+  TraceOptions& record_output(bool v) noexcept {
+    record_output_ = v;
+    return *this;
+  }
+  /// The parent of every traced call's span (a Span's handle is copied: it must stay alive
+  /// while the calls run).
+  TraceOptions& parent(Parent v) noexcept {
+    parent_ = v;
+    return *this;
+  }
+  TraceOptions& session(SessionRef v) {
+    session_ = std::string(v.id());
+    has_session_ = v.has_value();
+    return *this;
+  }
+
+  EventType type() const noexcept { return type_; }
+  const std::vector<std::string>& input_names() const noexcept { return names_; }
+  bool records_inputs() const noexcept { return record_inputs_; }
+  bool records_output() const noexcept { return record_output_; }
+  Parent parent() const noexcept { return parent_; }
+  SessionRef session() const noexcept { return has_session_ ? SessionRef(session_) : SessionRef(); }
+
+ private:
+  EventType type_ = EventType::Tool;
+  std::vector<std::string> names_;
+  bool record_inputs_ = true;
+  bool record_output_ = true;
+  Parent parent_;
+  std::string session_;
+  bool has_session_ = false;
+};
+
+/// A callable that runs `fn` inside a span named `name` on each call (see Tracer::traced):
+/// the arguments as inputs (`honeyhive_inputs.<name>`), the result as output
+/// (`honeyhive_outputs.result`) when they convert to Json, an exception recorded (type,
+/// what(), escaped) and rethrown unchanged, and the duration as the span's. When `fn` takes
+/// a `honeyhive::Span&` first, it gets the call's span (for children and enrichment).
+/// Tracing never throws into the call: telemetry failures go to the log handler.
+template <class F>
+class Traced {
+ public:
+  Traced(hh_tracer tracer, std::string name, F fn, TraceOptions options)
+      : tracer_(tracer), name_(std::move(name)), fn_(std::move(fn)), options_(std::move(options)) {}
+
+  template <class... Args>
+  decltype(auto) operator()(Args&&... args) const {
+    return call(fn_, std::forward<Args>(args)...);
+  }
+  /// For a function object whose call operator is not const (a `mutable` lambda).
+  template <class... Args>
+  decltype(auto) operator()(Args&&... args) {
+    return call(fn_, std::forward<Args>(args)...);
+  }
+
+ private:
+  template <class Fn, class... Args>
+  decltype(auto) call(Fn& fn, Args&&... args) const {
+    Span span = Span::start(tracer_, name_, options_.type(), options_.parent(), options_.session(), Json());
+    if (options_.records_inputs() && sizeof...(Args) > 0) record_inputs(span, args...);
+    try {
+      if constexpr (std::is_invocable_v<Fn&, Span&, Args&&...>) {
+        return finish(span, [&]() -> decltype(auto) { return std::invoke(fn, span, std::forward<Args>(args)...); });
+      } else {
+        return finish(span, [&]() -> decltype(auto) { return std::invoke(fn, std::forward<Args>(args)...); });
+      }
+    } catch (...) {
+      span.record_exception(std::current_exception(), true);
+      span.end();
+      throw;
+    }
+  }
+
+  template <class Call>
+  decltype(auto) finish(Span& span, Call&& call) const {
+    using R = decltype(call());
+    if constexpr (std::is_void_v<R>) {
+      call();
+      span.end();
+    } else {
+      R result = call();
+      if (options_.records_output()) record_output(span, result);
+      span.end();
+      return static_cast<R>(result);
+    }
+  }
+
+  template <class... Args>
+  void record_inputs(Span& span, const Args&... args) const noexcept {
+    detail::guarded(tracer_, "traced inputs", [&] {
+      Json inputs = Json::object();
+      size_t i = 0;
+      bool any = false;
+      auto add = [&](const auto& value) {
+        Json v;
+        if (detail::to_json_value(value, v)) {
+          const std::string key = i < options_.input_names().size() ? options_.input_names()[i]
+                                                                    : "arg" + std::to_string(i);
+          inputs.set(key, v);
+          any = true;
+        }
+        ++i;
+      };
+      (add(args), ...);
+      if (any) span.enrich(Json::object({{"inputs", inputs}}));
+    });
+  }
+
+  template <class R>
+  void record_output(Span& span, const R& result) const noexcept {
+    detail::guarded(tracer_, "traced output", [&] {
+      Json v;
+      if (detail::to_json_value(result, v)) span.enrich(Json::object({{"outputs", Json::object({{"result", v}})}}));
+    });
+  }
+
+  hh_tracer tracer_;
+  std::string name_;
+  F fn_;
+  TraceOptions options_;
+};
+
+/// `fn` wrapped in a span per call on `tracer` (which must outlive the callable).
+template <class F>
+Traced<std::decay_t<F>> Tracer::traced(std::string_view name, F&& fn, TraceOptions options) const {
+  return Traced<std::decay_t<F>>(handle_, std::string(name), std::forward<F>(fn), std::move(options));
+}
+
+/// Calls `fn(args...)` once inside a span named `name`: `traced(tracer, "add", add, 1, 2)`.
+template <class F, class... Args>
+decltype(auto) traced(const Tracer& tracer, std::string_view name, F&& fn, Args&&... args) {
+  return tracer.traced(name, std::forward<F>(fn))(std::forward<Args>(args)...);
 }
 
 }  // namespace honeyhive
