@@ -10,6 +10,7 @@ require_relative "honeyhive/attributes"
 require_relative "honeyhive/span_context"
 require_relative "honeyhive/span"
 require_relative "honeyhive/tracer"
+require_relative "honeyhive/rack"
 
 # Ruby binding of libhoneyhive: tracing for HoneyHive (LLM observability) and any OTLP backend.
 #
