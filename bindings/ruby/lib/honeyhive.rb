@@ -11,6 +11,7 @@ require_relative "honeyhive/span_context"
 require_relative "honeyhive/span"
 require_relative "honeyhive/tracer"
 require_relative "honeyhive/rack"
+require_relative "honeyhive/traced"
 
 # Ruby binding of libhoneyhive: tracing for HoneyHive (LLM observability) and any OTLP backend.
 #
@@ -35,6 +36,9 @@ module HoneyHive
     def logger
       @logger ||= Logger.new($stderr)
     end
+
+    # The tracer HoneyHive::Traced methods use when their class names none (traced_with).
+    attr_accessor :tracer
 
     # Sets the process-wide Logger (nil: back to Logger.new($stderr)).
     def logger=(logger)
