@@ -3,6 +3,7 @@
 require "test_helper"
 require "stringio"
 require "logger"
+require "rbconfig"
 
 # The library's diagnostics reach a Ruby Logger (process-wide or per tracer), also from the
 # library's own threads and in a forked child, with the API key redacted.
@@ -113,6 +114,28 @@ class TestDiagnostics < Minitest::Test
     tracer.logger = Logger.new(io)
     fail_one_export(tracer, "in-parent")
     assert_includes wait_for(io, "export of 1 spans failed"), "export of 1 spans failed"
+  end
+
+  # A process that exits with an unclosed tracer whose export fails: the exit flush's warning
+  # is written (to the Logger while Ruby's threads run, else stderr), the key stays out, and
+  # the process ends normally (no line waits for a Ruby thread that exit already stopped).
+  def test_exit_with_an_open_tracer_and_a_failing_receiver
+    receiver.fault(mode: "status", status: 400, times: 100, path_prefix: "/opentelemetry",
+                   body: "{\"error\":\"bad key #{KEY}\"}")
+    code = <<~RUBY
+      require "honeyhive"
+      HoneyHive.logger = Logger.new($stdout)
+      dropped = HoneyHive::Tracer.new(api_key: "#{KEY}", project: "p", server_url: "#{RECEIVER.url}",
+                                      schedule_delay_ms: 60_000, logger: Logger.new($stdout))
+      dropped.trace("at-exit") { 1 }
+      HoneyHive::Tracer.new(api_key: "#{KEY}", project: "p", server_url: "#{RECEIVER.url}").trace("gc") { 1 }
+      puts "main done"
+    RUBY
+    out = IO.popen([RbConfig.ruby, "-I", File.expand_path("../lib", __dir__), "-e", code], err: %i[child out], &:read)
+    assert $?.success?, out
+    assert_includes out, "main done"
+    assert_includes out, "export of 1 spans failed"
+    refute_includes out, "Zq8v7Lw2Nf5Rt1Yx"
   end
 
   def test_a_raising_logger_does_not_break_export

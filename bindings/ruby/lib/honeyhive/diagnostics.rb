@@ -89,6 +89,12 @@ module HoneyHive
         @installed.clear
       end
 
+      # @api private: true once Ruby has stopped ffi's dispatcher thread (at exit): then no
+      # line from a library thread can reach Ruby any more.
+      def dispatcher_gone?
+        Thread.list.none? { |t| t.name == "FFI Callback Dispatcher" }
+      end
+
       # @api private: the finalizer of EXIT_SENTINEL (never captures the sentinel).
       def exit_finalizer
         proc { uninstall_all }

@@ -114,6 +114,9 @@ module HoneyHive
     def self.finalizer(handle)
       proc do
         HoneyHive.unregister_tracer(handle)
+        # At exit the finalizers may run in any order: stderr again before closing, so that
+        # no line of the close waits for a dispatcher thread Ruby already stopped.
+        Diagnostics.uninstall_all if HoneyHive.exiting? && Diagnostics.dispatcher_gone?
         Native.hh_tracer_close(handle, HoneyHive.exiting? ? 0 : FINALIZER_CLOSE_MS)
         Diagnostics.forget(handle)
       end
