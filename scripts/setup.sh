@@ -6,8 +6,9 @@ set -euo pipefail
 need_apt=()
 # chromium: make test-view renders hh-view's HTML page headless; curl: the ecosystem tests;
 # openssl: the reliability suite's throw-away TLS certificates.
+# ruby-rack: the Ruby middleware is also tested inside a real Rack stack (Rack::Builder).
 # dpkg-dev: make dist computes the .deb packages' dependencies (dpkg-shlibdeps).
-for pkg in ruby ruby-dev ruby-ffi valgrind pkg-config cmake ninja-build g++ libgtest-dev python3 chromium curl openssl dpkg-dev; do
+for pkg in ruby ruby-dev ruby-ffi ruby-rack valgrind pkg-config cmake ninja-build g++ libgtest-dev python3 chromium curl openssl dpkg-dev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -30,7 +30,7 @@ failed=()
 for f in "${files[@]}"; do
   echo "== $f"
   # Each file runs in its own process (GC.stress, fork and at-exit behaviour stay isolated).
-  if ! timeout 120 ruby -w -Ilib -Itest "$f" 2> >(grep -v -e '^\[honeyhive' -e 'deliberate panic' -e 'panicked at src/ffi' -e '^note: run with' >&2); then
+  if ! timeout 120 ruby -w -Ilib -Itest "$f" 2> >(grep -v -e '^\[honeyhive' -e ' -- honeyhive: ' -e 'deliberate panic' -e 'panicked at src/ffi' -e '^note: run with' >&2); then
     failed+=("$f")
   fi
 done

@@ -4,11 +4,14 @@ require "json"
 require_relative "honeyhive/version"
 require_relative "honeyhive/native"
 require_relative "honeyhive/error"
+require_relative "honeyhive/diagnostics"
 require_relative "honeyhive/context"
 require_relative "honeyhive/attributes"
 require_relative "honeyhive/span_context"
 require_relative "honeyhive/span"
 require_relative "honeyhive/tracer"
+require_relative "honeyhive/rack"
+require_relative "honeyhive/traced"
 
 # Ruby binding of libhoneyhive: tracing for HoneyHive (LLM observability) and any OTLP backend.
 #
@@ -27,6 +30,32 @@ module HoneyHive
   @open_tracers = {}
 
   class << self
+    # The Logger that gets the library's diagnostics (warnings such as failed exports, and
+    # telemetry errors of span operations) for tracers without one of their own. Default:
+    # Logger.new($stderr).
+    def logger
+      @logger ||= Logger.new($stderr)
+    end
+
+    # The tracer HoneyHive::Traced methods use when their class names none (traced_with).
+    attr_accessor :tracer
+
+    # Sets the process-wide Logger (nil: back to Logger.new($stderr)).
+    def logger=(logger)
+      @logger = logger
+      Diagnostics.route(0, self.logger)
+    end
+
+    # @api private: a telemetry error of a span operation (ended span, closed tracer, limits,
+    # bad input): counted and logged as a warning, never raised into the application.
+    def telemetry_error(tracer, error)
+      tracer&.count_telemetry_error
+      (tracer&.logger || logger).warn("honeyhive") { "telemetry error (ignored): #{error.message} (#{error.status_name})" }
+      nil
+    rescue StandardError
+      nil
+    end
+
     # The version of the loaded libhoneyhive, e.g. "0.1.0".
     def library_version
       Native.hh_version
@@ -236,4 +265,19 @@ module HoneyHive
     # Finalizers run after this hook: the budget is spent, so they close without waiting again.
     HoneyHive.exiting!
   end
+
+  # A forked child (Puma, Unicorn workers) installs the log handlers again: ffi's callback
+  # dispatcher thread did not survive the fork.
+  if Process.respond_to?(:_fork)
+    module ForkHook
+      def _fork
+        pid = super
+        HoneyHive::Diagnostics.after_fork if pid.zero?
+        pid
+      end
+    end
+    Process.singleton_class.prepend(ForkHook)
+  end
+
+  Diagnostics.route(0, logger)
 end

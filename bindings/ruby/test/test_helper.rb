@@ -6,6 +6,8 @@ $LOAD_PATH.unshift __dir__
 require "minitest/autorun"
 require "honeyhive"
 require "receiver"
+require "stringio"
+require "logger"
 
 # One receiver per test process, shared by its tests (reset in each setup).
 RECEIVER = Receiver.new
@@ -35,6 +37,22 @@ module HoneyHiveTestHelpers
 
   def by_name(spans)
     spans.each_with_object({}) { |s, h| h[s["name"]] = s }
+  end
+
+  # Runs the block, which must not raise but report +count+ telemetry errors of +status+
+  # (a Symbol such as :invalid_argument) to the tracer's Logger. Returns the block's value.
+  def assert_telemetry_error(tracer, status, count: 1)
+    io = StringIO.new
+    previous = tracer.logger
+    before = tracer.telemetry_errors
+    tracer.logger = Logger.new(io)
+    value = yield
+    assert_equal before + count, tracer.telemetry_errors, "telemetry errors counted"
+    name = HoneyHive::Native.hh_status_name(HoneyHive::Native::STATUS_CODE.fetch(status))
+    assert_equal count, io.string.scan(/WARN -- honeyhive: telemetry error \(ignored\): .*\(#{name}\)$/).size, io.string
+    value
+  ensure
+    tracer.logger = previous
   end
 
   def span_requests

@@ -66,4 +66,44 @@ class TestReadme < Minitest::Test
     assert_equal({ "rating" => 5, "comment" => "helpful" }, put["feedback"])
     assert_includes out, "session_id=#{session['session_id']}"
   end
+
+  def run_snippet(marker)
+    code = snippets.find { |c| c.include?(marker) }
+    refute_nil code, marker
+    env = { "HH_API_URL" => RECEIVER.url, "HH_API_KEY" => "readme-key" }
+    out = IO.popen(env, [RbConfig.ruby, "-I", File.expand_path("../lib", __dir__), "-e", code], err: %i[child out], &:read)
+    assert $?.success?, out
+    out
+  end
+
+  def test_logger_snippet_logs_the_telemetry_error
+    out = run_snippet("HoneyHive.logger =")
+    assert_match(/WARN -- honeyhive: telemetry error \(ignored\): enrich: .*\(HH_ERR_SPAN_ENDED\)/, out)
+    assert_includes out, "telemetry errors: 1"
+    assert_equal ["answer"], receiver.wait_spans(1).map { |s| s["name"] }
+  end
+
+  def test_rack_snippet_sends_a_server_span_in_a_new_session
+    out = run_snippet("Rack::Middleware.new")
+    assert_includes out, "200 hello"
+    spans = by_name(receiver.wait_spans(2))
+    server = spans["GET /hello"]
+    assert_equal "SPAN_KIND_SERVER", server["kind"]
+    assert_equal "4bf92f3577b34da6a3ce929d0e0e4736", server["trace_id"]
+    assert_equal server["span_id"], spans["lookup"]["parent_span_id"]
+    session = receiver.requests_to("/session/start").map { |r| r["body_json"]["session"] }.find { |x| x["session_name"] == "GET /hello" }
+    assert_equal session["session_id"], server["attributes"]["honeyhive.session_id"]
+  end
+
+  def test_traced_snippet_sends_inputs_and_outputs
+    out = run_snippet("extend HoneyHive::Traced")
+    assert_includes out, "WHAT IS TRACED (0.2)"
+    spans = by_name(receiver.wait_spans(2))
+    answer = spans["Assistant#answer"]["attributes"]
+    assert_equal "what is traced", answer["honeyhive_inputs.question"]
+    assert_equal "WHAT IS TRACED (0.2)", answer["honeyhive_outputs.result"]
+    retrieve = spans["Assistant#retrieve"]["attributes"]
+    assert_equal "what is traced", retrieve["honeyhive_inputs.query"]
+    refute(retrieve.keys.any? { |k| k.start_with?("honeyhive_outputs") })
+  end
 end

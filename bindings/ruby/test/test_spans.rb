@@ -126,8 +126,7 @@ class TestSpans < Minitest::Test
     assert parent.finish
     assert parent.finish, "finish is idempotent"
     assert parent.finished?
-    err = assert_raises(HoneyHive::Error) { parent.enrich(metadata: { late: 1 }) }
-    assert_equal :span_ended, err.status
+    assert_same parent, assert_telemetry_error(tracer, :span_ended) { parent.enrich(metadata: { late: 1 }) }
     assert tracer.flush
     spans = by_name(receiver.wait_spans(4))
     assert_equal spans["manual-parent"]["span_id"], spans["manual-child"]["parent_span_id"]
@@ -144,28 +143,39 @@ class TestSpans < Minitest::Test
     assert_equal 1, tracer.stats[:spans_dropped]
   end
 
-  def test_errors_from_bad_input
+  def test_bad_input_is_logged_not_raised
     tracer = new_tracer
     tracer.trace("checks") do |span|
-      e = assert_raises(HoneyHive::Error) { tracer.trace("x", event_type: :bogus) { 1 } }
-      assert_equal :invalid_argument, e.status
-      e = assert_raises(HoneyHive::Error) { span.set_attribute("k", "a\0b") }
-      assert_equal :invalid_argument, e.status
-      e = assert_raises(HoneyHive::Error) { span.enrich(metadata: { bad: "\xff".b.force_encoding("UTF-8") }) }
-      assert_equal :invalid_json, e.status
-      e = assert_raises(HoneyHive::Error) { span.set_attribute("k", 1, namespace: :nope) }
-      assert_equal :invalid_argument, e.status
-      e = assert_raises(HoneyHive::Error) { tracer.trace("") { 1 } }
-      assert_equal :invalid_argument, e.status
+      assert_telemetry_error(tracer, :invalid_argument) { tracer.trace("x", event_type: :bogus) { 1 } }
+      assert_telemetry_error(tracer, :invalid_argument) { span.set_attribute("k", "a\0b") }
+      assert_telemetry_error(tracer, :invalid_json) { span.enrich(metadata: { bad: "\xff".b.force_encoding("UTF-8") }) }
+      assert_telemetry_error(tracer, :invalid_argument) { span.set_attribute("k", 1, namespace: :nope) }
+      assert_telemetry_error(tracer, :invalid_argument) { tracer.trace("") { 1 } }
       deep = 100.times.reduce(1) { |acc, _| { "d" => acc } }
-      e = assert_raises(HoneyHive::Error) { span.enrich(metadata: deep) }
-      assert_includes %i[invalid_json limit_exceeded], e.status
+      assert_telemetry_error(tracer, :invalid_json) { span.enrich(metadata: deep) }
       span.enrich(metadata: { still: "fine" })
     end
     assert tracer.flush
     attrs = receiver.wait_spans(1).first["attributes"]
     assert_equal "fine", attrs["honeyhive_metadata.still"]
     refute attrs.key?("honeyhive_metadata.bad")
+  end
+
+  def test_span_operations_on_a_closed_tracer_are_logged_not_raised
+    tracer = new_tracer
+    span = tracer.start_span("open-at-close")
+    assert tracer.close(timeout: 2)
+    value = assert_telemetry_error(tracer, :tracer_closed) do
+      tracer.trace("after-close") do |s|
+        assert s.noop?
+        s.set_attribute("k", 1).enrich(metadata: { a: 1 }).record_error("x")
+        42
+      end
+    end
+    assert_equal 42, value, "the block still runs and returns its value"
+    assert_telemetry_error(tracer, :tracer_closed) { span.set_attribute("late", 1) }
+    assert_equal false, span.finish
+    assert_raises(HoneyHive::Error) { tracer.create_session("explicit calls still raise") }
   end
 
   def test_trace_requires_block

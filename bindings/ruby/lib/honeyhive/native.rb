@@ -76,6 +76,11 @@ module HoneyHive
     ATTR_F64_ARRAY = 7
     ATTR_BOOL_ARRAY = 8
     ERROR_ESCAPED = 1
+    # Levels of a diagnostic line (HH_LOG_*).
+    LOG_DEBUG = 0
+    LOG_INFO = 1
+    LOG_WARN = 2
+    LOG_ERROR = 3
 
     # hh_attr: one typed attribute (scalars in str/i64/f64, arrays in items/len).
     class HHAttr < FFI::Struct
@@ -164,6 +169,9 @@ module HoneyHive
     attach_function :hh_span_end_at_batched, :hh_span_end_at, %i[hh_span uint64 uint32], :hh_status
     attach_function :hh_tracer_flush, %i[hh_tracer uint32], :hh_status, blocking: true
     attach_function :hh_tracer_close, %i[hh_tracer uint32], :hh_status, blocking: true
+    # Replacing a log handler waits for calls still running in the old one, which need the GVL.
+    attach_function :hh_set_log_handler, %i[pointer pointer], :hh_status, blocking: true
+    attach_function :hh_tracer_set_log_handler, %i[hh_tracer pointer pointer], :hh_status, blocking: true
 
     # Reads a session id through `hh_tracer_session_id` / `hh_span_session_id` (the block makes
     # the call for a buffer), growing the buffer once if needed; nil when there is no session.

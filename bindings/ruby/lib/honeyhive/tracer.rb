@@ -33,7 +33,7 @@ module HoneyHive
     # field).
     def initialize(api_key: nil, project: nil, server_url: nil, source: nil, test_mode: nil,
                    disable_batch: nil, verbose: nil, session_name: nil, service_name: nil,
-                   resource_attributes: nil, link_carrier: nil, **other_config)
+                   resource_attributes: nil, link_carrier: nil, logger: nil, **other_config)
       config = { api_key: api_key, project: project, server_url: server_url, source: source,
                  test_mode: test_mode, disable_batch: disable_batch, verbose: verbose,
                  session_name: session_name || self.class.default_session_name,
@@ -51,6 +51,9 @@ module HoneyHive
       raise Error.from_status(status, err, "tracer") unless status == Native::OK
 
       @handle = out.read_uint64
+      @logger = logger
+      @telemetry_errors = 0
+      Diagnostics.route(@handle, logger) if logger
       @closed = false
       @close_result = nil # the first close's result, for later closes
       # Ending a span may wait for the network only in immediate mode (disable_batch, from
@@ -111,12 +114,38 @@ module HoneyHive
     def self.finalizer(handle)
       proc do
         HoneyHive.unregister_tracer(handle)
+        # At exit the finalizers may run in any order: stderr again before closing, so that
+        # no line of the close waits for a dispatcher thread Ruby already stopped.
+        Diagnostics.uninstall_all if HoneyHive.exiting? && Diagnostics.dispatcher_gone?
         Native.hh_tracer_close(handle, HoneyHive.exiting? ? 0 : FINALIZER_CLOSE_MS)
+        Diagnostics.forget(handle)
       end
     end
 
     def closed?
       @closed
+    end
+
+    # This tracer's Logger (nil: it uses HoneyHive.logger).
+    attr_reader :logger
+
+    # Sets this tracer's own Logger for its diagnostics (nil: HoneyHive.logger again).
+    def logger=(logger)
+      @logger = logger
+      if logger
+        Diagnostics.route(@handle, logger)
+      else
+        Diagnostics::LOGGERS.delete(@handle)
+      end
+    end
+
+    # Telemetry errors of span operations that were logged instead of raised (ended span,
+    # closed tracer, limits, bad input).
+    attr_reader :telemetry_errors
+
+    # @api private
+    def count_telemetry_error
+      @telemetry_errors += 1
     end
 
     # @api private: whether ending a span may export inline (disable_batch).
@@ -147,10 +176,14 @@ module HoneyHive
       frame = Context.frame(@handle)
       sid = session_id || frame&.session_id
       span =
-        if kind || links || start_timestamp
-          start_ex(name, event_type, attributes, frame&.span, sid, false, kind, links, start_timestamp)
-        else
-          start(name, event_type, attributes, frame&.span, sid, false)
+        begin
+          if kind || links || start_timestamp
+            start_ex(name, event_type, attributes, frame&.span, sid, false, kind, links, start_timestamp)
+          else
+            start(name, event_type, attributes, frame&.span, sid, false)
+          end
+        rescue Error => e
+          no_span(name, e)
         end
       begin
         Context.with(@handle, Context::Frame.new(span, sid)) { yield span }
@@ -190,6 +223,8 @@ module HoneyHive
       else
         start(name, event_type, attributes, parent_span, session_id, true)
       end
+    rescue Error => e
+      no_span(name, e)
     end
 
     # Makes +span+ (from start_span or extract) the current span for the block.
@@ -378,6 +413,8 @@ module HoneyHive
         HoneyHive.unregister_tracer(@handle)
       end
       status = Native.hh_tracer_close(@handle, HoneyHive.timeout_ms(timeout))
+      # Closing removed the tracer's log handler (its late lines go to the process-wide one).
+      Diagnostics.forget(@handle)
       @close_result = lifecycle_result(status, "close")
     end
 
@@ -397,6 +434,13 @@ module HoneyHive
     end
 
     private
+
+    # A span that could not start (closed tracer, limits, bad input): the failure is counted
+    # and logged, and the application gets a span whose operations do nothing.
+    def no_span(name, error)
+      HoneyHive.telemetry_error(self, error)
+      Span.noop(self, name.to_s)
+    end
 
     # The plain path (hh_span_start): no options struct is made.
     def start(name, event_type, attributes, parent, session_id, finalize)
