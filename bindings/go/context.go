@@ -101,6 +101,7 @@ type startConfig struct {
 	startNanos uint64
 	lists      *startLists
 	extended   bool // start with hh_span_start_ex
+	newRoot    bool // trace.WithNewRoot: no parent, whatever ctx carries
 }
 
 func (c *startConfig) apply(o *StartOption) {
@@ -175,13 +176,17 @@ func WithSession(sessionID string) StartOption {
 // invalid name, ...) it returns ctx unchanged and a no-op span whose Err reports the
 // problem and whose methods return it.
 func (t *Tracer) Start(ctx context.Context, name string, opts ...StartOption) (context.Context, *Span) {
-	ctx = orBackground(ctx)
-	if err := t.valid("start span"); err != nil {
-		return ctx, noopSpan(err)
-	}
 	var cfg startConfig
 	for i := range opts {
 		cfg.apply(&opts[i])
+	}
+	return t.start(ctx, name, &cfg)
+}
+
+func (t *Tracer) start(ctx context.Context, name string, cfg *startConfig) (context.Context, *Span) {
+	ctx = orBackground(ctx)
+	if err := t.valid("start span"); err != nil {
+		return ctx, noopSpan(err)
 	}
 	var attrs, inputs []byte
 	if len(cfg.attrs) > 0 {
@@ -210,6 +215,18 @@ func (t *Tracer) Start(ctx context.Context, name string, opts ...StartOption) (c
 			session = v.sessionID
 		}
 	}
+	if parent == nil {
+		// No span of this package: an OpenTelemetry span or remote SpanContext in ctx, and
+		// the session in OpenTelemetry baggage (only root spans pay for these lookups).
+		parent, session = otelParent(ctx, cfg, session)
+	}
+	if cfg.newRoot && parent != nil {
+		// A new trace, in the session the parent would have given.
+		if session == "" {
+			session = sessionOf(parent)
+		}
+		parent = nil
+	}
 
 	// A *Span parent is valid however long ago it ended: End keeps its handle while the
 	// parent is reachable (and it is, until the KeepAlive below).
@@ -232,7 +249,7 @@ func (t *Tracer) Start(ctx context.Context, name string, opts ...StartOption) (c
 	if err != nil {
 		return ctx, noopSpan(err)
 	}
-	s, sctx := newSpan(h, ctx)
+	s, sctx := newSpan(h, ctx, t)
 	if inputs != nil {
 		// Inputs go through enrichment (flattened to honeyhive_inputs.<path>). The span is
 		// started either way; a failure here is reported by s.Err().
