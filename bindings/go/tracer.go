@@ -175,6 +175,7 @@ func (t *Tracer) CreateSession(ctx context.Context, opts SessionOptions) (contex
 	if err != nil {
 		return ctx, "", err
 	}
+	ctx = t.withSessionBaggage(ctx, id)
 	return context.WithValue(ctx, ctxKey{}, &sessionScope{parent: parentFrom(ctx), sessionID: id}), id, nil
 }
 
