@@ -100,7 +100,10 @@ func (t *Tracer) requestContext(r *http.Request, cfg *middlewareConfig) context.
 			ctx = c
 		}
 	}
-	if SessionIDFromContext(ctx) != "" {
+	// A session the caller sent (baggage) or one in ctx other than the tracer's default
+	// (the default is what spans get without one) is continued; else the request gets its own.
+	if sid := SessionIDFromContext(ctx); sid != "" &&
+		(sid != t.SessionID() || baggageValue(carrierBaggage(r.Header), sessionBaggageKeys...) != "") {
 		return ctx
 	}
 	name := r.Method + " " + r.URL.Path
