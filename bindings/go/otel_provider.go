@@ -49,23 +49,25 @@ type otelTracer struct {
 // opts. On failure (closed tracer, invalid name) it returns ctx and a non-recording span.
 func (o *otelTracer) Start(ctx context.Context, name string, opts ...trace.SpanStartOption) (context.Context, trace.Span) {
 	c := trace.NewSpanStartConfig(opts...)
-	cfg := startConfig{
-		kind:       hhKind(c.SpanKind()),
-		startNanos: unixNanos(c.Timestamp()),
-		newRoot:    c.NewRoot(),
-		extended:   true,
+	cfg := startConfig{newRoot: c.NewRoot()}
+	// The plain start (hh_span_start) unless an option needs hh_span_start_ex, and the lists
+	// allocated only when there are some: the common span costs what Tracer.Start costs.
+	if k := c.SpanKind(); k != trace.SpanKindInternal && k != trace.SpanKindUnspecified {
+		cfg.kind, cfg.extended = hhKind(k), true
 	}
-	var lists startLists
-	var buf [8]Attribute
+	if ts := c.Timestamp(); !ts.IsZero() {
+		cfg.startNanos, cfg.extended = unixNanos(ts), true
+	}
 	if a := c.Attributes(); len(a) > 0 {
-		lists.attrs = appendOTel(buf[:0], a)
+		cfg.list().attrs = appendOTel(make([]Attribute, 0, len(a)), a)
+		cfg.extended = true
 	}
 	for _, l := range c.Links() {
 		if l.SpanContext.IsValid() {
-			lists.links = append(lists.links, toCLink(l))
+			cfg.list().links = append(cfg.list().links, toCLink(l))
+			cfg.extended = true
 		}
 	}
-	cfg.lists = &lists
 	sctx, s := o.t.start(ctx, name, &cfg)
 	if s.handle == 0 {
 		if o.t != nil {
