@@ -159,13 +159,26 @@ func (o *otelSpan) SetStatus(code codes.Code, description string) {
 
 func (o *otelSpan) SetName(name string) { report(o.t.logger, o.s.setName(name)) }
 
-// SetAttributes sets attributes of any OpenTelemetry type under their keys as given.
+// SetAttributes sets attributes of any OpenTelemetry type under their keys as given; an
+// invalid one, or those past the span's attribute limit, are dropped (and logged).
 func (o *otelSpan) SetAttributes(kv ...attribute.KeyValue) {
 	if len(kv) == 0 || !o.s.IsRecording() {
 		return
 	}
 	var buf [8]Attribute
-	report(o.t.logger, o.s.SetAttributes(appendOTel(buf[:0], kv)...))
+	attrs := appendOTel(buf[:0], kv)
+	err := o.s.SetAttributes(attrs...)
+	if err != nil && len(attrs) > 1 {
+		// The library sets a list all or none; OpenTelemetry keeps each valid attribute and
+		// drops the others (say those past the span's limit): one by one, first refusal logged.
+		err = nil
+		for i := range attrs {
+			if e := o.s.SetAttributes(attrs[i]); e != nil && err == nil {
+				err = e
+			}
+		}
+	}
+	report(o.t.logger, err)
 	runtime.KeepAlive(o)
 }
 

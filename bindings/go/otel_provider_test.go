@@ -240,3 +240,44 @@ func TestProviderConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// As in OpenTelemetry, attributes past the span's limit are dropped, the others kept: one
+// refused attribute does not lose the batch.
+func TestProviderAttributeLimit(t *testing.T) {
+	rcv := startReceiver(t)
+	var buf bytes.Buffer
+	cfg := rcv.config()
+	cfg.Logger = slog.New(slog.NewTextHandler(&buf, nil))
+	tr := newTracer(t, cfg)
+	_, s := tr.TracerProvider().Tracer("").Start(context.Background(), "many")
+	kv := make([]attribute.KeyValue, 0, 1100)
+	for i := range 1100 {
+		kv = append(kv, attribute.Int(fmt.Sprintf("k%04d", i), i))
+	}
+	s.SetAttributes(kv...)
+	s.End()
+	_, m := tr.TracerProvider().Tracer("").Start(context.Background(), "mixed")
+	m.SetAttributes(attribute.String("bad\x00key", "x"), attribute.String("good", "kept"))
+	m.End()
+	flush(t, tr)
+	spans := rcv.waitSpans(t, 2)
+	w := byName(t, spans, "many")
+	if w.attr("k0000") == nil || w.attr("k1099") != nil {
+		t.Errorf("k0000 %v (want kept), k1099 %v (want dropped)", w.attr("k0000"), w.attr("k1099"))
+	}
+	n := 0
+	for k := range w.Attributes {
+		if len(k) == 5 && k[0] == 'k' {
+			n++
+		}
+	}
+	if n < 1000 || n > 1024 {
+		t.Errorf("%d of the 1100 attributes kept, want the span's limit (1024) or just under", n)
+	}
+	if !strings.Contains(buf.String(), "span operation refused") {
+		t.Errorf("dropped attributes not logged: %q", buf.String())
+	}
+	if got := byName(t, spans, "mixed").str("good"); got != "kept" {
+		t.Errorf("a valid attribute beside a refused one: %q, want kept", got)
+	}
+}
