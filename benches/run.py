@@ -195,6 +195,36 @@ def go_bench(url: str) -> None:
             f"program), median of {len(runs)} testing.B runs; their ns/op (mean) {mean:.0f}")
 
 
+
+def go_otel_bench(url: str) -> None:
+    """The OpenTelemetry API on the Go binding's TracerProvider vs the OpenTelemetry Go SDK
+    (tests/otel/go, its own module), alternated in one run."""
+    go = shutil.which("go")
+    if not go:
+        return
+    count, benchtime = (1, "4001x") if SMOKE else (5, "100000x")
+    env = clean_env(HH_BENCH_URL=url, HH_RECEIVER_BIN=str(RELEASE / "hh-receiver"), CGO_ENABLED="1",
+                    LD_LIBRARY_PATH=str(RELEASE))
+    stdout = run("Go: OpenTelemetry API on the provider vs the OpenTelemetry SDK (testing.B)",
+                 [go, "test", "-run", "^$", "-bench", "^BenchmarkProviderVsSDK$",
+                  f"-benchtime={benchtime}", f"-count={count}"],
+                 cwd=ROOT / "tests" / "otel" / "go", env=env)
+    lines = [l for l in stdout.splitlines() if l.startswith("BenchmarkProviderVsSDK")]
+    if not lines:
+        failures.append("go: no BenchmarkProviderVsSDK result")
+        return
+    for metric, id_, unit, what in (
+            ("provider/sdk", "go.otel_provider_over_sdk", "x", "provider / SDK time per span (target <= 0.5)"),
+            ("provider-allocs/span", "go.otel_provider_allocs", "allocs", "Go heap allocations per provider span"),
+            ("sdk-allocs/span", "go.otel_sdk_allocs", "allocs", "Go heap allocations per SDK span"),
+            ("provider-ns/span", "go.otel_provider_ns", "ns/span", "provider span, median over bursts"),
+            ("sdk-ns/span", "go.otel_sdk_ns", "ns/span", "SDK span, median over bursts"),
+            ("binding-ns/span", "go.otel_binding_ns", "ns/span", "the binding's own Start, same run")):
+        vals = [float(m) for l in lines for m in re.findall(rf"([\d.]+) {re.escape(metric)}(?:\s|$)", l)]
+        if vals:
+            add(id_, statistics.median(vals), unit, f"{what}; median of {len(vals)} runs")
+
+
 def main() -> int:
     info = machine()
     log(f"libhoneyhive benchmarks{' (smoke: not figures)' if SMOKE else ''}")
@@ -225,6 +255,7 @@ def main() -> int:
             failures.append("python: the reference SDK venv is not usable")
         run("C hot path (2)", [bins["c"], *c_args], env=c_env, suffix="_2")
         go_bench(rcv.url)
+        go_otel_bench(rcv.url)
         run("C hot path (3)", [bins["c"], *c_args], env=c_env, suffix="_3")
         rb_args = ["2", "200"] if SMOKE else ["15", "2000"]
         run("Ruby binding hot path (block API)",
@@ -309,6 +340,8 @@ TARGETS = [
     ("go.over_c_end_attrs_ns", "4. Go over C, EndWith (2 calls)", "<= 300 ns", lambda v: v <= 300),
     ("go.over_c_attrs_ns", "4. Go over C, SetAttributes (3)", "<= 300 ns", lambda v: v <= 300),
     ("go.over_c_ns", "4. Go over C, typed setters (5)", "(info)", None),
+    ("go.otel_provider_over_sdk", "4. Go OTel provider / OTel SDK", "<= 0.5 x", lambda v: v <= 0.5),
+    ("go.otel_provider_allocs", "4. Go OTel provider allocs/span", "<= 1", lambda v: v <= 1),
     ("c.hot_attrs_ns", "1. C program, hh_span_set_attrs", "(info)", None),
     ("c.hot_end_attrs_ns", "1. C program, hh_span_end_attrs", "(info)", None),
     ("c.hot_kept_ns", "1. C program, end_attrs + kept handles", "(info)", None),

@@ -56,8 +56,9 @@ const (
 
 // startLists are the lists of hh_span_options (nil: none).
 type startLists struct {
-	links []cLink
-	attrs []Attribute
+	links  []cLink
+	attrs  []Attribute
+	parent *trace.SpanContext // a remote parent given by ids (parent handle 0)
 }
 
 func cSpanStartEx(t uint64, name string, et EventType, parent uint64, sessionID string, attrsJSON []byte, kind uint32, startNanos uint64, x *startLists) (uint64, error) {
@@ -83,6 +84,9 @@ func cSpanStartEx(t uint64, name string, et EventType, parent uint64, sessionID 
 	if err := z.addAttrs(x.attrs); err != nil {
 		return 0, opError("start span: attributes", err)
 	}
+	if x.parent != nil {
+		z.fixed += unsafe.Sizeof(C.hh_span_context{})
+	}
 	m := newCMem(z)
 	defer m.done()
 	// The options struct is Go memory holding only C pointers, which cgo allows.
@@ -91,6 +95,12 @@ func cSpanStartEx(t uint64, name string, et EventType, parent uint64, sessionID 
 	o.start_time_unix_nano = C.uint64_t(startNanos)
 	o.links, o.links_len = m.links(x.links)
 	o.attrs, o.attrs_len = m.attrs(x.attrs)
+	if x.parent != nil {
+		// In C memory (the arena): Go memory passed to C may not point to Go memory.
+		pc := (*C.hh_span_context)(m.take(unsafe.Sizeof(C.hh_span_context{})))
+		*pc = toCSpanContext(*x.parent)
+		o.parent_context = pc
+	}
 	var h C.hh_span
 	var e C.hh_error
 	st := C.hh_span_start_ex(C.hh_tracer(t), ptr(cname), C.hh_event_type(et), C.hh_span(parent), ptr(sid), ptr(attrsJSON), &o, &h, &e)

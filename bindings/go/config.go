@@ -3,6 +3,7 @@ package honeyhive
 import (
 	"bytes"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"runtime"
 	"strings"
@@ -71,6 +72,12 @@ type Config struct {
 
 	// Extra holds further config keys, sent as given; they win over the fields above.
 	Extra map[string]any `json:"-"`
+
+	// Logger receives what the OpenTelemetry API cannot return: span operations of the
+	// tracer's TracerProvider refused by the library (an invalid name, a start that
+	// failed). Operations on ended spans or a closed tracer are ignored silently. Default
+	// slog.Default().
+	Logger *slog.Logger `json:"-"`
 }
 
 // SpanNameFilters excludes spans by name prefix: with Include a span's name must start with

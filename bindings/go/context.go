@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"runtime"
 	"strings"
 
@@ -47,7 +46,8 @@ func parentFrom(ctx context.Context) any {
 }
 
 // SessionIDFromContext returns the session that spans started from ctx would join: the
-// session of CreateSession (or of a span or remote parent) carried by ctx. It returns ""
+// session of CreateSession (or of a span or remote parent) carried by ctx, else session_id
+// of the OpenTelemetry baggage in ctx. It returns ""
 // when ctx carries none, in which case root spans join the tracer's default session.
 func SessionIDFromContext(ctx context.Context) string {
 	if ctx == nil {
@@ -61,7 +61,7 @@ func SessionIDFromContext(ctx context.Context) string {
 	case *remoteParent:
 		return v.sessionID
 	}
-	return ""
+	return baggageSession(ctx)
 }
 
 // StartOption configures Tracer.Start: WithEventType, WithSession, WithAttributes,
@@ -101,6 +101,7 @@ type startConfig struct {
 	startNanos uint64
 	lists      *startLists
 	extended   bool // start with hh_span_start_ex
+	newRoot    bool // trace.WithNewRoot: no parent, whatever ctx carries
 }
 
 func (c *startConfig) apply(o *StartOption) {
@@ -175,13 +176,17 @@ func WithSession(sessionID string) StartOption {
 // invalid name, ...) it returns ctx unchanged and a no-op span whose Err reports the
 // problem and whose methods return it.
 func (t *Tracer) Start(ctx context.Context, name string, opts ...StartOption) (context.Context, *Span) {
-	ctx = orBackground(ctx)
-	if err := t.valid("start span"); err != nil {
-		return ctx, noopSpan(err)
-	}
 	var cfg startConfig
 	for i := range opts {
 		cfg.apply(&opts[i])
+	}
+	return t.start(ctx, name, &cfg)
+}
+
+func (t *Tracer) start(ctx context.Context, name string, cfg *startConfig) (context.Context, *Span) {
+	ctx = orBackground(ctx)
+	if err := t.valid("start span"); err != nil {
+		return ctx, noopSpan(err)
 	}
 	var attrs, inputs []byte
 	if len(cfg.attrs) > 0 {
@@ -210,6 +215,18 @@ func (t *Tracer) Start(ctx context.Context, name string, opts ...StartOption) (c
 			session = v.sessionID
 		}
 	}
+	if parent == nil {
+		// No span of this package: an OpenTelemetry span or remote SpanContext in ctx, and
+		// the session in OpenTelemetry baggage (only root spans pay for these lookups).
+		parent, session = otelParent(ctx, cfg, session)
+	}
+	if cfg.newRoot && parent != nil {
+		// A new trace, in the session the parent would have given.
+		if session == "" {
+			session = sessionOf(parent)
+		}
+		parent = nil
+	}
 
 	// A *Span parent is valid however long ago it ended: End keeps its handle while the
 	// parent is reachable (and it is, until the KeepAlive below).
@@ -232,7 +249,7 @@ func (t *Tracer) Start(ctx context.Context, name string, opts ...StartOption) (c
 	if err != nil {
 		return ctx, noopSpan(err)
 	}
-	s, sctx := newSpan(h, ctx)
+	s, sctx := newSpan(h, ctx, t)
 	if inputs != nil {
 		// Inputs go through enrichment (flattened to honeyhive_inputs.<path>). The span is
 		// started either way; a failure here is reported by s.Err().
@@ -249,9 +266,14 @@ func (t *Tracer) Start(ctx context.Context, name string, opts ...StartOption) (c
 // the session with Extract. A ctx without a span writes only `baggage`, for the session of
 // ctx (CreateSession, Extract) or else the tracer's default session (nothing when it has
 // none): the other service's spans then join that session.
-func (t *Tracer) Inject(ctx context.Context, h http.Header) error {
-	if h == nil {
-		return newError("inject", StatusNullArgument, "nil http.Header")
+//
+// h is an http.Header or any other carrier with Get and Set: a
+// propagation.TextMapCarrier (propagation.MapCarrier, gRPC metadata, message headers).
+// OpenTelemetry's propagation.TraceContext{} and propagation.Baggage{} write the same
+// headers from the same ctx.
+func (t *Tracer) Inject(ctx context.Context, h Carrier) error {
+	if isNilCarrier(h) {
+		return newError("inject", StatusNullArgument, "nil carrier")
 	}
 	if err := t.valid("inject"); err != nil {
 		return err
@@ -283,12 +305,23 @@ func (t *Tracer) Inject(ctx context.Context, h http.Header) error {
 			tp, bag = string(tpBuf[:traceparentBufLen-1]), string(b)
 		}
 	default:
-		// No span: the session alone, with the project and source as a span's baggage has
-		// them ("" is the tracer's default session).
+		// No span of this package: an OpenTelemetry one (or a remote SpanContext) gives the
+		// traceparent; the session is that of ctx (CreateSession, OpenTelemetry baggage).
+		if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+			tp = "00-" + sc.TraceID().String() + "-" + sc.SpanID().String() + "-" + sc.TraceFlags().String()
+		}
+		if session == "" {
+			session = baggageSession(ctx)
+		}
+		// The session alone, with the project and source as a span's baggage has them (""
+		// is the tracer's default session).
 		b, err := cSessionInject(t.handle, session)
 		runtime.KeepAlive(t)
 		if session == "" && errors.Is(err, ErrInvalidArgument) {
-			return nil // the tracer has no default session: nothing to carry
+			if tp != "" {
+				h.Set("traceparent", tp)
+			}
+			return nil // the tracer has no default session: no baggage to carry
 		}
 		if err != nil {
 			return opError("inject", err)
@@ -313,16 +346,21 @@ func (t *Tracer) Inject(ctx context.Context, h http.Header) error {
 // SessionIDFromContext to tell the two apart). Without a traceparent it returns ctx
 // unchanged, or, when baggage names a session, a ctx carrying that session. A malformed
 // traceparent is an error (ctx is then returned unchanged).
-func (t *Tracer) Extract(ctx context.Context, h http.Header) (context.Context, error) {
+//
+// h is an http.Header or any other carrier with Get and Set (see Inject). The returned ctx
+// also carries the remote SpanContext and the baggage for OpenTelemetry
+// (trace.SpanContextFromContext, baggage.FromContext), as OpenTelemetry's propagators would.
+func (t *Tracer) Extract(ctx context.Context, h Carrier) (context.Context, error) {
 	ctx = orBackground(ctx)
 	if err := t.valid("extract"); err != nil {
 		return ctx, err
 	}
-	if h == nil {
+	if isNilCarrier(h) {
 		return ctx, nil
 	}
 	tp := strings.TrimSpace(h.Get("traceparent"))
-	bag := strings.Join(h.Values("baggage"), ",")
+	bag := carrierBaggage(h)
+	ctx = otelExtract(ctx, tp, bag)
 	sid := baggageValue(bag, sessionBaggageKeys...)
 	if tp == "" {
 		if sid == "" {

@@ -1,6 +1,12 @@
 // Package honeyhive traces LLM applications into HoneyHive (or any OpenTelemetry
 // collector) through libhoneyhive, a Rust library with a C ABI, linked with cgo.
 //
+// Tracer.TracerProvider makes the tracer an OpenTelemetry tracing implementation: give it to
+// your OpenTelemetry instrumentation (otelhttp, otelgrpc, ...) and its spans are HoneyHive
+// spans, in the traces and sessions of the context; Middleware gives each HTTP request a
+// session and a SERVER span. Both APIs share one context (trace.SpanFromContext sees this
+// package's spans), and the session travels as OpenTelemetry baggage (session_id).
+//
 // One Tracer per configuration (usually one per process, created at startup), a session
 // per unit of work (a request, a conversation, a datapoint), and spans nested through
 // context.Context:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the Go binding's checks: gofmt, go vet and go test -race for the binding
-# (bindings/go) and the example (examples/go), plus a build of the pkg-config variant.
+# (bindings/go), the example (examples/go) and the OpenTelemetry tests (tests/otel/go), plus a build of the pkg-config variant.
 # Assumes libhoneyhive and hh-receiver are already built in target/release:
 #   cargo build --release --lib -p honeyhive -p hh-test-receiver --bins
 # Works from any directory.
@@ -28,7 +28,9 @@ done < <(compgen -e | grep -E '^(HH_|HONEYHIVE_|OTEL_)' || true)
 
 step() { printf '\n== %s\n' "$*"; }
 
-for dir in "$here" "$root/examples/go"; do
+# tests/otel/go: the binding with real OpenTelemetry instrumentation (otelhttp) and the
+# OpenTelemetry SDK, in a module of its own so the binding keeps only API dependencies.
+for dir in "$here" "$root/examples/go" "$root/tests/otel/go"; do
   cd "$dir"
   step "gofmt ($dir)"
   unformatted="$(gofmt -l .)"

@@ -197,11 +197,15 @@ type spanChunk struct {
 type spanCtx struct {
 	context.Context
 	span *Span
+	otel otelSpan // the span as OpenTelemetry's current span of this context
 }
 
 func (c *spanCtx) Value(key any) any {
 	if _, ok := key.(ctxKey); ok {
 		return c.span
+	}
+	if key == otelSpanKey {
+		return &c.otel
 	}
 	return c.Context.Value(key)
 }
@@ -226,7 +230,7 @@ type chunkCursor struct {
 var cursors = sync.Pool{New: func() any { return new(chunkCursor) }}
 
 // newSpan returns a *Span for a started span's handle, and parent carrying it.
-func newSpan(h uint64, parent context.Context) (*Span, context.Context) {
+func newSpan(h uint64, parent context.Context, t *Tracer) (*Span, context.Context) {
 	cur := cursors.Get().(*chunkCursor)
 	if cur.chunk == nil || cur.next == spansPerChunk {
 		cur.chunk, cur.handles, cur.next = new(spanChunk), new(chunkHandles), 0
@@ -238,7 +242,7 @@ func newSpan(h uint64, parent context.Context) (*Span, context.Context) {
 	cursors.Put(cur)
 	s := &c.spans[i]
 	s.handle = h
-	c.ctxs[i] = spanCtx{Context: parent, span: s}
+	c.ctxs[i] = spanCtx{Context: parent, span: s, otel: otelSpan{s: s, t: t}}
 	return s, &c.ctxs[i]
 }
 

@@ -23,32 +23,46 @@ import (
 //
 //	span.AddEvent("retry", trace.WithAttributes(attribute.Int("attempt", 2)))
 func (s *Span) AddEvent(name string, options ...trace.EventOption) {
-	if s.live("add event") != nil {
-		return
+	report(nil, s.addEvent(name, options))
+}
+
+func (s *Span) addEvent(name string, options []trace.EventOption) error {
+	if err := s.live("add event"); err != nil {
+		return err
 	}
 	cfg := trace.NewEventConfig(options...)
 	var buf [8]Attribute
 	attrs := appendOTel(buf[:0], cfg.Attributes())
-	report(cSpanAddEvent(s.handle, name, attrs, unixNanos(cfg.Timestamp())))
+	err := cSpanAddEvent(s.handle, name, attrs, unixNanos(cfg.Timestamp()))
 	runtime.KeepAlive(s)
+	return err
 }
 
 // AddLink links the span to another one (of any trace, e.g. the messages a batch job
 // consumes), with the link's attributes. A link to an invalid SpanContext is left out.
 func (s *Span) AddLink(link trace.Link) {
-	if s.live("add link") != nil || !link.SpanContext.IsValid() {
-		return
+	report(nil, s.addLink(link))
+}
+
+func (s *Span) addLink(link trace.Link) error {
+	if err := s.live("add link"); err != nil || !link.SpanContext.IsValid() {
+		return err
 	}
-	report(cSpanAddLink(s.handle, toCLink(link)))
+	err := cSpanAddLink(s.handle, toCLink(link))
 	runtime.KeepAlive(s)
+	return err
 }
 
 // SetStatus sets the span's status as OpenTelemetry does: codes.Ok is final, codes.Error
 // (with its description) overrides Unset, and the description is kept only for Error.
 // Independent of RecordError, which records an exception and sets Error itself.
 func (s *Span) SetStatus(code codes.Code, description string) {
-	if s.live("set status") != nil {
-		return
+	report(nil, s.setStatus(code, description))
+}
+
+func (s *Span) setStatus(code codes.Code, description string) error {
+	if err := s.live("set status"); err != nil {
+		return err
 	}
 	c := statusUnset
 	switch code {
@@ -59,17 +73,23 @@ func (s *Span) SetStatus(code codes.Code, description string) {
 	default:
 		description = ""
 	}
-	report(cSpanSetStatus(s.handle, c, description))
+	err := cSpanSetStatus(s.handle, c, description)
 	runtime.KeepAlive(s)
+	return err
 }
 
 // SetName renames the span (and so the event it becomes).
 func (s *Span) SetName(name string) {
-	if s.live("set name") != nil {
-		return
+	report(nil, s.setName(name))
+}
+
+func (s *Span) setName(name string) error {
+	if err := s.live("set name"); err != nil {
+		return err
 	}
-	report(cSpanSetName(s.handle, name))
+	err := cSpanSetName(s.handle, name)
 	runtime.KeepAlive(s)
+	return err
 }
 
 // SpanContext returns the span's identity: trace id, span id and flags, read without
@@ -123,6 +143,12 @@ func (s *Span) TraceParent() string {
 // trace.WithAttributes(attribute.Bool("exception.escaped", true)) for an error that leaves
 // the span's scope; other attributes are not recorded. A nil err does nothing.
 func (s *Span) RecordError(err error, options ...trace.EventOption) error {
+	return s.recordError(err, options, true)
+}
+
+// recordError records err; withStack false records no stack trace unless options ask for
+// one (trace.WithStackTrace(true)), as OpenTelemetry's RecordError does.
+func (s *Span) recordError(err error, options []trace.EventOption, withStack bool) error {
 	if err == nil {
 		return nil
 	}
@@ -134,15 +160,18 @@ func (s *Span) RecordError(err error, options ...trace.EventOption) error {
 	if len(options) > 0 {
 		cfg := trace.NewEventConfig(options...)
 		nanos = unixNanos(cfg.Timestamp())
+		withStack = withStack || cfg.StackTrace()
 		for _, kv := range cfg.Attributes() {
 			if kv.Key == escapedKey && kv.Value.Type() == attribute.BOOL && kv.Value.AsBool() {
 				flags |= errorEscaped
 			}
 		}
 	}
-	stack := errorStack(err)
-	if stack == "" {
-		stack = callerStack(1)
+	var stack string
+	if withStack {
+		if stack = errorStack(err); stack == "" {
+			stack = callerStack(2)
+		}
 	}
 	e := cSpanRecordErrorEx(s.handle, fmt.Sprintf("%T", err), err.Error(), stack, flags, nanos)
 	runtime.KeepAlive(s)
@@ -207,11 +236,14 @@ func unixNanos(t time.Time) uint64 {
 	return 1
 }
 
-// report sends a refused span operation to slog.Default(). Operations on an ended span or
-// a closed tracer are not reported: OpenTelemetry ignores them silently.
-func report(err error) {
+// report sends a refused span operation to logger (nil: slog.Default()). Operations on an
+// ended span or a closed tracer are not reported: OpenTelemetry ignores them silently.
+func report(logger *slog.Logger, err error) {
 	if err == nil || errors.Is(err, ErrSpanEnded) || errors.Is(err, ErrTracerClosed) || errors.Is(err, ErrInvalidHandle) {
 		return
 	}
-	slog.Default().Log(context.Background(), slog.LevelWarn, "honeyhive: span operation refused", "error", err.Error())
+	if logger == nil {
+		logger = slog.Default()
+	}
+	logger.Log(context.Background(), slog.LevelWarn, "honeyhive: span operation refused", "error", err.Error())
 }

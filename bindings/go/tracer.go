@@ -3,6 +3,7 @@ package honeyhive
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"math"
 	"runtime"
 	"sync/atomic"
@@ -24,6 +25,7 @@ const finalizerCloseTimeout = 1000 // ms
 type Tracer struct {
 	handle uint64
 	closed atomic.Bool
+	logger *slog.Logger // never nil
 }
 
 // NewTracer creates a tracer. It never waits for the network: the default session's
@@ -38,7 +40,11 @@ func NewTracer(cfg Config) (*Tracer, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Tracer{handle: h}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	t := &Tracer{handle: h, logger: logger}
 	runtime.SetFinalizer(t, (*Tracer).finalize)
 	return t, nil
 }
@@ -169,6 +175,7 @@ func (t *Tracer) CreateSession(ctx context.Context, opts SessionOptions) (contex
 	if err != nil {
 		return ctx, "", err
 	}
+	ctx = t.withSessionBaggage(ctx, id)
 	return context.WithValue(ctx, ctxKey{}, &sessionScope{parent: parentFrom(ctx), sessionID: id}), id, nil
 }
 

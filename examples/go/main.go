@@ -1,4 +1,6 @@
-// Command honeyhive-go-example is a small net/http service traced with libhoneyhive.
+// Command honeyhive-go-example is a small net/http service traced with libhoneyhive: its
+// OpenTelemetry instrumentation (otelhttp) runs on the tracer's TracerProvider, and
+// honeyhive.Middleware gives each request a session.
 //
 // Every request gets its own HoneyHive session (or continues the caller's trace and session
 // when it sends W3C traceparent/baggage headers), and the handler's LLM-style steps are
@@ -34,7 +36,7 @@ import (
 	"time"
 
 	honeyhive "github.com/honeyhiveai/libhoneyhive/bindings/go"
-	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -70,7 +72,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	app := &app{tracer: tracer, log: logger}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ask", app.ask)
-	handler := sessionMiddleware(tracer, logger, mux)
+	// Your OpenTelemetry instrumentation (here otelhttp) on the tracer's provider: its spans
+	// are HoneyHive spans. honeyhive.Middleware, outermost, gives each request a session (or
+	// continues the caller's traceparent/baggage) and a SERVER span named after the route.
+	handler := honeyhive.Middleware(tracer)(otelhttp.NewHandler(
+		withSessionHeader(tracer, logger, mux), "ask", otelhttp.WithTracerProvider(tracer.TracerProvider())))
 
 	if *selftest {
 		if err := runSelftest(tracer, handler, stdout); err != nil {
@@ -97,55 +103,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// sessionMiddleware gives every request a session: the caller's, when it sent traceparent
-// and a baggage session_id (a distributed session), else a new one. A request span wraps
-// the handler; the request's context carries span and session to the handler.
-func sessionMiddleware(tracer *honeyhive.Tracer, logger *log.Logger, next http.Handler) http.Handler {
+// withSessionHeader tells the caller its session (the one honeyhive.Middleware put in the
+// request's context) and records the question as the session's input.
+func withSessionHeader(tracer *honeyhive.Tracer, logger *log.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, err := tracer.Extract(r.Context(), r.Header)
-		if err != nil {
-			logger.Printf("ignoring bad trace headers: %v", err)
-		}
-		sessionID := honeyhive.SessionIDFromContext(ctx)
-		if sessionID == "" {
-			ctx, sessionID, err = tracer.CreateSession(ctx, honeyhive.SessionOptions{
-				Name:     r.Method + " " + r.URL.Path,
-				Inputs:   map[string]any{"query": r.URL.Query().Get("q")},
-				Metadata: map[string]any{"remote_addr": r.RemoteAddr, "user_agent": r.UserAgent()},
-			})
-			if err != nil {
-				// Tracing must never break the service: serve untraced.
-				logger.Printf("create session: %v", err)
-				next.ServeHTTP(w, r)
-				return
-			}
-		}
-		ctx, span := tracer.Start(ctx, r.Method+" "+r.URL.Path, honeyhive.WithEventType(honeyhive.EventChain),
-			honeyhive.WithSpanKind(trace.SpanKindServer))
-		defer span.End()
-		_ = span.Enrich(honeyhive.Enrichment{
-			Inputs:   map[string]any{"method": r.Method, "path": r.URL.Path, "query": r.URL.RawQuery},
-			Metadata: map[string]any{"http": map[string]any{"host": r.Host}},
-		})
+		sessionID := honeyhive.SessionIDFromContext(r.Context())
 		w.Header().Set("X-HoneyHive-Session-ID", sessionID)
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r.WithContext(ctx))
-		_ = span.SetInt(honeyhive.NSMetadata, "http.status_code", int64(rec.status))
-		if rec.status >= 500 {
-			_ = span.Enrich(honeyhive.Enrichment{Error: http.StatusText(rec.status)})
-			span.SetStatus(codes.Error, http.StatusText(rec.status))
+		if err := tracer.EnrichSession(r.Context(), sessionID, honeyhive.Enrichment{
+			Inputs: map[string]any{"query": r.URL.Query().Get("q")},
+		}); err != nil {
+			logger.Printf("enrich session: %v", err) // tracing never breaks the service
 		}
+		next.ServeHTTP(w, r)
 	})
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
 }
 
 type app struct {

@@ -147,7 +147,9 @@ func TestSelftestAgainstReceiver(t *testing.T) {
 		byID[s.SpanID] = s
 	}
 	sessions := map[string]map[string]int{} // session → span name → count
-	var continued int
+	// Each request has two SERVER spans named after its route: honeyhive.Middleware's and,
+	// under it, otelhttp's (on the tracer's provider).
+	var continued, nested int
 	for _, s := range spans {
 		if s.Name != "GET /ask" {
 			continue
@@ -161,8 +163,12 @@ func TestSelftestAgainstReceiver(t *testing.T) {
 		}
 		sessions[sid] = map[string]int{}
 		if s.ParentSpanID != nil {
-			if p, ok := byID[*s.ParentSpanID]; ok && p.Name == "client.call" && p.TraceID == s.TraceID && p.Kind == "SPAN_KIND_CLIENT" {
+			p, ok := byID[*s.ParentSpanID]
+			if ok && p.Name == "client.call" && p.TraceID == s.TraceID && p.Kind == "SPAN_KIND_CLIENT" {
 				continued++
+			}
+			if ok && p.Name == "GET /ask" && p.TraceID == s.TraceID && p.Attributes["honeyhive.session_id"] == sid {
+				nested++
 			}
 		}
 	}
@@ -171,6 +177,9 @@ func TestSelftestAgainstReceiver(t *testing.T) {
 	}
 	if continued != 1 {
 		t.Errorf("%d requests continued the client's trace, want 1", continued)
+	}
+	if nested != 3 {
+		t.Errorf("%d otelhttp spans under the middleware's span, want 3", nested)
 	}
 	for _, s := range spans {
 		sid, _ := s.Attributes["honeyhive.session_id"].(string)
@@ -183,8 +192,12 @@ func TestSelftestAgainstReceiver(t *testing.T) {
 	}
 	for sid, steps := range sessions {
 		for _, name := range []string{"GET /ask", "retrieve", "prompt.render", "llm.chat_completion", "tool.word_count"} {
-			if steps[name] != 1 {
-				t.Errorf("session %s: %d %q spans, want 1 (%v)", sid, steps[name], name, steps)
+			want := 1
+			if name == "GET /ask" {
+				want = 2
+			}
+			if steps[name] != want {
+				t.Errorf("session %s: %d %q spans, want %d (%v)", sid, steps[name], name, want, steps)
 			}
 		}
 	}
