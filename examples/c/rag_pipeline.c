@@ -227,7 +227,9 @@ int main(int argc, char **argv) {
     sleep_ms(5);
     CHECK_HH(hh_span_set_i64(rerank, HH_NS_INPUTS, "num_documents", (int64_t)n_hits));
     CHECK_HH(hh_span_set_str(rerank, HH_NS_METADATA, "fallback", "retrieval order"));
-    CHECK_HH(hh_span_record_error(rerank, "TimeoutError", "reranker did not answer within 5 ms"));
+    CHECK_HH(hh_span_set_bool(rerank, HH_NS_METADATA, "simulated_failure", true));
+    CHECK_HH(hh_span_record_error(rerank, "TimeoutError",
+                                  "simulated failure (demo): reranker did not answer within 5 ms"));
     CHECK_HH(hh_span_end(rerank));
 
     /* 3. Prompt construction. */
