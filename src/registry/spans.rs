@@ -15,6 +15,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::export::AfterEnqueue;
 pub use crate::span::StartOptions;
 use crate::span::{Recording, SpanRef, Started};
+use crate::tracer::TracerInner;
 use once_cell::sync::Lazy;
 use opentelemetry::trace::{Event, Link, SpanContext, Status};
 use opentelemetry::KeyValue;
@@ -150,6 +151,74 @@ pub fn start(
     session: Option<&str>,
     attributes: Vec<KeyValue>,
 ) -> Result<u64> {
+    start_in(
+        tracer,
+        name,
+        event_type,
+        parent,
+        session,
+        attributes,
+        false,
+        |t| t.link_parent.clone(),
+        crate::span::begin,
+    )
+}
+
+/// `start` with the OpenTelemetry span model's options: kind, start time, links, typed
+/// initial attributes, and a remote parent given by ids (`parent_context`, used when
+/// `parent` is 0; the span takes its tracer's session, or `session` when given).
+pub fn start_with(
+    tracer: u64,
+    name: &str,
+    event_type: Option<&str>,
+    parent: u64,
+    session: Option<&str>,
+    attributes: Vec<KeyValue>,
+    options: &StartOptions,
+) -> Result<u64> {
+    let remote_parent = options
+        .parent_context
+        .as_ref()
+        .filter(|_| parent == 0)
+        .map(crate::span::remote_parent);
+    start_in(
+        tracer,
+        name,
+        event_type,
+        parent,
+        session,
+        attributes,
+        options.kind == opentelemetry::trace::SpanKind::Server,
+        // A remote parent given by ids, else the tracer's `link_carrier`.
+        |t| remote_parent.or_else(|| t.link_parent.clone()),
+        |t, n, e, p, s, a| crate::span::begin_with(t, n, e, p, s, a, options),
+    )
+}
+
+/// The one body of `start` and `start_with`: the caller's session checked, the session
+/// chosen (`session_choice`), the slot built where the table stores it. Generic over how a
+/// root's parent is found and how the span begins, so that `start` (the hot path) is compiled
+/// without the options.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn start_in(
+    tracer: u64,
+    name: &str,
+    event_type: Option<&str>,
+    parent: u64,
+    session: Option<&str>,
+    attributes: Vec<KeyValue>,
+    kind_is_server: bool,
+    root_parent: impl FnOnce(&TracerInner) -> Option<SpanRef>,
+    begin: impl FnOnce(
+        &TracerInner,
+        &str,
+        Option<&str>,
+        Option<&SpanRef>,
+        Option<Arc<str>>,
+        Vec<KeyValue>,
+    ) -> Started,
+) -> Result<u64> {
     let session = explicit_session(session)?;
     crate::span::check_start(name, event_type)?;
     let closes = crate::tracer::closes();
@@ -159,7 +228,7 @@ pub fn start(
         let start = |parent_ref: Option<SpanRef>| {
             let mut attributes = attributes;
             SpanSlot {
-                span: crate::span::begin(
+                span: begin(
                     &t.inner,
                     name,
                     event_type,
@@ -168,7 +237,7 @@ pub fn start(
                         &t.inner,
                         session,
                         parent_ref.as_ref().map(|p| p.session.clone()),
-                        false,
+                        kind_is_server,
                         &mut attributes,
                     ),
                     attributes,
@@ -179,11 +248,11 @@ pub fn start(
             }
         };
         if parent == 0 {
-            // `link_carrier`: a root span continues the carrier's remote trace. (Two calls: a
-            // constant `None` keeps the usual root's slot built in place, without a copy.)
-            match &t.inner.link_parent {
+            // Two calls: a constant `None` keeps the usual root's slot built in place, without
+            // a copy.
+            match root_parent(&t.inner) {
                 None => SPANS.insert_with(|| start(None)),
-                Some(link) => SPANS.insert_with(|| start(Some(link.clone()))),
+                Some(p) => SPANS.insert_with(|| start(Some(p))),
             }
             .ok_or_else(too_many_spans)
         } else {
@@ -208,73 +277,6 @@ fn explicit_session(session: Option<&str>) -> Result<Option<Arc<str>>> {
             .ok_or_else(|| Error::arg("session_id is not a UUID")),
         None => Ok(None),
     }
-}
-
-/// `start` with the OpenTelemetry span model's options: kind, start time, links, typed
-/// initial attributes, and a remote parent given by ids (`parent_context`, used when
-/// `parent` is 0; the span takes its tracer's session, or `session` when given). A separate
-/// body from `start`'s, so that the hot path does not carry the options.
-pub fn start_with(
-    tracer: u64,
-    name: &str,
-    event_type: Option<&str>,
-    parent: u64,
-    session: Option<&str>,
-    attributes: Vec<KeyValue>,
-    options: &StartOptions,
-) -> Result<u64> {
-    let session = explicit_session(session)?;
-    crate::span::check_start(name, event_type)?;
-    let closes = crate::tracer::closes();
-    let need_session = session.is_none();
-    // The session is chosen as in `start` (the span's kind is `options.kind`).
-    let remote_parent = options
-        .parent_context
-        .as_ref()
-        .filter(|_| parent == 0)
-        .map(crate::span::remote_parent);
-    let kind_is_server = options.kind == opentelemetry::trace::SpanKind::Server;
-    with_open(tracer, |t| {
-        // The session as in `start` (`session_choice`), with the span's kind.
-        let start = |parent_ref: Option<SpanRef>| {
-            let mut attributes = attributes;
-            SpanSlot {
-                span: crate::span::begin_with(
-                    &t.inner,
-                    name,
-                    event_type,
-                    parent_ref.as_ref(),
-                    super::session_choice::choose(
-                        &t.inner,
-                        session,
-                        parent_ref.as_ref().map(|p| p.session.clone()),
-                        kind_is_server,
-                        &mut attributes,
-                    ),
-                    attributes,
-                    options,
-                ),
-                tracer,
-                state: SlotState::Active,
-                closes,
-            }
-        };
-        if parent == 0 {
-            // A remote parent given by ids, else the tracer's `link_carrier`.
-            let root_parent = remote_parent.or_else(|| t.inner.link_parent.clone());
-            SPANS
-                .insert_with(|| start(root_parent))
-                .ok_or_else(too_many_spans)
-        } else {
-            SPANS.insert_with_parent(
-                parent,
-                |slot| parent_ref_of(slot, need_session, tracer),
-                |p| start(Some(p)),
-                invalid_span,
-                too_many_spans,
-            )
-        }
-    })
 }
 
 /// Adds attributes to a live span, all or none (`LimitExceeded` past the per-span limit).
