@@ -242,6 +242,9 @@ impl ForkAware for ProcessLocks {
 
     fn reset_in_child(&self) {
         PROCESS.reset_in_child();
+        // The parent's deferred lines are the parent's to deliver, not the child's again.
+        DEFERRED.lock().clear();
+        HAS_DEFERRED.store(false, Ordering::Release);
     }
 }
 
