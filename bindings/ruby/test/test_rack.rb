@@ -111,6 +111,11 @@ class TestRack < Minitest::Test
     mw = HoneyHive::Rack::Middleware.new(->(_env) { [200, {}, ["ok"]] }, tracer: tracer)
     response = assert_telemetry_error(tracer, :tracer_closed, count: 2) { mw.call(env_for("GET", "/")) }
     assert_equal [200, {}, ["ok"]], response
+    # Continuing an incoming trace on a closed tracer: still served, reported, never raised.
+    continued = assert_telemetry_error(tracer, :tracer_closed, count: 3) do
+      mw.call(env_for("GET", "/", "HTTP_TRACEPARENT" => TRACEPARENT))
+    end
+    assert_equal [200, {}, ["ok"]], continued
   end
 
   def test_inside_a_rack_builder_stack

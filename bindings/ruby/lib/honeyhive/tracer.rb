@@ -516,6 +516,11 @@ module HoneyHive
       return Span.new(self, out.read_uint64, "remote", remote: true, finalize: true) if status == Native::OK
       return nil if [Native::ERR_INVALID_ARGUMENT, Native::STATUS_CODE[:invalid_utf8]].include?(status)
 
+      if status == Native::ERR_TRACER_CLOSED
+        # A request arriving while the app shuts down is still served: no remote parent.
+        HoneyHive.telemetry_error(self, Error.from_status(status, err, "extract"))
+        return nil
+      end
       raise Error.from_status(status, err, "extract")
     end
 
