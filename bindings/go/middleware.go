@@ -138,5 +138,14 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 	return s.ResponseWriter.Write(b)
 }
 
+// Flush passes a flush on (streamed answers: server-sent events, LLM tokens). Wrappers such as
+// otelhttp's test for http.Flusher directly, so Unwrap alone would make their flushes no-ops.
+func (s *statusRecorder) Flush() {
+	if s.code == 0 {
+		s.code = http.StatusOK
+	}
+	_ = http.NewResponseController(s.ResponseWriter).Flush()
+}
+
 // Unwrap lets http.ResponseController reach the underlying writer (Flush, Hijack, ...).
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

@@ -161,3 +161,23 @@ func mustGet(url string) *http.Request {
 	}
 	return r
 }
+
+// A streamed answer behind the middleware: a handler's flush reaches the server's writer (a
+// wrapper that tests for http.Flusher, as otelhttp's does, must see one).
+func TestMiddlewarePassesFlushesOn(t *testing.T) {
+	rcv := startReceiver(t)
+	tr := newTracer(t, rcv.config())
+	h := honeyhive.Middleware(tr)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, ok := w.(http.Flusher)
+		if !ok {
+			t.Fatalf("the middleware's writer is not an http.Flusher")
+		}
+		_, _ = w.Write([]byte("data: token\n\n"))
+		f.Flush()
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/stream", nil))
+	if !rec.Flushed {
+		t.Fatalf("the handler's flush did not reach the server's writer")
+	}
+}
