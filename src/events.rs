@@ -40,13 +40,10 @@ impl Tracer {
         let Value::Object(map) = parse_json(json, "event")? else {
             return Err(Error::json("event", "must be a JSON object"));
         };
-        let session_id = match text(&map, "session_id")? {
-            Some(s) => canonical_session_id(s)
-                .ok_or_else(|| Error::arg("event: session_id is not a UUID"))?,
-            None => self.session_id().map(str::to_string).ok_or_else(|| {
-                Error::arg("event: the tracer has no default session: pass a session_id")
-            })?,
-        };
+        let session_id = self
+            .inner
+            .session_or_default(text(&map, "session_id")?)
+            .map_err(|e| Error::new(e.kind, format!("event: {}", e.message)))?;
         let event_id = match text(&map, "event_id")? {
             Some(s) => canonical_session_id(s)
                 .ok_or_else(|| Error::arg("event: event_id is not a UUID"))?,

@@ -37,11 +37,7 @@ pub(super) fn resolve_resource(
                 other => other.to_string(),
             })
     };
-    let explicit = match src.json.get("service_name") {
-        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Some(Value::String(_)) | Some(Value::Null) | None => None,
-        Some(_) => return Err(Error::config("service_name", "must be a string")),
-    };
+    let explicit = src.string("service_name", &[])?;
     let service_name = explicit
         .or_else(|| text_of(&from_config))
         .or_else(|| {
